@@ -1,0 +1,26 @@
+//! The pure decision core of the image registry operator.
+//!
+//! `reconcile(&Observed) -> Plan` decides everything: bootstrap, storage completion, the
+//! registry's objects and the conditions. It does no IO, reads no clock and draws no random
+//! numbers: time and randomness come in through [`Observed`].
+
+pub mod action;
+pub mod api;
+pub mod bootstrap;
+pub mod fixture;
+pub mod names;
+pub mod observed;
+pub mod outcome;
+pub mod plan;
+pub mod platform;
+pub mod pruner;
+pub mod reconcile;
+pub mod render;
+pub mod seed;
+pub mod tls;
+
+pub use action::{Action, CloudAction, KubeAction, Payload};
+pub use observed::{ObjectKey, Observed};
+pub use outcome::{ErrorClass, Outcome, OutcomeResult};
+pub use plan::{Plan, Step};
+pub use reconcile::reconcile;

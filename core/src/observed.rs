@@ -1,0 +1,225 @@
+//! The input snapshot: every Kubernetes object the decision needs (by kind, namespace and name),
+//! cloud facts, the outcomes of the previous pass, the clock and a random seed.
+//!
+//! Objects are kept as raw JSON and decoded on use, so a malformed object becomes a clear error
+//! naming its field instead of a failure to build the snapshot.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::api::{self, ApiObject, FieldError};
+use crate::outcome::Outcome;
+
+/// Identity of an object: API group, kind, namespace (`""` when cluster-scoped), name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ObjectKey {
+    /// API group (`""` for core).
+    pub group: String,
+    /// Kind.
+    pub kind: String,
+    /// Namespace; empty for cluster-scoped objects.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+}
+
+impl ObjectKey {
+    /// The key of a `K` named `name` in `namespace` (ignored for cluster-scoped kinds).
+    pub fn of<K: ApiObject>(namespace: &str, name: &str) -> Self {
+        Self {
+            group: K::GROUP.to_owned(),
+            kind: K::KIND.to_owned(),
+            namespace: if K::NAMESPACED { namespace.to_owned() } else { String::new() },
+            name: name.to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.kind)?;
+        if !self.group.is_empty() {
+            write!(f, ".{}", self.group)?;
+        }
+        f.write_str(" ")?;
+        if !self.namespace.is_empty() {
+            write!(f, "{}/", self.namespace)?;
+        }
+        f.write_str(&self.name)
+    }
+}
+
+/// An object in the store that does not decode as its kind.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {source}")]
+pub struct DecodeError {
+    /// The object.
+    pub key: ObjectKey,
+    /// The field and what is wrong with it.
+    pub source: FieldError,
+}
+
+/// Why a raw object cannot enter the store.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ObjectError {
+    /// A required identity field is missing or not a string.
+    #[error("field {0}: required (a non-empty string)")]
+    Missing(&'static str),
+}
+
+/// Raw objects by key. Sorted, so the order a server returns objects in never matters.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ObjectStore {
+    objects: BTreeMap<ObjectKey, Value>,
+}
+
+fn text<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
+    value.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+impl ObjectStore {
+    /// Adds (or replaces) an object, keyed by its `apiVersion`, `kind`, namespace and name.
+    pub fn insert(&mut self, object: Value) -> Result<ObjectKey, ObjectError> {
+        let api_version = text(&object, "/apiVersion").ok_or(ObjectError::Missing("apiVersion"))?;
+        let kind = text(&object, "/kind").ok_or(ObjectError::Missing("kind"))?;
+        let name = text(&object, "/metadata/name").ok_or(ObjectError::Missing("metadata.name"))?;
+        let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+        let namespaced = api::is_namespaced(group, kind).unwrap_or(true);
+        let namespace = if namespaced { text(&object, "/metadata/namespace").unwrap_or_default() } else { "" };
+        let key = ObjectKey {
+            group: group.to_owned(),
+            kind: kind.to_owned(),
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+        };
+        self.objects.insert(key.clone(), object);
+        Ok(key)
+    }
+
+    /// Removes an object, returning it.
+    pub fn remove(&mut self, key: &ObjectKey) -> Option<Value> {
+        self.objects.remove(key)
+    }
+
+    /// The raw object at `key`.
+    pub fn raw(&self, key: &ObjectKey) -> Option<&Value> {
+        self.objects.get(key)
+    }
+
+    /// Every raw object, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&ObjectKey, &Value)> {
+        self.objects.iter()
+    }
+
+    /// Number of objects.
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// The `K` named `name` in `namespace`, decoded; `Ok(None)` when absent.
+    pub fn get<K: ApiObject>(&self, namespace: &str, name: &str) -> Result<Option<K>, DecodeError> {
+        let key = ObjectKey::of::<K>(namespace, name);
+        match self.objects.get(&key) {
+            None => Ok(None),
+            Some(value) => api::decode(value).map(Some).map_err(|source| DecodeError { key, source }),
+        }
+    }
+
+    /// Every `K` in `namespace` (all of them for cluster-scoped kinds), in name order.
+    pub fn list<K: ApiObject>(&self, namespace: &str) -> Result<Vec<K>, DecodeError> {
+        let namespace = if K::NAMESPACED { namespace } else { "" };
+        self.objects
+            .iter()
+            .filter(|(key, _)| key.group == K::GROUP && key.kind == K::KIND && key.namespace == namespace)
+            .map(|(key, value)| {
+                api::decode(value).map_err(|source| DecodeError { key: key.clone(), source })
+            })
+            .collect()
+    }
+}
+
+/// The operator process's own settings (environment variables in the cluster).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OperatorEnv {
+    /// `RELEASE_VERSION`: the release the operator belongs to.
+    #[serde(default)]
+    pub release_version: String,
+    /// `IMAGE`: the registry image.
+    #[serde(default)]
+    pub image: String,
+    /// `IMAGE_PRUNER`: the pruner CronJob image.
+    #[serde(default)]
+    pub image_pruner: String,
+    /// `OPERATOR_IMAGE`: the operator image (node-ca DaemonSet).
+    #[serde(default)]
+    pub operator_image: String,
+}
+
+/// Result of the OpenStack Swift availability probe (spec 10 §2.5), observed by the shell.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum SwiftProbe {
+    /// Swift is in the catalog and listing containers works.
+    Usable,
+    /// No object-store endpoint, or listing failed: fall back to a PVC.
+    NotUsable {
+        /// What the probe saw.
+        reason: String,
+    },
+    /// The probe itself failed (credentials, auth, CA bundle): bootstrap must be retried.
+    Failed {
+        /// The error.
+        message: String,
+    },
+}
+
+/// What the clouds said, gathered by the shell before the pass.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CloudFacts {
+    /// OpenStack only: can the registry use Swift? Needed to bootstrap on OpenStack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swift: Option<SwiftProbe>,
+}
+
+/// Everything one reconcile pass may look at. Nothing is fetched later.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observed {
+    /// Kubernetes objects.
+    pub objects: ObjectStore,
+    /// Cloud facts.
+    pub cloud: CloudFacts,
+    /// Outcomes of the previous pass's actions.
+    pub outcomes: Vec<Outcome>,
+    /// The time of this pass.
+    pub now: Timestamp,
+    /// Entropy for anything generated (the registry's HTTP secret); never printed.
+    pub seed: String,
+    /// The operator process's settings.
+    pub operator: OperatorEnv,
+}
+
+impl Observed {
+    /// An empty snapshot at `now` with `seed`.
+    pub fn new(now: Timestamp, seed: impl Into<String>) -> Self {
+        Self {
+            objects: ObjectStore::default(),
+            cloud: CloudFacts::default(),
+            outcomes: Vec::new(),
+            now,
+            seed: seed.into(),
+            operator: OperatorEnv::default(),
+        }
+    }
+}
