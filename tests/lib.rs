@@ -1,1 +1,63 @@
-//! Helpers shared by the cross-crate tests.
+//! Helpers shared by the cross-crate tests: finding fixtures and loading them.
+
+// Test support only (never linked into the operator): a panic here is a test failure with
+// the parser's message, which is exactly what a test wants.
+#![allow(clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use image_registry_core::fixture::{self, Document, Fixture};
+
+/// The repository's `fixtures/` directory.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("fixtures")
+}
+
+/// Every fixture file under `fixtures/`, recursively, in path order.
+pub fn all_fixtures() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&fixtures_dir(), &mut out);
+    out.sort();
+    out
+}
+
+/// `storage/s3/fresh` for `fixtures/storage/s3/fresh.yaml`.
+pub fn fixture_name(path: &Path) -> String {
+    let relative = path.strip_prefix(fixtures_dir()).unwrap_or(path);
+    relative.with_extension("").to_string_lossy().replace('\\', "/")
+}
+
+/// Reads a fixture's documents, failing the test with the parser's message.
+pub fn documents(path: &Path) -> Vec<Document> {
+    let name = fixture_name(path);
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{name}: {e}"));
+    fixture::documents(&name, &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Loads a fixture, failing the test with the parser's message.
+pub fn load(path: &Path) -> Fixture {
+    let name = fixture_name(path);
+    fixture::assemble(&name, documents(path)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A deterministic permutation of `items` (a seeded Fisher-Yates with a small LCG), so a
+/// failing order can be reproduced.
+pub fn shuffle<T>(items: &mut [T], seed: u64) {
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    for i in (1..items.len()).rev() {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let j = usize::try_from((state >> 33) % (i as u64 + 1)).unwrap_or(0);
+        items.swap(i, j);
+    }
+}

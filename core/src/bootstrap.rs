@@ -96,14 +96,19 @@ fn decide(observed: &Observed) -> Result<Vec<(Action, String)>, String> {
 
     let storage_text = match kinds.first() {
         None => "no default storage, so the registry starts Removed".to_owned(),
-        Some(kind) => format!("{} storage, {replicas} replica{}", kind.driver_name(), if replicas == 1 { "" } else { "s" }),
+        Some(kind) => {
+            format!("{} storage, {replicas} replica{}", kind.driver_name(), if replicas == 1 { "" } else { "s" })
+        }
     };
     steps.push((
         Action::Kube(KubeAction::Create {
             key: ObjectKey::of::<Config>("", CLUSTER),
             object: Payload::new(object).with_secret("/spec/httpSecret"),
         }),
-        format!("no Config \"cluster\" exists: bootstrap the defaults for platform {} ({storage_text})", platform.type_),
+        format!(
+            "no Config \"cluster\" exists: bootstrap the defaults for platform {} ({storage_text})",
+            platform.type_
+        ),
     ));
     Ok(steps)
 }

@@ -142,14 +142,15 @@ pub fn assemble(file: &str, documents: Vec<Document>) -> Result<Fixture, Fixture
                 if scenario.is_some() {
                     return Err(err(doc, None, "a second Scenario document: a fixture has exactly one".into()));
                 }
-                let parsed = api::decode::<Scenario>(&doc.value)
-                    .map_err(|e| err(doc, Some(e.path), e.message))?;
+                let parsed = api::decode::<Scenario>(&doc.value).map_err(|e| err(doc, Some(e.path), e.message))?;
                 scenario = Some(parsed);
             }
             (_, Some("List")) => {
-                let items = doc.value.get("items").and_then(Value::as_array).ok_or_else(|| {
-                    err(doc, Some("items".into()), "a List needs an items array".into())
-                })?;
+                let items = doc
+                    .value
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| err(doc, Some("items".into()), "a List needs an items array".into()))?;
                 for (index, item) in items.iter().enumerate() {
                     objects.push((doc, format!("items[{index}]."), item.clone()));
                 }
@@ -218,7 +219,8 @@ mod tests {
         assert!(e.message.contains("no Scenario document"));
         let e = parse("f.yaml", &format!("{SCENARIO}sead: typo\n")).unwrap_err();
         assert!(e.message.contains("unknown field `sead`"), "{e}");
-        let e = parse("f.yaml", &format!("{SCENARIO}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{}}\n")).unwrap_err();
+        let e =
+            parse("f.yaml", &format!("{SCENARIO}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{}}\n")).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("metadata.name"));
         let e = parse("f.yaml", "apiVersion: fixtures/v1\nkind: Scenario\nnow: yesterday\nseed: s\n").unwrap_err();
         assert_eq!(e.field.as_deref(), Some("now"));

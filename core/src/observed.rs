@@ -58,8 +58,8 @@ impl fmt::Display for ObjectKey {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{key}: {source}")]
 pub struct DecodeError {
-    /// The object.
-    pub key: ObjectKey,
+    /// The object (boxed: errors stay small on the happy path).
+    pub key: Box<ObjectKey>,
     /// The field and what is wrong with it.
     pub source: FieldError,
 }
@@ -131,7 +131,7 @@ impl ObjectStore {
         let key = ObjectKey::of::<K>(namespace, name);
         match self.objects.get(&key) {
             None => Ok(None),
-            Some(value) => api::decode(value).map(Some).map_err(|source| DecodeError { key, source }),
+            Some(value) => api::decode(value).map(Some).map_err(|source| DecodeError { key: Box::new(key), source }),
         }
     }
 
@@ -141,9 +141,7 @@ impl ObjectStore {
         self.objects
             .iter()
             .filter(|(key, _)| key.group == K::GROUP && key.kind == K::KIND && key.namespace == namespace)
-            .map(|(key, value)| {
-                api::decode(value).map_err(|source| DecodeError { key: key.clone(), source })
-            })
+            .map(|(key, value)| api::decode(value).map_err(|source| DecodeError { key: Box::new(key.clone()), source }))
             .collect()
     }
 }

@@ -69,7 +69,9 @@ fn resolve(profile: Option<&TlsSecurityProfile>) -> (String, Vec<String>) {
     let owned = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
     let intermediate = || ("VersionTLS12".to_owned(), owned(&[&TLS13[..], &INTERMEDIATE[..]].concat()));
     match profile.map(|p| (p.type_.as_str(), p.custom.as_ref())) {
-        Some(("Old", _)) => ("VersionTLS10".to_owned(), owned(&[&TLS13[..], &INTERMEDIATE[..], &OLD_EXTRA[..]].concat())),
+        Some(("Old", _)) => {
+            ("VersionTLS10".to_owned(), owned(&[&TLS13[..], &INTERMEDIATE[..], &OLD_EXTRA[..]].concat()))
+        }
         Some(("Modern", _)) => ("VersionTLS13".to_owned(), owned(&TLS13)),
         Some(("Custom", Some(custom))) => (custom.min_tls_version.clone(), custom.ciphers.clone()),
         _ => intermediate(),

@@ -8,9 +8,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
 use super::duration::GoDuration;
-use super::operator::{
-    GenerationStatus, LOG_LEVELS, MANAGEMENT_STATE_PATTERN, ManagementState, OperatorCondition,
-};
+use super::operator::{GenerationStatus, LOG_LEVELS, MANAGEMENT_STATE_PATTERN, ManagementState, OperatorCondition};
 use super::storage::Storage;
 
 fn is_false(b: &bool) -> bool {
@@ -228,4 +226,72 @@ pub struct ImageRegistryStatus {
     /// Storage configuration last applied. Required; always sent.
     #[serde(default)]
     pub storage: Storage,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::storage::{CloudFront, S3};
+
+    #[test]
+    fn empty_spec_sends_the_always_fields() {
+        let spec = serde_json::to_value(ImageRegistrySpec::default()).unwrap();
+        assert_eq!(
+            spec,
+            json!({
+                "managementState": "",
+                "unsupportedConfigOverrides": null,
+                "observedConfig": null,
+                "proxy": {},
+                "storage": {},
+                "requests": {"read": {"maxWaitInQueue": "0s"}, "write": {"maxWaitInQueue": "0s"}},
+                "replicas": 0
+            })
+        );
+    }
+
+    #[test]
+    fn empty_status_sends_the_required_fields() {
+        let status = serde_json::to_value(ImageRegistryStatus::default()).unwrap();
+        assert_eq!(status, json!({"readyReplicas": 0, "storageManaged": false, "storage": {}}));
+    }
+
+    #[test]
+    fn s3_zero_values_follow_the_reference() {
+        let s3 = S3 { cloud_front: Some(CloudFront::default()), ..S3::default() };
+        assert_eq!(
+            serde_json::to_value(s3).unwrap(),
+            json!({
+                "cloudFront": {"baseURL": "", "privateKey": {"key": ""}, "keypairID": "", "duration": "0s"},
+                "virtualHostedStyle": false,
+                "trustedCA": {"name": ""}
+            })
+        );
+    }
+
+    #[test]
+    fn a_config_from_the_api_server_round_trips() {
+        let stored = json!({
+            "apiVersion": "imageregistry.operator.openshift.io/v1",
+            "kind": "Config",
+            "metadata": {"name": "cluster", "resourceVersion": "7", "finalizers": ["imageregistry.operator.openshift.io/finalizer"]},
+            "spec": {
+                "managementState": "Managed", "logLevel": "Normal", "operatorLogLevel": "Normal",
+                "unsupportedConfigOverrides": null, "observedConfig": null, "httpSecret": "abc",
+                "proxy": {}, "storage": {"s3": {"bucket": "b", "region": "us-east-1", "virtualHostedStyle": false, "trustedCA": {"name": ""}}, "managementState": "Managed"},
+                "requests": {"read": {"maxWaitInQueue": "0s"}, "write": {"maxRunning": 5, "maxWaitInQueue": "1m30s"}},
+                "replicas": 2, "rolloutStrategy": "RollingUpdate", "nodeSelector": {},
+                "topologySpreadConstraints": []
+            },
+            "status": {"readyReplicas": 2, "storageManaged": true, "storage": {"s3": {"bucket": "b", "virtualHostedStyle": false, "trustedCA": {"name": ""}}}}
+        });
+        let config: Config = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(config.spec.management_state(), ManagementState::Managed);
+        assert_eq!(config.spec.requests.write.max_wait_in_queue, GoDuration(90_000_000_000));
+        assert_eq!(config.spec.node_selector, Some(BTreeMap::new()), "present-but-empty is kept");
+        assert_eq!(config.spec.topology_spread_constraints, Some(vec![]), "[] stays []");
+        assert_eq!(serde_json::to_value(&config).unwrap(), stored);
+    }
 }

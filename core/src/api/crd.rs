@@ -33,10 +33,7 @@ pub enum CrdError {
 
 /// Both CRDs, in manifest order: `(file name, CRD as JSON)`.
 pub fn crds() -> Result<Vec<(&'static str, Value)>, CrdError> {
-    Ok(vec![
-        ("00_configs.crd.yaml", config_crd()?),
-        ("01_imagepruners.crd.yaml", image_pruner_crd()?),
-    ])
+    Ok(vec![("00_configs.crd.yaml", config_crd()?), ("01_imagepruners.crd.yaml", image_pruner_crd()?)])
 }
 
 /// `configs.imageregistry.operator.openshift.io`.
@@ -63,10 +60,14 @@ pub fn config_crd() -> Result<Value, CrdError> {
     }
     // Only under spec: valid iff (no kms and method is not KMS) or (method is KMS and kms is set).
     let encryption = node(NAME, &mut crd, "spec.storage.oss.encryption")?;
-    set(encryption, "anyOf", json!([
-        { "not": { "required": ["kms"] }, "properties": { "method": { "not": { "enum": ["KMS"] } } } },
-        { "properties": { "method": { "enum": ["KMS"] } }, "required": ["kms"] }
-    ]));
+    set(
+        encryption,
+        "anyOf",
+        json!([
+            { "not": { "required": ["kms"] }, "properties": { "method": { "not": { "enum": ["KMS"] } } } },
+            { "properties": { "method": { "enum": ["KMS"] } }, "required": ["kms"] }
+        ]),
+    );
     Ok(crd)
 }
 
@@ -74,10 +75,8 @@ pub fn config_crd() -> Result<Value, CrdError> {
 pub fn image_pruner_crd() -> Result<Value, CrdError> {
     const NAME: &str = "imagepruners.imageregistry.operator.openshift.io";
     let mut crd = to_value(NAME, ImagePruner::crd())?;
-    let required: &[(&str, &[&str])] = &[
-        ("", &["metadata", "spec"]),
-        ("status.conditions[]", &["type", "status", "lastTransitionTime"]),
-    ];
+    let required: &[(&str, &[&str])] =
+        &[("", &["metadata", "spec"]), ("status.conditions[]", &["type", "status", "lastTransitionTime"])];
     finish(NAME, &mut crd, required, "https://github.com/openshift/api/pull/555")?;
     Ok(crd)
 }
@@ -92,12 +91,7 @@ fn set(target: &mut Value, key: &str, value: Value) {
     }
 }
 
-fn finish(
-    name: &'static str,
-    crd: &mut Value,
-    required: &[(&str, &[&str])],
-    approval: &str,
-) -> Result<(), CrdError> {
+fn finish(name: &'static str, crd: &mut Value, required: &[(&str, &[&str])], approval: &str) -> Result<(), CrdError> {
     set(
         node_mut(crd, &["metadata"]).ok_or_else(|| missing(name, "metadata"))?,
         "annotations",
@@ -111,14 +105,20 @@ fn finish(
     let schema = schema_mut(name, crd)?;
     normalise(schema);
     if let Some(Value::Object(properties)) = schema.get_mut("properties") {
-        properties.insert("apiVersion".into(), json!({
-            "description": "APIVersion defines the versioned schema of this representation of an object.",
-            "type": "string"
-        }));
-        properties.insert("kind".into(), json!({
-            "description": "Kind is a string value representing the REST resource this object represents.",
-            "type": "string"
-        }));
+        properties.insert(
+            "apiVersion".into(),
+            json!({
+                "description": "APIVersion defines the versioned schema of this representation of an object.",
+                "type": "string"
+            }),
+        );
+        properties.insert(
+            "kind".into(),
+            json!({
+                "description": "Kind is a string value representing the REST resource this object represents.",
+                "type": "string"
+            }),
+        );
         properties.insert("metadata".into(), json!({ "type": "object" }));
     }
     for (path, keys) in required {
@@ -154,10 +154,7 @@ fn node<'a>(crd: &'static str, value: &'a mut Value, path: &str) -> Result<&'a m
             Some(field) => (field, true),
             None => (segment, false),
         };
-        current = current
-            .get_mut("properties")
-            .and_then(|p| p.get_mut(field))
-            .ok_or_else(|| missing(crd, path))?;
+        current = current.get_mut("properties").and_then(|p| p.get_mut(field)).ok_or_else(|| missing(crd, path))?;
         if items {
             current = current.get_mut("items").ok_or_else(|| missing(crd, path))?;
         }
@@ -186,5 +183,113 @@ fn normalise(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(normalise),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Value {
+        config_crd().unwrap()
+    }
+
+    fn at<'a>(crd: &'a mut Value, path: &str) -> &'a Value {
+        node("test", crd, path).unwrap()
+    }
+
+    #[test]
+    fn config_carries_the_reference_validations() {
+        let mut crd = config();
+        assert_eq!(at(&mut crd, "spec.managementState")["pattern"], "^(Managed|Unmanaged|Force|Removed)$");
+        assert_eq!(at(&mut crd, "spec.logLevel")["enum"], json!(["", "Normal", "Debug", "Trace", "TraceAll"]));
+        assert_eq!(at(&mut crd, "spec.logLevel")["default"], "Normal");
+        assert_eq!(at(&mut crd, "spec.operatorLogLevel")["default"], "Normal");
+        assert_eq!(at(&mut crd, "spec.rolloutStrategy")["pattern"], "^(RollingUpdate|Recreate)$");
+        let chunk = at(&mut crd, "spec.storage.s3.chunkSizeMiB").clone();
+        assert_eq!((chunk["minimum"].clone(), chunk["maximum"].clone()), (json!(5), json!(5120)));
+        assert_eq!(at(&mut crd, "spec.storage.managementState")["pattern"], "^(Managed|Unmanaged)$");
+        let container = at(&mut crd, "spec.storage.azure.container").clone();
+        assert_eq!((container["minLength"].clone(), container["maxLength"].clone()), (json!(3), json!(63)));
+        let network = at(&mut crd, "spec.storage.azure.networkAccess").clone();
+        assert_eq!(network["default"], json!({"type": "External"}));
+        assert_eq!(
+            network["x-kubernetes-validations"][0]["message"],
+            "internal is forbidden when type is not Internal"
+        );
+        assert_eq!(at(&mut crd, "spec.storage.azure.networkAccess.type")["enum"], json!(["Internal", "External"]));
+        assert_eq!(
+            at(&mut crd, "status.latestAvailableRevision")["x-kubernetes-validations"],
+            json!([{"rule": "self >= oldSelf", "message": "must only increase"}])
+        );
+        assert_eq!(at(&mut crd, "spec.storage.s3.cloudFront.privateKey.name")["default"], "");
+        assert_eq!(at(&mut crd, "spec.storage.s3.cloudFront.duration")["format"], "duration");
+        assert_eq!(
+            at(&mut crd, "spec.requests.read.maxRunning"),
+            &json!({"description": "Maximum in-flight requests.", "type": "integer"})
+        );
+    }
+
+    #[test]
+    fn config_list_and_map_types_and_required_fields() {
+        let mut crd = config();
+        assert_eq!(at(&mut crd, "")["required"], json!(["metadata", "spec"]));
+        assert_eq!(at(&mut crd, "spec")["required"], json!(["replicas"]));
+        assert_eq!(at(&mut crd, "status")["required"], json!(["storage", "storageManaged"]));
+        let conditions = at(&mut crd, "status.conditions").clone();
+        assert_eq!(conditions["x-kubernetes-list-type"], "map");
+        assert_eq!(conditions["x-kubernetes-list-map-keys"], json!(["type"]));
+        assert_eq!(conditions["items"]["required"], json!(["type", "status", "lastTransitionTime"]));
+        assert_eq!(
+            at(&mut crd, "status.generations")["x-kubernetes-list-map-keys"],
+            json!(["group", "resource", "namespace", "name"])
+        );
+        assert_eq!(at(&mut crd, "spec.routes")["x-kubernetes-list-type"], "atomic");
+        assert_eq!(at(&mut crd, "spec.routes[]")["required"], json!(["name"]));
+        assert_eq!(at(&mut crd, "spec.requests")["x-kubernetes-map-type"], "atomic");
+        assert_eq!(at(&mut crd, "spec.resources")["x-kubernetes-map-type"], "atomic");
+        assert_eq!(at(&mut crd, "spec.tolerations")["x-kubernetes-list-type"], "atomic");
+        assert_eq!(
+            at(&mut crd, "spec.storage.s3.cloudFront")["required"],
+            json!(["baseURL", "keypairID", "privateKey"])
+        );
+    }
+
+    #[test]
+    fn only_the_raw_extensions_are_nullable() {
+        let mut crd = config();
+        for path in ["spec.unsupportedConfigOverrides", "spec.observedConfig"] {
+            let node = at(&mut crd, path).clone();
+            assert_eq!(node["nullable"], true, "{path}");
+            assert_eq!(node["x-kubernetes-preserve-unknown-fields"], true, "{path}");
+        }
+        let text = serde_json::to_string(&crd).unwrap();
+        assert_eq!(text.matches("\"nullable\"").count(), 2);
+    }
+
+    #[test]
+    fn oss_encryption_rule_exists_only_under_spec() {
+        let mut crd = config();
+        assert_eq!(at(&mut crd, "spec.storage.oss.encryption")["anyOf"].as_array().unwrap().len(), 2);
+        assert!(at(&mut crd, "status.storage.oss.encryption").get("anyOf").is_none());
+    }
+
+    #[test]
+    fn crds_are_cluster_scoped_with_a_status_subresource() {
+        for (_, crd) in crds().unwrap() {
+            assert_eq!(crd["spec"]["scope"], "Cluster");
+            let version = &crd["spec"]["versions"][0];
+            assert_eq!(
+                (version["name"].clone(), version["served"].clone(), version["storage"].clone()),
+                (json!("v1"), json!(true), json!(true))
+            );
+            assert_eq!(version["subresources"], json!({"status": {}}));
+            assert_eq!(crd["metadata"]["annotations"]["api.openshift.io/merged-by-featuregates"], "true");
+        }
+        let mut pruner = image_pruner_crd().unwrap();
+        assert_eq!(at(&mut pruner, "spec.logLevel")["default"], "Normal");
+        assert_eq!(at(&mut pruner, "spec.keepTagRevisions")["type"], "integer");
+        assert!(at(&mut pruner, "spec.keepTagRevisions").get("format").is_none());
+        assert!(at(&mut pruner, "status.conditions").get("x-kubernetes-list-type").is_none());
     }
 }

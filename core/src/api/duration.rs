@@ -76,9 +76,7 @@ impl GoDuration {
             if int_part.is_empty() && frac_part.is_empty() {
                 return Err(err("expected a number"));
             }
-            let unit_len = after_num
-                .find(|c: char| c.is_ascii_digit() || c == '.')
-                .unwrap_or(after_num.len());
+            let unit_len = after_num.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after_num.len());
             let (unit, next) = after_num.split_at(unit_len);
             if unit.is_empty() {
                 return Err(err("missing unit"));
@@ -88,11 +86,8 @@ impl GoDuration {
                 .find(|(name, _)| *name == unit)
                 .map(|(_, scale)| *scale)
                 .ok_or_else(|| err("unknown unit"))?;
-            let whole: u128 = if int_part.is_empty() {
-                0
-            } else {
-                int_part.parse().map_err(|_| err("number out of range"))?
-            };
+            let whole: u128 =
+                if int_part.is_empty() { 0 } else { int_part.parse().map_err(|_| err("number out of range"))? };
             let mut value = whole.checked_mul(scale).ok_or_else(|| err("overflow"))?;
             // Fraction digits beyond nanosecond precision are dropped, as Go does.
             let mut place = scale;

@@ -29,11 +29,7 @@ pub trait ApiObject: serde::de::DeserializeOwned + serde::Serialize {
 
     /// `group/version`, or just `version` for the core group.
     fn api_version() -> String {
-        if Self::GROUP.is_empty() {
-            Self::VERSION.to_owned()
-        } else {
-            format!("{}/{}", Self::GROUP, Self::VERSION)
-        }
+        if Self::GROUP.is_empty() { Self::VERSION.to_owned() } else { format!("{}/{}", Self::GROUP, Self::VERSION) }
     }
 }
 
@@ -49,10 +45,8 @@ pub struct FieldError {
 
 /// Decodes a JSON value into `T`, naming the offending field on failure.
 pub fn decode<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<T, FieldError> {
-    serde_path_to_error::deserialize(value).map_err(|err| FieldError {
-        path: err.path().to_string(),
-        message: err.inner().to_string(),
-    })
+    serde_path_to_error::deserialize(value)
+        .map_err(|err| FieldError { path: err.path().to_string(), message: err.inner().to_string() })
 }
 
 macro_rules! api_object {
