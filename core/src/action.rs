@@ -120,6 +120,8 @@ pub enum KubeAction {
     Apply {
         /// The object.
         key: ObjectKey,
+        /// Whether the object does not exist yet (the apply creates it).
+        new: bool,
         /// The desired object (only owned fields).
         object: Payload,
         /// What differs from the observed object.
@@ -134,11 +136,12 @@ pub enum KubeAction {
         /// What differs from the observed status.
         changes: Vec<FieldChange>,
     },
-    /// JSON merge patch of spec fields the operator fills in, rejected if the object changed.
-    PatchSpec {
+    /// JSON merge patch of fields the operator fills in (finalizers, generated spec values),
+    /// rejected if the object changed since it was read.
+    Patch {
         /// The object.
         key: ObjectKey,
-        /// The merge patch (`{"spec": {...}}`).
+        /// The merge patch (`{"metadata": {"finalizers": [...]}, "spec": {...}}`).
         patch: Payload,
         /// The resourceVersion the patch is computed against.
         resource_version: String,
@@ -179,7 +182,7 @@ impl KubeAction {
             Self::Create { key, .. }
             | Self::Apply { key, .. }
             | Self::ApplyStatus { key, .. }
-            | Self::PatchSpec { key, .. }
+            | Self::Patch { key, .. }
             | Self::AddFinalizer { key, .. }
             | Self::RemoveFinalizer { key, .. }
             | Self::Delete { key, .. } => key,
@@ -191,7 +194,7 @@ impl KubeAction {
             Self::Create { .. } => "create",
             Self::Apply { .. } => "apply",
             Self::ApplyStatus { .. } => "apply status of",
-            Self::PatchSpec { .. } => "patch spec of",
+            Self::Patch { .. } => "patch",
             Self::AddFinalizer { .. } => "add finalizer to",
             Self::RemoveFinalizer { .. } => "remove finalizer from",
             Self::Delete { .. } => "delete",
@@ -204,7 +207,8 @@ impl KubeAction {
             Self::AddFinalizer { finalizer, .. } | Self::RemoveFinalizer { finalizer, .. } => {
                 format!("{} {key}: {finalizer}", self.verb())
             }
-            Self::Apply { changes, .. } | Self::ApplyStatus { changes, .. } | Self::PatchSpec { changes, .. } => {
+            Self::Apply { new: true, .. } => format!("create {key}"),
+            Self::Apply { changes, .. } | Self::ApplyStatus { changes, .. } | Self::Patch { changes, .. } => {
                 let n = changes.len();
                 let fields = if n == 1 { "field" } else { "fields" };
                 format!("{} {key} ({n} {fields})", self.verb())
@@ -320,7 +324,7 @@ impl Action {
     /// Whether the action is a create, an update or a delete.
     pub fn change(&self) -> Change {
         match self {
-            Self::Kube(KubeAction::Create { .. }) => Change::Create,
+            Self::Kube(KubeAction::Create { .. } | KubeAction::Apply { new: true, .. }) => Change::Create,
             Self::Kube(KubeAction::Delete { .. }) => Change::Delete,
             Self::Kube(_) => Change::Update,
             Self::Cloud(CloudAction::S3CreateBucket { .. }) => Change::Create,

@@ -186,6 +186,26 @@ pub fn assemble(file: &str, documents: Vec<Document>) -> Result<Fixture, Fixture
     Ok(Fixture { description: scenario.description, observed })
 }
 
+/// Writes a snapshot as a fixture: the scenario document, then every object in key order.
+/// Outcomes are left out: a fixture starts a pass from scratch.
+pub fn render(description: &str, observed: &Observed) -> Result<String, String> {
+    let scenario = serde_json::json!({
+        "apiVersion": SCENARIO_API_VERSION,
+        "kind": SCENARIO_KIND,
+        "description": description,
+        "now": observed.now.to_string(),
+        "seed": observed.seed,
+        "operator": observed.operator,
+        "cloud": observed.cloud,
+    });
+    let mut text = crate::render::yaml(&scenario).map_err(|e| e.to_string())?;
+    for (_, object) in observed.objects.iter() {
+        text.push_str("---\n");
+        text.push_str(&crate::render::yaml(object).map_err(|e| e.to_string())?);
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

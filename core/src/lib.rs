@@ -7,16 +7,23 @@
 pub mod action;
 pub mod api;
 pub mod bootstrap;
+pub mod checksum;
+pub mod conditions;
+pub mod diff;
 pub mod fixture;
 pub mod names;
+pub mod objects;
 pub mod observed;
 pub mod outcome;
 pub mod plan;
 pub mod platform;
 pub mod pruner;
 pub mod reconcile;
+pub mod registry;
 pub mod render;
 pub mod seed;
+pub mod sim;
+pub mod storage;
 pub mod tls;
 
 pub use action::{Action, CloudAction, KubeAction, Payload};

@@ -108,7 +108,7 @@ pub fn text(plan: &Plan) -> String {
 fn details(action: &Action) -> Vec<String> {
     let Action::Kube(kube) = action else { return Vec::new() };
     match kube {
-        KubeAction::Create { object, .. } => {
+        KubeAction::Create { object, .. } | KubeAction::Apply { object, new: true, .. } => {
             let mut lines = Vec::new();
             flatten(&object.redacted(), "", &mut lines);
             lines.retain(|l| !l.starts_with("apiVersion =") && !l.starts_with("kind ="));
@@ -116,7 +116,7 @@ fn details(action: &Action) -> Vec<String> {
         }
         KubeAction::Apply { changes, .. }
         | KubeAction::ApplyStatus { changes, .. }
-        | KubeAction::PatchSpec { changes, .. } => changes
+        | KubeAction::Patch { changes, .. } => changes
             .iter()
             .map(|change| {
                 let printed = serde_json::to_value(change).unwrap_or(Value::Null);

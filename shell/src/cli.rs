@@ -4,8 +4,11 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use image_registry_core::fixture;
+use image_registry_core::outcome::{ErrorClass, OutcomeResult};
 use image_registry_core::reconcile;
 use image_registry_core::render::{self, Format};
+use image_registry_core::sim::Fault;
+use image_registry_core::sim::run::{self, Ending};
 use jiff::Timestamp;
 
 /// Usage text.
@@ -17,6 +20,15 @@ Commands:
         Print what the operator would do for the snapshot in FILE (a fixture).
         --now replaces the snapshot's clock (\"what would it do ten minutes from now?\").
         Exit code: 0 no changes, 2 changes pending, 1 error.
+  simulate --observed FILE [--max-passes N] [--faults SPEC] [--write-final FILE]
+        Run the operator loop offline against a model of the cluster until a pass plans
+        nothing. Prints every pass's plan, then one summary line.
+        --faults: comma-separated CLASS[:TEXT][*N]: fail N (default 1) actions whose id
+        contains TEXT with CLASS (conflict, alreadyExists, notFound, forbidden, throttled,
+        invalid, unavailable, timeout, other), e.g. `conflict:Deployment*2,unavailable`.
+        --write-final: save the final state as a fixture.
+        Exit code: 0 converged, 3 not converged within --max-passes (default 10),
+        1 error (bad input, or stuck on an error it cannot get past).
   crds [--dir DIR]
         Print the CustomResourceDefinitions generated from the API types, or write
         them into DIR (the committed copies live in manifests/).
@@ -34,6 +46,17 @@ pub enum Command {
         output: Format,
         /// Clock override.
         now: Option<Timestamp>,
+    },
+    /// Offline operator loop.
+    Simulate {
+        /// The fixture file.
+        observed: PathBuf,
+        /// Pass budget.
+        max_passes: usize,
+        /// Injected failures.
+        faults: Vec<Fault>,
+        /// Where to save the final state.
+        write_final: Option<PathBuf>,
     },
     /// Print or write the CRDs.
     Crds {
@@ -61,12 +84,49 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             };
             Command::Plan { observed: observed.into(), output, now }
         }
+        "simulate" => {
+            let observed = flags.take("--observed").ok_or("simulate needs --observed FILE")?;
+            let max_passes = match flags.take("--max-passes") {
+                Some(n) => n.parse().map_err(|_| format!("--max-passes {n:?} is not a whole number"))?,
+                None => 10,
+            };
+            let faults = match flags.take("--faults") {
+                Some(spec) => parse_faults(&spec)?,
+                None => Vec::new(),
+            };
+            Command::Simulate {
+                observed: observed.into(),
+                max_passes,
+                faults,
+                write_final: flags.take("--write-final").map(PathBuf::from),
+            }
+        }
         "crds" => Command::Crds { dir: flags.take("--dir").map(PathBuf::from) },
         "help" | "--help" | "-h" => Command::Help,
         other => return Err(format!("unknown command {other:?}")),
     };
     flags.finish()?;
     Ok(parsed)
+}
+
+/// Parses `CLASS[:TEXT][*N]` items separated by commas.
+pub fn parse_faults(spec: &str) -> Result<Vec<Fault>, String> {
+    spec.split(',')
+        .filter(|item| !item.trim().is_empty())
+        .map(|item| {
+            let item = item.trim();
+            let (rest, count) = match item.split_once('*') {
+                Some((rest, n)) => {
+                    (rest, n.parse::<u32>().map_err(|_| format!("--faults {item:?}: {n:?} is not a count"))?)
+                }
+                None => (item, 1),
+            };
+            let (class, matching) = rest.split_once(':').unwrap_or((rest, ""));
+            let class: ErrorClass = serde_json::from_value(serde_json::Value::String(class.to_owned()))
+                .map_err(|_| format!("--faults {item:?}: unknown error class {class:?}"))?;
+            Ok(Fault { matching: matching.to_owned(), class, remaining: count })
+        })
+        .collect()
 }
 
 /// `--name value` / `--name=value` pairs, each allowed once.
@@ -124,6 +184,9 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             out.write_all(text.as_bytes()).map(|_| 0).map_err(|e| e.to_string())
         }),
         Command::Plan { observed, output, now } => plan(&observed, output, now, out),
+        Command::Simulate { observed, max_passes, faults, write_final } => {
+            simulate(&observed, max_passes, faults, write_final.as_deref(), out)
+        }
     };
     match result {
         Ok(code) => code,
@@ -134,10 +197,49 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     }
 }
 
-fn plan(path: &std::path::Path, output: Format, now: Option<Timestamp>, out: &mut dyn Write) -> Result<i32, String> {
+fn load(path: &std::path::Path) -> Result<fixture::Fixture, String> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
-    let mut fixture = fixture::parse(&name, &text).map_err(|e| e.to_string())?;
+    fixture::parse(&name, &text).map_err(|e| e.to_string())
+}
+
+fn simulate(
+    path: &std::path::Path,
+    max_passes: usize,
+    faults: Vec<Fault>,
+    write_final: Option<&std::path::Path>,
+    out: &mut dyn Write,
+) -> Result<i32, String> {
+    let fixture = load(path)?;
+    let report = run::simulate(fixture.observed, max_passes, faults);
+    let mut text = String::new();
+    for (index, pass) in report.passes.iter().enumerate() {
+        text.push_str(&format!("=== pass {} ===\n", index + 1));
+        text.push_str(&render::text(&pass.plan));
+        for (step, outcome) in pass.plan.steps.iter().zip(&pass.outcomes) {
+            if let OutcomeResult::Failed { class, message } = &outcome.result {
+                text.push_str(&format!("  ! {} failed ({class:?}): {message}\n", step.action.describe()));
+            }
+        }
+        text.push('\n');
+    }
+    text.push_str(&report.summary());
+    text.push('\n');
+    out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+    if let Some(target) = write_final {
+        let description = format!("{} (state after simulating {})", fixture.description, path.display());
+        let yaml = fixture::render(&description, &report.world.observed)?;
+        std::fs::write(target, yaml).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+    }
+    Ok(match report.ending {
+        Ending::Converged => 0,
+        Ending::Exhausted => 3,
+        Ending::Stuck(_) => 1,
+    })
+}
+
+fn plan(path: &std::path::Path, output: Format, now: Option<Timestamp>, out: &mut dyn Write) -> Result<i32, String> {
+    let mut fixture = load(path)?;
     if let Some(now) = now {
         fixture.observed.now = now;
     }

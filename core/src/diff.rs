@@ -1,0 +1,209 @@
+//! Desired vs observed: which owned fields differ. Quiet at the fixpoint by construction: only
+//! the fields the operator sets are compared, so what the API server or other managers add
+//! (defaults, `managedFields`, `resourceVersion`, timestamps, status, extra list items) never
+//! counts as a difference.
+//!
+//! Rules: maps compare key by key over the desired keys; an empty desired map, list or `null`
+//! equals an absent field; lists of objects with a `name` (or `mountPath`, `containerPort`) are
+//! matched by that key, as server-side apply merges them; other lists compare position by
+//! position and must have the same length; numbers compare by value, and resource quantities
+//! by amount (`1Gi` = `1024Mi`).
+
+use serde_json::Value;
+
+use crate::action::FieldChange;
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Object(m) => m.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+/// The fields of `desired` that `observed` does not hold. Paths are dotted; keyed list
+/// elements print as `containers[name=registry]`.
+pub fn differences(desired: &Value, observed: &Value) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    compare(desired, observed, "", false, &mut out);
+    out
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
+}
+
+fn change(path: &str, before: Option<&Value>, after: &Value, out: &mut Vec<FieldChange>) {
+    out.push(FieldChange { path: path.to_owned(), before: before.cloned(), after: Some(after.clone()), secret: false });
+}
+
+fn list_key(items: &[Value]) -> Option<&'static str> {
+    ["name", "mountPath", "containerPort"]
+        .into_iter()
+        .find(|key| !items.is_empty() && items.iter().all(|item| item.get(*key).is_some_and(|v| !v.is_null())))
+}
+
+fn compare(desired: &Value, observed: &Value, path: &str, quantity: bool, out: &mut Vec<FieldChange>) {
+    match desired {
+        Value::Object(fields) => {
+            let Value::Object(actual) = observed else {
+                if !(is_empty(desired) && observed.is_null()) {
+                    change(path, Some(observed), desired, out);
+                }
+                return;
+            };
+            for (key, want) in fields {
+                let here = join(path, key);
+                let is_quantity = quantity || matches!(key.as_str(), "requests" | "limits" | "capacity");
+                match actual.get(key) {
+                    Some(have) => compare(want, have, &here, is_quantity, out),
+                    None if is_empty(want) => {}
+                    None => change(&here, None, want, out),
+                }
+            }
+        }
+        Value::Array(items) => {
+            let Value::Array(actual) = observed else {
+                if !(items.is_empty() && observed.is_null()) {
+                    change(path, Some(observed), desired, out);
+                }
+                return;
+            };
+            match list_key(items) {
+                Some(key) => {
+                    for item in items {
+                        let id = item.get(key).cloned().unwrap_or(Value::Null);
+                        let label = id.as_str().map_or_else(|| id.to_string(), str::to_owned);
+                        let here = format!("{path}[{key}={label}]");
+                        match actual.iter().find(|a| a.get(key) == Some(&id)) {
+                            Some(have) => compare(item, have, &here, quantity, out),
+                            None => change(&here, None, item, out),
+                        }
+                    }
+                }
+                None if items.len() != actual.len() => change(path, Some(observed), desired, out),
+                None => {
+                    let before = out.len();
+                    for (index, (want, have)) in items.iter().zip(actual).enumerate() {
+                        compare(want, have, &format!("{path}[{index}]"), quantity, out);
+                    }
+                    // A positional list is replaced whole: show it whole.
+                    if out.len() > before {
+                        out.truncate(before);
+                        change(path, Some(observed), desired, out);
+                    }
+                }
+            }
+        }
+        scalar => {
+            if !scalar_equal(scalar, observed, quantity) {
+                change(path, Some(observed).filter(|v| !v.is_null()), desired, out);
+            }
+        }
+    }
+}
+
+fn scalar_equal(want: &Value, have: &Value, quantity: bool) -> bool {
+    match (want, have) {
+        (Value::Number(a), Value::Number(b)) => a == b || a.as_f64() == b.as_f64(),
+        (Value::String(a), Value::String(b)) if quantity && a != b => {
+            matches!((parse_quantity(a), parse_quantity(b)), (Some(x), Some(y)) if x == y)
+        }
+        _ => want == have,
+    }
+}
+
+/// A Kubernetes quantity as an exact amount in units of 10⁻⁹ (nano), or `None` if malformed.
+pub fn parse_quantity(text: &str) -> Option<i128> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-')).unwrap_or(text.len());
+    let (number, suffix) = text.split_at(split);
+    let (negative, number) = match number.strip_prefix('-') {
+        Some(n) => (true, n),
+        None => (false, number.strip_prefix('+').unwrap_or(number)),
+    };
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if whole.is_empty() && fraction.is_empty() || fraction.len() > 9 {
+        return None;
+    }
+    let digits = |s: &str| -> Option<i128> { if s.is_empty() { Some(0) } else { s.parse::<i128>().ok() } };
+    let scale = 10i128.pow(9 - u32::try_from(fraction.len()).ok()?);
+    let nanos = digits(whole)?.checked_mul(1_000_000_000)?.checked_add(digits(fraction)?.checked_mul(scale)?)?;
+    let (multiplier, divisor): (i128, i128) = match suffix {
+        "" => (1, 1),
+        "n" => (1, 1_000_000_000),
+        "u" => (1, 1_000_000),
+        "m" => (1, 1_000),
+        "k" => (1_000, 1),
+        "M" => (1_000_000, 1),
+        "G" => (1_000_000_000, 1),
+        "T" => (1_000_000_000_000, 1),
+        "P" => (1_000_000_000_000_000, 1),
+        "E" => (1_000_000_000_000_000_000, 1),
+        "Ki" => (1 << 10, 1),
+        "Mi" => (1 << 20, 1),
+        "Gi" => (1 << 30, 1),
+        "Ti" => (1 << 40, 1),
+        "Pi" => (1 << 50, 1),
+        "Ei" => (1 << 60, 1),
+        exponent => {
+            let power: i32 = exponent.strip_prefix(['e', 'E'])?.parse().ok()?;
+            if power >= 0 {
+                (10i128.checked_pow(u32::try_from(power).ok()?)?, 1)
+            } else {
+                (1, 10i128.checked_pow(u32::try_from(-power).ok()?)?)
+            }
+        }
+    };
+    let amount = nanos.checked_mul(multiplier)? / divisor;
+    Some(if negative { -amount } else { amount })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn paths(desired: Value, observed: Value) -> Vec<String> {
+        differences(&desired, &observed).into_iter().map(|c| c.path).collect()
+    }
+
+    #[test]
+    fn server_additions_are_not_differences() {
+        let desired =
+            json!({"metadata": {"name": "a", "labels": {"x": "1"}}, "spec": {"ports": [{"name": "p", "port": 5000}]}});
+        let observed = json!({
+            "metadata": {"name": "a", "uid": "u", "resourceVersion": "9", "labels": {"x": "1", "extra": "y"}, "managedFields": []},
+            "spec": {"ports": [{"name": "p", "port": 5000, "protocol": "TCP"}, {"name": "other", "port": 1}], "clusterIP": "10.0.0.1"},
+            "status": {"loadBalancer": {}}
+        });
+        assert!(paths(desired, observed).is_empty());
+    }
+
+    #[test]
+    fn owned_edits_and_removals_are_differences() {
+        let desired =
+            json!({"spec": {"env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}], "command": ["a", "b"]}});
+        let observed = json!({"spec": {"env": [{"name": "A", "value": "edited"}], "command": ["a"]}});
+        assert_eq!(paths(desired, observed), vec!["spec.command", "spec.env[name=A].value", "spec.env[name=B]"]);
+    }
+
+    #[test]
+    fn empty_desired_equals_absent_and_numbers_by_value() {
+        assert!(paths(json!({"data": {}, "emptyDir": {}, "n": 1}), json!({"emptyDir": {}, "n": 1.0})).is_empty());
+        assert_eq!(paths(json!({"emptyDir": {}}), json!({"emptyDir": {"medium": "Memory"}})), Vec::<String>::new());
+    }
+
+    #[test]
+    fn quantities_compare_by_amount_only_under_resources() {
+        let desired = json!({"resources": {"requests": {"cpu": "0.1", "memory": "1Gi"}}, "name": "1Gi"});
+        let observed = json!({"resources": {"requests": {"cpu": "100m", "memory": "1024Mi"}}, "name": "1024Mi"});
+        assert_eq!(paths(desired, observed), vec!["name"]);
+        assert_eq!(parse_quantity("1.5Gi"), Some(1_610_612_736 * 1_000_000_000));
+        assert_eq!(parse_quantity("100m"), parse_quantity("0.1"));
+        assert_eq!(parse_quantity("1e3"), parse_quantity("1k"));
+        assert_eq!(parse_quantity("abc"), None);
+    }
+}

@@ -1,0 +1,120 @@
+//! The registry's objects as the operator wants them, in apply order (spec 20 §1.1).
+//!
+//! Each desired object carries only the fields the operator owns, plus the checksum annotation
+//! (a digest of everything else), so a change to what the operator wants is always visible as a
+//! change of an owned field.
+
+pub mod deployment;
+pub mod network;
+pub mod pod;
+pub mod rbac;
+pub mod routes;
+pub mod secrets;
+
+use serde_json::{Map, Value};
+
+use crate::action::{KubeAction, Payload};
+use crate::api::{ApiObject, Config};
+use crate::checksum::checksum;
+use crate::diff::differences;
+use crate::names::CHECKSUM_ANNOTATION;
+use crate::observed::{ObjectKey, Observed};
+use crate::storage::Wiring;
+
+/// An object the operator applies.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Desired {
+    /// Its identity.
+    pub key: ObjectKey,
+    /// Its owned fields, checksum annotation included.
+    pub object: Value,
+    /// JSON pointers of secret values inside it.
+    pub secrets: Vec<String>,
+}
+
+impl Desired {
+    /// Encodes `object` and adds the checksum annotation over the rest of it.
+    pub fn new<K: ApiObject>(object: &K, secrets: Vec<String>) -> Result<Self, String> {
+        let mut value = serde_json::to_value(object).map_err(|e| format!("cannot encode {}: {e}", K::KIND))?;
+        let namespace = value.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let name = value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let digest = checksum(&value);
+        if let Some(Value::Object(metadata)) = value.get_mut("metadata") {
+            let annotations = metadata.entry("annotations").or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(annotations) = annotations {
+                annotations.insert(CHECKSUM_ANNOTATION.to_owned(), Value::String(digest));
+            }
+        }
+        Ok(Self { key: ObjectKey::of::<K>(&namespace, &name), object: value, secrets })
+    }
+}
+
+/// Everything building the objects needs besides the Config.
+pub struct Inputs<'a> {
+    /// The Config being reconciled.
+    pub config: &'a Config,
+    /// The snapshot.
+    pub observed: &'a Observed,
+    /// The storage backend's contribution to the pod.
+    pub wiring: &'a Wiring,
+}
+
+/// The registry's objects in apply order. Generation stops at the first object that cannot be
+/// built (as the reference's apply loop stops at the first failure): the objects before it are
+/// returned with the error.
+pub fn registry_objects(inputs: &Inputs<'_>) -> (Vec<Desired>, Option<String>) {
+    let mut out: Vec<Desired> = Vec::new();
+    macro_rules! then {
+        ($built:expr) => {
+            match $built {
+                Ok(objects) => out.extend(objects),
+                Err(e) => return (out, Some(e)),
+            }
+        };
+    }
+    then!(rbac::registry_cluster_role().map(|d| vec![d]));
+    then!(rbac::registry_cluster_role_binding().map(|d| vec![d]));
+    then!(rbac::registry_service_account().map(|d| vec![d]));
+    then!(secrets::installation_pull_secrets(inputs.observed).map(|d| d.into_iter().collect::<Vec<_>>()));
+    then!(secrets::private_configuration(inputs.wiring).map(|d| vec![d]));
+    then!(network::service().map(|d| vec![d]));
+    then!(deployment::deployment(inputs, &out).map(|d| vec![d]));
+    then!(network::pod_disruption_budget(inputs.config).map(|d| vec![d]));
+    then!(network::network_policy().map(|d| vec![d]));
+    then!(routes::routes(inputs.config, inputs.observed));
+    (out, None)
+}
+
+/// A string leaf anywhere inside `value` equal to one of `needles`.
+fn contains_any(value: &Value, needles: &[&str]) -> bool {
+    match value {
+        Value::String(s) => needles.contains(&s.as_str()),
+        Value::Array(items) => items.iter().any(|v| contains_any(v, needles)),
+        Value::Object(map) => map.values().any(|v| contains_any(v, needles)),
+        _ => false,
+    }
+}
+
+/// The server-side apply that brings the observed object to `desired`, or `None` when it
+/// already holds every owned field.
+pub fn apply_action(desired: &Desired, observed: &Observed) -> Option<KubeAction> {
+    let object = desired.secrets.iter().fold(Payload::new(desired.object.clone()), |p, s| p.with_secret(s));
+    let Some(current) = observed.objects.raw(&desired.key) else {
+        return Some(KubeAction::Apply { key: desired.key.clone(), new: true, object, changes: Vec::new() });
+    };
+    let mut changes = differences(&desired.object, current);
+    if changes.is_empty() {
+        return None;
+    }
+    let secret_values: Vec<&str> =
+        desired.secrets.iter().filter_map(|p| desired.object.pointer(p)).filter_map(Value::as_str).collect();
+    let is_secret_kind = desired.key.kind == "Secret";
+    for change in &mut changes {
+        let values = [&change.before, &change.after];
+        change.secret = (is_secret_kind && (change.path.starts_with("data") || change.path.starts_with("stringData")))
+            || change.path.contains("REGISTRY_HTTP_SECRET")
+            || change.path.starts_with("spec.tls")
+            || values.iter().any(|v| v.as_ref().is_some_and(|v| contains_any(v, &secret_values)));
+    }
+    Some(KubeAction::Apply { key: desired.key.clone(), new: false, object, changes })
+}

@@ -1,0 +1,405 @@
+//! The registry's main controller: bootstrap, then per management state create/update, remove
+//! or leave alone the registry's objects and storage, and report status (spec 10 §3–§6).
+//!
+//! Action order within a pass: the Config patch (finalizer, generated values) first, so nothing
+//! is created without the finalizer; storage next; then the objects in the reference's order;
+//! stale routes; the status write last. The shell stops at the first failed action.
+
+pub mod lifecycle;
+pub mod status;
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use serde_json::{Map, Value, json};
+
+use crate::action::{Action, FieldChange, KubeAction, Payload, Preconditions};
+use crate::api::openshift::{Infrastructure, Route};
+use crate::api::{ApiObject, Config, ManagementState, Storage};
+use crate::bootstrap;
+use crate::conditions::Wanted;
+use crate::diff::differences;
+use crate::names::{CLUSTER, DEFAULT_ROUTE, FINALIZER, NAMESPACE, OWNERSHIP_ANNOTATION, REGISTRY_NAME};
+use crate::objects::{self, Inputs, apply_action, routes};
+use crate::observed::{ObjectKey, Observed};
+use crate::plan::Plan;
+use crate::platform::platform_storage;
+use crate::seed;
+use crate::storage::{self, SelectError, provision};
+use lifecycle::{Lifecycle, decide};
+use status::ApplyError;
+
+const CONTROLLER: &str = "registry";
+
+/// Plans the registry's part of a pass.
+pub fn plan(observed: &Observed, plan: &mut Plan) {
+    let config = match observed.objects.get::<Config>("", CLUSTER) {
+        Err(e) => return plan.error(CONTROLLER, format!("unable to read the registry configuration: {e}")),
+        Ok(None) => return bootstrap::plan(observed, plan),
+        Ok(Some(config)) => config,
+    };
+    let has_finalizer = config.metadata.finalizers.iter().flatten().any(|f| f == FINALIZER);
+    let deleting = config.metadata.deletion_timestamp.is_some();
+    let state = config.spec.management_state();
+    match decide(has_finalizer, deleting, &state) {
+        Lifecycle::Released => {}
+        Lifecycle::Finalize => finalize(observed, &config, plan),
+        Lifecycle::Manage { add_finalizer } => manage(observed, &config, add_finalizer, plan),
+        Lifecycle::Remove => remove(observed, &config, plan),
+        Lifecycle::Unmanaged | Lifecycle::Inert => {
+            let previous = config.status.clone().unwrap_or_default().storage;
+            report(observed, &config, &state, None, Vec::new(), previous, false, plan);
+        }
+    }
+}
+
+fn config_key() -> ObjectKey {
+    ObjectKey::of::<Config>("", CLUSTER)
+}
+
+/// Operator-side validation (spec 10 §3.4 step 2).
+pub fn validate(config: &Config) -> Result<(), String> {
+    if config.spec.replicas < 0 {
+        return Err("replicas must be greater than or equal to 0".to_owned());
+    }
+    let mut names = BTreeSet::from([DEFAULT_ROUTE.to_owned()]);
+    for route in &config.spec.routes {
+        if !names.insert(route.name.clone()) {
+            return Err("duplication of names has been detected in the additional routes".to_owned());
+        }
+    }
+    Ok(())
+}
+
+/// A JSON merge patch turning `old` into `new` (keys that disappear become `null`).
+fn merge_patch(old: &Value, new: &Value) -> Option<Value> {
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut patch = Map::new();
+            for (key, value) in b {
+                match a.get(key) {
+                    Some(previous) => {
+                        if let Some(inner) = merge_patch(previous, value) {
+                            patch.insert(key.clone(), inner);
+                        }
+                    }
+                    None => {
+                        patch.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+            for key in a.keys().filter(|k| !b.contains_key(*k)) {
+                patch.insert(key.clone(), Value::Null);
+            }
+            (!patch.is_empty()).then_some(Value::Object(patch))
+        }
+        _ => (old != new).then(|| new.clone()),
+    }
+}
+
+/// Fills in the spec for a Managed pass: httpSecret, platform storage when none is set.
+fn complete_spec(observed: &Observed, config: &Config) -> Result<Config, ApplyError> {
+    let mut config = config.clone();
+    if config.spec.http_secret.is_empty() {
+        config.spec.http_secret = seed::http_secret(&observed.seed);
+    }
+    if storage::select(&config.spec.storage) == Err(SelectError::NotConfigured) {
+        let platform = observed
+            .objects
+            .get::<Infrastructure>("", CLUSTER)
+            .ok()
+            .flatten()
+            .and_then(|i| i.status)
+            .and_then(|s| s.platform_status);
+        let platform_type = platform.map(|p| p.type_).unwrap_or_default();
+        let defaults = platform_storage(&platform_type, observed.cloud.swift.as_ref()).map_err(|e| {
+            ApplyError::transient(format!(
+                "unable to sync storage configuration: unable to get storage configuration from cluster install config: {e}"
+            ))
+        })?;
+        config.spec.storage = defaults.storage;
+    }
+    match storage::select(&config.spec.storage) {
+        Ok(_) => Ok(config),
+        Err(SelectError::NotConfigured) => {
+            Err(ApplyError::permanent("StorageNotConfigured", SelectError::NotConfigured.to_string()))
+        }
+        Err(e) => Err(ApplyError::transient(format!("unable to sync storage configuration: {e}"))),
+    }
+}
+
+/// The guarded merge patch of the Config's finalizers and spec, when anything changed.
+fn config_patch(config: &Config, finalizers: Option<Vec<String>>, spec: &Config) -> Option<KubeAction> {
+    let old = serde_json::to_value(&config.spec).ok()?;
+    let new = serde_json::to_value(&spec.spec).ok()?;
+    let mut patch = Map::new();
+    let mut changes = differences(&new, &old);
+    if let Some(spec_patch) = merge_patch(&old, &new) {
+        patch.insert("spec".into(), spec_patch);
+    }
+    if let Some(finalizers) = finalizers {
+        let before = config.metadata.finalizers.clone().map(|f| json!(f));
+        changes.push(FieldChange {
+            path: "metadata.finalizers".into(),
+            before,
+            after: Some(json!(finalizers)),
+            secret: false,
+        });
+        patch.insert("metadata".into(), json!({ "finalizers": finalizers }));
+    }
+    if patch.is_empty() {
+        return None;
+    }
+    for change in &mut changes {
+        change.secret = change.path.starts_with("httpSecret");
+        change.path =
+            if change.path.starts_with("metadata") { change.path.clone() } else { format!("spec.{}", change.path) };
+    }
+    Some(KubeAction::Patch {
+        key: config_key(),
+        patch: Payload::new(Value::Object(patch)).with_secret("/spec/httpSecret"),
+        resource_version: config.metadata.resource_version.clone().unwrap_or_default(),
+        changes,
+    })
+}
+
+fn manage(observed: &Observed, config: &Config, add_finalizer: bool, plan: &mut Plan) {
+    let finalizers = add_finalizer.then(|| {
+        let mut list = config.metadata.finalizers.clone().unwrap_or_default();
+        list.push(FINALIZER.to_owned());
+        list
+    });
+    let state = ManagementState::Managed;
+    let previous_storage = config.status.clone().unwrap_or_default().storage;
+    if let Err(e) = validate(config) {
+        if let Some(patch) = config_patch(config, finalizers, config) {
+            plan.push(Action::Kube(patch), "the finalizer goes on before anything else");
+        }
+        let error = ApplyError::permanent("VerificationFailed", format!("unable to complete resource: {e}"));
+        return report(observed, config, &state, Some(&error), Vec::new(), previous_storage, false, plan);
+    }
+    let completed = match complete_spec(observed, config) {
+        Ok(completed) => completed,
+        Err(error) => {
+            if let Some(patch) = config_patch(config, finalizers, config) {
+                plan.push(Action::Kube(patch), "the finalizer goes on before anything else");
+            }
+            return report(observed, config, &state, Some(&error), Vec::new(), previous_storage, false, plan);
+        }
+    };
+    let completion = provision::complete(&completed, observed);
+    let mut effective = completed;
+    effective.spec.storage = completion.spec.clone();
+    if effective.spec.storage.management_state.is_empty() {
+        let legacy = config.status.as_ref().is_some_and(|s| s.storage_managed);
+        effective.spec.storage.management_state = if legacy { "Managed" } else { "Unmanaged" }.to_owned();
+    }
+    if let Some(patch) = config_patch(config, finalizers, &effective) {
+        plan.push(Action::Kube(patch), "persist the finalizer and the values the operator fills in (spec 10 §3.4)");
+    }
+    for (action, reason) in completion.actions.iter().cloned() {
+        plan.push(action, reason);
+    }
+    let storage_status = completion.status.clone().unwrap_or(previous_storage);
+    let mut error =
+        completion.error.map(|e| ApplyError::transient(format!("unable to sync storage configuration: {e}")));
+    if error.is_none() {
+        error = apply_objects(observed, &effective, plan).err();
+    }
+    report(observed, &effective, &state, error.as_ref(), completion.conditions, storage_status, true, plan);
+}
+
+/// Applies the registry's objects, then deletes operator routes no longer asked for.
+fn apply_objects(observed: &Observed, config: &Config, plan: &mut Plan) -> Result<(), ApplyError> {
+    let wiring = storage::wiring(config, observed)
+        .map_err(|e| ApplyError::transient(format!("unable to get generators: {e}")))?;
+    let (desired, failure) = objects::registry_objects(&Inputs { config, observed, wiring: &wiring });
+    for object in &desired {
+        if let Some(action) = apply_action(object, observed) {
+            let reason = match &action {
+                KubeAction::Apply { new: true, .. } => "the registry needs it and it does not exist".to_owned(),
+                _ => "it differs from what the operator applies".to_owned(),
+            };
+            plan.push(Action::Kube(action), reason);
+        }
+    }
+    if let Some(e) = failure {
+        return Err(ApplyError::transient(format!("unable to apply objects: {e}")));
+    }
+    let wanted: BTreeSet<String> = routes::wanted(config).into_iter().map(|r| r.name).collect();
+    for (key, route) in owned_routes(observed) {
+        if !wanted.contains(&key.name) {
+            plan.push(delete(&key, &route), "the operator created this route and the Config no longer asks for it");
+        }
+    }
+    Ok(())
+}
+
+fn owned_routes(observed: &Observed) -> Vec<(ObjectKey, Route)> {
+    let routes = observed.objects.list::<Route>(NAMESPACE).unwrap_or_default();
+    routes
+        .into_iter()
+        .filter(|r| r.metadata.annotations.as_ref().is_some_and(|a| a.contains_key(OWNERSHIP_ANNOTATION)))
+        .map(|r| (ObjectKey::of::<Route>(NAMESPACE, r.metadata.name.as_deref().unwrap_or_default()), r))
+        .collect()
+}
+
+fn delete<K: serde::Serialize>(key: &ObjectKey, object: &K) -> Action {
+    let metadata = serde_json::to_value(object).ok().and_then(|v| v.get("metadata").cloned()).unwrap_or_default();
+    let text = |field: &str| metadata.get(field).and_then(Value::as_str).map(str::to_owned);
+    Action::Kube(KubeAction::Delete {
+        key: key.clone(),
+        preconditions: Preconditions { uid: text("uid"), resource_version: text("resourceVersion") },
+    })
+}
+
+/// The keys of everything the operator owns for the registry, in apply order, plus every
+/// route carrying its ownership annotation.
+fn owned_keys(config: &Config, observed: &Observed) -> Vec<ObjectKey> {
+    use k8s_openapi::api::{core::v1 as core, networking::v1 as net, policy::v1 as policy, rbac::v1 as rbac};
+    let mut keys = vec![
+        ObjectKey::of::<rbac::ClusterRole>("", objects::rbac::CLUSTER_ROLE),
+        ObjectKey::of::<rbac::ClusterRoleBinding>("", objects::rbac::CLUSTER_ROLE_BINDING),
+        ObjectKey::of::<core::ServiceAccount>(NAMESPACE, crate::names::REGISTRY_SERVICE_ACCOUNT),
+        ObjectKey::of::<core::Secret>(NAMESPACE, crate::names::INSTALLATION_PULL_SECRETS),
+        ObjectKey::of::<core::Secret>(NAMESPACE, crate::names::PRIVATE_CONFIGURATION_SECRET),
+        ObjectKey::of::<core::Service>(NAMESPACE, REGISTRY_NAME),
+        ObjectKey::of::<Deployment>(NAMESPACE, REGISTRY_NAME),
+        ObjectKey::of::<policy::PodDisruptionBudget>(NAMESPACE, REGISTRY_NAME),
+        ObjectKey::of::<net::NetworkPolicy>(NAMESPACE, "image-registry-networkpolicy"),
+    ];
+    for route in routes::wanted(config) {
+        keys.push(ObjectKey::of::<Route>(NAMESPACE, &route.name));
+    }
+    for (key, _) in owned_routes(observed) {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+/// Deletes every owned object that still exists; returns whether any does.
+fn delete_owned(config: &Config, observed: &Observed, plan: &mut Plan, why: &str) -> bool {
+    let mut remaining = false;
+    for key in owned_keys(config, observed) {
+        if let Some(object) = observed.objects.raw(&key) {
+            remaining = true;
+            plan.push(delete(&key, object), why);
+        }
+    }
+    remaining
+}
+
+fn remove(observed: &Observed, config: &Config, plan: &mut Plan) {
+    delete_owned(config, observed, plan, "the registry is Removed: the operator deletes what it created");
+    let previous = config.status.clone().unwrap_or_default().storage;
+    let storage = match provision::remove(config, observed) {
+        provision::Removal::Pending(actions) => {
+            for (action, reason) in actions {
+                plan.push(action, reason);
+            }
+            previous
+        }
+        // Removal done (or nothing of the operator's to remove): forget the applied storage.
+        provision::Removal::Done => Storage::default(),
+    };
+    report(observed, config, &ManagementState::Removed, None, Vec::new(), storage, false, plan);
+}
+
+fn finalize(observed: &Observed, config: &Config, plan: &mut Plan) {
+    let why = "the Config is being deleted: the operator deletes what it created";
+    let objects_remain = delete_owned(config, observed, plan, why);
+    let storage_done = match provision::remove(config, observed) {
+        provision::Removal::Pending(actions) => {
+            for (action, reason) in actions {
+                plan.push(action, reason);
+            }
+            false
+        }
+        provision::Removal::Done => true,
+    };
+    if !objects_remain && storage_done {
+        plan.push(
+            Action::Kube(KubeAction::RemoveFinalizer {
+                key: config_key(),
+                finalizer: FINALIZER.to_owned(),
+                resource_version: config.metadata.resource_version.clone().unwrap_or_default(),
+            }),
+            "every owned object and all managed storage are gone",
+        );
+    }
+}
+
+/// Computes the status and plans its write when it changed; asks for a pass when Degraded is
+/// due to flip. Transient errors are also pass errors (retried with backoff).
+#[allow(clippy::too_many_arguments)]
+fn report(
+    observed: &Observed,
+    config: &Config,
+    state: &ManagementState,
+    error: Option<&ApplyError>,
+    storage_conditions: Vec<Wanted>,
+    storage: Storage,
+    mirror: bool,
+    plan: &mut Plan,
+) {
+    let deployment = observed.objects.get::<Deployment>(NAMESPACE, REGISTRY_NAME);
+    let deployment = match deployment {
+        Ok(d) => d,
+        Err(e) => return plan.error(CONTROLLER, format!("failed to get \"image-registry\" deployment: {e}")),
+    };
+    let routes = routes::wanted(config)
+        .into_iter()
+        .filter_map(|r| observed.objects.get::<Route>(NAMESPACE, &r.name).ok().flatten())
+        .collect();
+    let inputs = status::Inputs {
+        config,
+        state,
+        deployment: deployment.as_ref(),
+        routes,
+        apply_error: error,
+        storage_conditions,
+        storage,
+        mirror_storage_management: mirror,
+        now: observed.now,
+    };
+    let (new_status, degraded_due) = status::compute(&inputs);
+    let old_status = config.status.clone().unwrap_or_default();
+    if new_status != old_status {
+        let new = serde_json::to_value(&new_status).unwrap_or(Value::Null);
+        let old = serde_json::to_value(&old_status).unwrap_or(Value::Null);
+        let changes = status_changes(&old, &new);
+        let object = json!({
+            "apiVersion": Config::api_version(),
+            "kind": Config::KIND,
+            "metadata": { "name": CLUSTER },
+            "status": new,
+        });
+        plan.push(
+            Action::Kube(KubeAction::ApplyStatus { key: config_key(), object: Payload::new(object), changes }),
+            "the registry's reported status changed",
+        );
+    }
+    if let Some(due) = degraded_due {
+        let seconds = due.duration_since(observed.now).as_secs().max(0);
+        plan.requeue_within(u64::try_from(seconds).unwrap_or(0).saturating_add(1));
+    }
+    if let Some(e) = error.filter(|e| !e.permanent) {
+        plan.error(CONTROLLER, e.message.clone());
+    }
+}
+
+/// Field-level changes between two statuses, both ways (a status write replaces the status).
+fn status_changes(old: &Value, new: &Value) -> Vec<FieldChange> {
+    let mut changes = differences(new, old);
+    for removed in differences(old, new) {
+        if !changes.iter().any(|c| c.path == removed.path) {
+            changes.push(FieldChange { path: removed.path, before: removed.after, after: None, secret: false });
+        }
+    }
+    for change in &mut changes {
+        change.path = format!("status.{}", change.path);
+    }
+    changes
+}

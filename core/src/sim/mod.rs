@@ -1,0 +1,278 @@
+//! The world model: applies a plan's actions to a snapshot as the API server (and, with the
+//! storage backends, the clouds) would, returns the outcomes, and plays the other controllers
+//! between passes. Pure, so convergence can be checked offline and property-tested.
+
+pub mod run;
+pub mod server;
+pub mod settle;
+
+use std::collections::BTreeMap;
+
+use jiff::SignedDuration;
+use serde_json::{Value, json};
+
+use crate::action::{Action, KubeAction};
+use crate::observed::{ObjectKey, Observed};
+use crate::outcome::{ErrorClass, Outcome, OutcomeResult};
+use crate::plan::Plan;
+
+/// A failure the model injects instead of carrying out an action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// Applies to actions whose id contains this text (empty: every action).
+    pub matching: String,
+    /// The error returned.
+    pub class: ErrorClass,
+    /// How many more times it fires.
+    pub remaining: u32,
+}
+
+/// A cluster (and its clouds) that executes plans.
+#[derive(Clone, Debug)]
+pub struct World {
+    /// The current state, as the next pass would observe it.
+    pub observed: Observed,
+    /// What the operator last applied to each object (its owned fields).
+    applied: BTreeMap<ObjectKey, Value>,
+    next_version: u64,
+    /// Failures to inject, consumed in order of matching.
+    pub faults: Vec<Fault>,
+}
+
+type Failure = (ErrorClass, String);
+
+fn fail<T>(class: ErrorClass, message: impl Into<String>) -> Result<T, Failure> {
+    Err((class, message.into()))
+}
+
+impl World {
+    /// A world starting from a snapshot. Objects already there count as last applied by the
+    /// operator when they carry its checksum annotation.
+    pub fn new(observed: Observed) -> Self {
+        let next_version = observed
+            .objects
+            .iter()
+            .filter_map(|(_, v)| v.pointer("/metadata/resourceVersion").and_then(Value::as_str)?.parse::<u64>().ok())
+            .max()
+            .unwrap_or(0)
+            + 1;
+        Self { observed, applied: BTreeMap::new(), next_version, faults: Vec::new() }
+    }
+
+    fn version(&mut self) -> String {
+        let v = self.next_version;
+        self.next_version += 1;
+        v.to_string()
+    }
+
+    /// Executes a plan in order, stopping at the first failure as the shell does; the
+    /// outcomes become the snapshot's `outcomes` for the next pass.
+    pub fn execute(&mut self, plan: &Plan) -> Vec<Outcome> {
+        let mut outcomes = Vec::new();
+        let mut failed = false;
+        for step in &plan.steps {
+            let result = if failed {
+                OutcomeResult::Skipped
+            } else {
+                match self.injected(&step.id).map_or_else(|| self.carry_out(&step.action), Err) {
+                    Ok(()) => OutcomeResult::Succeeded,
+                    Err((class, message)) => {
+                        failed = true;
+                        OutcomeResult::Failed { class, message }
+                    }
+                }
+            };
+            outcomes.push(Outcome { action_id: step.id.clone(), result });
+        }
+        self.observed.outcomes = outcomes.clone();
+        outcomes
+    }
+
+    fn injected(&mut self, id: &str) -> Option<Failure> {
+        let fault = self.faults.iter_mut().find(|f| f.remaining > 0 && id.contains(&f.matching))?;
+        fault.remaining -= 1;
+        Some((fault.class, format!("injected {:?}", fault.class)))
+    }
+
+    /// Moves the clock.
+    pub fn advance(&mut self, by: SignedDuration) {
+        self.observed.now = self.observed.now.saturating_add(by).unwrap_or(self.observed.now);
+    }
+
+    fn stamp_new(&mut self, key: &ObjectKey, object: &mut Value) {
+        let version = self.version();
+        let now = self.observed.now.to_string();
+        if let Some(Value::Object(meta)) = object.get_mut("metadata") {
+            meta.insert("uid".into(), json!(format!("uid-{}-{version}", key.name)));
+            meta.insert("resourceVersion".into(), json!(version));
+            meta.insert("creationTimestamp".into(), json!(now));
+            meta.insert("generation".into(), json!(1));
+        }
+        server::add_defaults(&key.kind, object);
+    }
+
+    /// Records a changed object: new resourceVersion, and a new generation when the spec moved.
+    fn store_changed(&mut self, before: &Value, mut after: Value) {
+        if &after == before {
+            return;
+        }
+        let version = self.version();
+        let spec_changed = before.get("spec") != after.get("spec");
+        if let Some(Value::Object(meta)) = after.get_mut("metadata") {
+            meta.insert("resourceVersion".into(), json!(version));
+            if spec_changed {
+                let generation = meta.get("generation").and_then(Value::as_i64).unwrap_or(0) + 1;
+                meta.insert("generation".into(), json!(generation));
+            }
+        }
+        let _ = self.observed.objects.insert(after);
+    }
+
+    fn guard(current: &Value, resource_version: &str) -> Result<(), Failure> {
+        let have = current.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or_default();
+        if !resource_version.is_empty() && have != resource_version {
+            return fail(ErrorClass::Conflict, format!("resourceVersion {resource_version} is stale (now {have})"));
+        }
+        Ok(())
+    }
+
+    fn current(&self, key: &ObjectKey) -> Result<Value, Failure> {
+        match self.observed.objects.raw(key) {
+            Some(v) => Ok(v.clone()),
+            None => fail(ErrorClass::NotFound, format!("{key} not found")),
+        }
+    }
+
+    fn carry_out(&mut self, action: &Action) -> Result<(), Failure> {
+        match action {
+            Action::Kube(kube) => self.kube(kube),
+            Action::Cloud(call) => fail(ErrorClass::Other, format!("{} is not modelled", call_name(call))),
+        }
+    }
+
+    fn kube(&mut self, action: &KubeAction) -> Result<(), Failure> {
+        match action {
+            KubeAction::Create { key, object } => {
+                if self.observed.objects.raw(key).is_some() {
+                    return fail(ErrorClass::AlreadyExists, format!("{key} already exists"));
+                }
+                let mut object = object.expose().clone();
+                self.stamp_new(key, &mut object);
+                let _ = self.observed.objects.insert(object);
+            }
+            KubeAction::Apply { key, object, .. } => {
+                let applied = object.expose().clone();
+                match self.observed.objects.raw(key).cloned() {
+                    None => {
+                        let mut fresh = applied.clone();
+                        self.stamp_new(key, &mut fresh);
+                        let _ = self.observed.objects.insert(fresh);
+                    }
+                    Some(before) => {
+                        let mut after = before.clone();
+                        if let Some(previous) = self.applied.get(key) {
+                            server::remove_released(&mut after, previous, &applied);
+                        }
+                        server::apply_merge(&mut after, &applied);
+                        self.store_changed(&before, after);
+                    }
+                }
+                self.applied.insert(key.clone(), applied);
+            }
+            KubeAction::ApplyStatus { key, object, .. } => {
+                let before = self.current(key)?;
+                let mut after = before.clone();
+                if let (Value::Object(map), Some(status)) = (&mut after, object.expose().get("status")) {
+                    map.insert("status".into(), status.clone());
+                }
+                self.store_changed(&before, after);
+            }
+            KubeAction::Patch { key, patch, resource_version, .. } => {
+                let before = self.current(key)?;
+                Self::guard(&before, resource_version)?;
+                let mut after = before.clone();
+                server::merge_patch(&mut after, patch.expose());
+                self.store_changed(&before, after);
+            }
+            KubeAction::AddFinalizer { key, finalizer, resource_version } => {
+                let before = self.current(key)?;
+                Self::guard(&before, resource_version)?;
+                let mut after = before.clone();
+                if let Some(Value::Object(meta)) = after.get_mut("metadata") {
+                    let list = meta.entry("finalizers").or_insert_with(|| json!([]));
+                    if let Value::Array(items) = list
+                        && !items.contains(&json!(finalizer))
+                    {
+                        items.push(json!(finalizer));
+                    }
+                }
+                self.store_changed(&before, after);
+            }
+            KubeAction::RemoveFinalizer { key, finalizer, resource_version } => {
+                let before = self.current(key)?;
+                Self::guard(&before, resource_version)?;
+                let mut after = before.clone();
+                if let Some(Value::Array(items)) = after.pointer_mut("/metadata/finalizers") {
+                    items.retain(|f| f != &json!(finalizer));
+                }
+                self.store_changed(&before, after);
+                self.reap(key);
+            }
+            KubeAction::Delete { key, preconditions } => {
+                let before = self.current(key)?;
+                let text = |p: &str| before.pointer(p).and_then(Value::as_str).map(str::to_owned);
+                if preconditions.uid.as_ref().is_some_and(|uid| Some(uid) != text("/metadata/uid").as_ref()) {
+                    return fail(ErrorClass::Conflict, format!("{key}: uid precondition failed"));
+                }
+                if preconditions
+                    .resource_version
+                    .as_ref()
+                    .is_some_and(|rv| Some(rv) != text("/metadata/resourceVersion").as_ref())
+                {
+                    return fail(ErrorClass::Conflict, format!("{key}: resourceVersion precondition failed"));
+                }
+                self.delete(key);
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes an object: with finalizers it only gets a deletionTimestamp.
+    pub fn delete(&mut self, key: &ObjectKey) {
+        let Some(before) = self.observed.objects.raw(key).cloned() else { return };
+        let has_finalizers =
+            before.pointer("/metadata/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty());
+        if has_finalizers {
+            if before.pointer("/metadata/deletionTimestamp").is_none() {
+                let mut after = before.clone();
+                if let Some(Value::Object(meta)) = after.get_mut("metadata") {
+                    meta.insert("deletionTimestamp".into(), json!(self.observed.now.to_string()));
+                }
+                self.store_changed(&before, after);
+            }
+        } else {
+            self.observed.objects.remove(key);
+            self.applied.remove(key);
+        }
+    }
+
+    /// Removes an object whose deletion was waiting only for finalizers.
+    fn reap(&mut self, key: &ObjectKey) {
+        if let Some(object) = self.observed.objects.raw(key) {
+            let deleting = object.pointer("/metadata/deletionTimestamp").is_some();
+            let finalizers =
+                object.pointer("/metadata/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty());
+            if deleting && !finalizers {
+                self.observed.objects.remove(key);
+                self.applied.remove(key);
+            }
+        }
+    }
+}
+
+fn call_name(call: &crate::action::CloudAction) -> String {
+    serde_json::to_value(call)
+        .ok()
+        .and_then(|v| v.get("call").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_default()
+}
