@@ -4,6 +4,7 @@
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use crate::api::openshift::KeyValue;
 use crate::observed::ObjectKey;
 
 /// What `<redacted>` secrets are printed as.
@@ -218,62 +219,82 @@ impl KubeAction {
     }
 }
 
+/// Where an S3 call goes: the bucket, its region and (for S3-compatible services) the endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct S3Target {
+    /// Bucket name.
+    pub bucket: String,
+    /// Region (also the signing region).
+    pub region: String,
+    /// Custom endpoint URL; empty for AWS's own.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub endpoint: String,
+    /// Virtual-hosted-style addressing with a custom endpoint (else path style).
+    pub virtual_hosted_style: bool,
+}
+
 /// A call to a cloud storage service.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "call", rename_all = "camelCase")]
 pub enum CloudAction {
-    /// Create an S3 bucket (no location constraint in `us-east-1`).
+    /// Create an S3 bucket (no location constraint in `us-east-1`). `BucketAlreadyOwnedByYou`
+    /// is success; `BucketAlreadyExists` (another account's) is an `AlreadyExists` failure.
     S3CreateBucket {
-        /// Bucket name.
-        bucket: String,
-        /// Region.
-        region: String,
+        /// The bucket.
+        target: S3Target,
     },
-    /// Block all public access to an S3 bucket.
+    /// Turn on all four public-access-block settings.
     S3PutPublicAccessBlock {
-        /// Bucket name.
-        bucket: String,
+        /// The bucket.
+        target: S3Target,
     },
-    /// Replace the tag set of an S3 bucket.
+    /// Replace the bucket's tag set.
     S3PutBucketTagging {
-        /// Bucket name.
-        bucket: String,
-        /// Tags in order.
-        tags: Vec<(String, String)>,
+        /// The bucket.
+        target: S3Target,
+        /// The complete tag set, in order.
+        tags: Vec<KeyValue>,
     },
-    /// Turn on default encryption of an S3 bucket (`aws:kms` with a key, else `AES256`).
+    /// Default encryption: `aws:kms` with the key when one is given, else `AES256`; bucket key on.
     S3PutBucketEncryption {
-        /// Bucket name.
-        bucket: String,
-        /// KMS key, when one is configured.
-        kms_key_id: Option<String>,
+        /// The bucket.
+        target: S3Target,
+        /// The KMS key, when one is configured.
+        #[serde(skip_serializing_if = "String::is_empty")]
+        kms_key_id: String,
     },
-    /// Abort incomplete multipart uploads after one day.
+    /// A lifecycle rule aborting incomplete multipart uploads after one day.
     S3PutLifecycleConfiguration {
-        /// Bucket name.
-        bucket: String,
+        /// The bucket.
+        target: S3Target,
     },
-    /// Empty and delete an S3 bucket the operator created.
+    /// Empty and delete a bucket. The shell re-reads the tags first and refuses unless
+    /// `require_tag` is present: only a bucket this cluster created is ever deleted.
     S3DeleteBucket {
-        /// Bucket name.
-        bucket: String,
+        /// The bucket.
+        target: S3Target,
+        /// The ownership tag the bucket must carry.
+        require_tag: KeyValue,
     },
 }
 
 impl CloudAction {
     fn describe(&self) -> String {
         match self {
-            Self::S3CreateBucket { bucket, region } => format!("create S3 bucket {bucket} in {region}"),
-            Self::S3PutPublicAccessBlock { bucket } => format!("block public access to S3 bucket {bucket}"),
-            Self::S3PutBucketTagging { bucket, tags } => format!("tag S3 bucket {bucket} ({} tags)", tags.len()),
-            Self::S3PutBucketEncryption { bucket, kms_key_id } => match kms_key_id {
-                Some(_) => format!("enable aws:kms default encryption on S3 bucket {bucket}"),
-                None => format!("enable AES256 default encryption on S3 bucket {bucket}"),
-            },
-            Self::S3PutLifecycleConfiguration { bucket } => {
-                format!("expire incomplete multipart uploads in S3 bucket {bucket}")
+            Self::S3CreateBucket { target } => format!("create S3 bucket {} in {}", target.bucket, target.region),
+            Self::S3PutPublicAccessBlock { target } => format!("block public access to S3 bucket {}", target.bucket),
+            Self::S3PutBucketTagging { target, tags } => {
+                format!("tag S3 bucket {} ({} tags)", target.bucket, tags.len())
             }
-            Self::S3DeleteBucket { bucket } => format!("empty and delete S3 bucket {bucket}"),
+            Self::S3PutBucketEncryption { target, kms_key_id } => {
+                let algorithm = if kms_key_id.is_empty() { "AES256" } else { "aws:kms" };
+                format!("enable {algorithm} default encryption on S3 bucket {}", target.bucket)
+            }
+            Self::S3PutLifecycleConfiguration { target } => {
+                format!("expire incomplete multipart uploads in S3 bucket {}", target.bucket)
+            }
+            Self::S3DeleteBucket { target, .. } => format!("empty and delete S3 bucket {}", target.bucket),
         }
     }
 

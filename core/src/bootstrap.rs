@@ -48,8 +48,15 @@ fn decide(observed: &Observed) -> Result<Vec<(Action, String)>, String> {
          status.platformStatus, so the platform type is unknown"
             .to_owned()
     })?;
-    let PlatformStorage { storage, mut replicas } = platform_storage(&platform.type_, observed.cloud.swift.as_ref())
-        .map_err(|e| format!("unable to get platform storage: {e}"))?;
+    let PlatformStorage { mut storage, mut replicas } =
+        platform_storage(&platform.type_, observed.cloud.swift.as_ref())
+            .map_err(|e| format!("unable to get platform storage: {e}"))?;
+    // The S3 bucket name is deterministic: write it now, so the first Managed pass can create
+    // the bucket instead of spending a pass persisting its name.
+    if let Some(s3) = storage.s3.as_mut() {
+        let effective = crate::storage::s3::effective(s3, Some(&platform));
+        s3.bucket = crate::storage::naming::deterministic(&status.infrastructure_name, &[&effective.region]);
+    }
     if status.infrastructure_topology == "SingleReplica" && replicas > 1 {
         replicas = 1;
     }

@@ -189,6 +189,50 @@ pub struct CloudFacts {
     /// OpenStack only: can the registry use Swift? Needed to bootstrap on OpenStack.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swift: Option<SwiftProbe>,
+    /// S3 buckets named in the Config's spec or status, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub s3: BTreeMap<String, S3Bucket>,
+}
+
+/// What `HeadBucket` (or the backend's equivalent) answered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum BucketState {
+    /// It exists and the operator's credentials can use it.
+    Exists,
+    /// It does not exist.
+    #[default]
+    Missing,
+    /// It exists but the credentials may not use it (often: another account's bucket).
+    Forbidden,
+    /// The question could not be answered (network, throttling, …); see `message`.
+    Unknown,
+}
+
+/// An S3 bucket as the shell observed it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct S3Bucket {
+    /// Whether it exists and is usable.
+    pub state: BucketState,
+    /// The error text behind `forbidden` or `unknown`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// Its tag set (empty when it has none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<crate::api::openshift::KeyValue>,
+    /// Whether all four public-access-block settings are on.
+    #[serde(default)]
+    pub public_access_blocked: bool,
+    /// Default encryption: `AES256` or `aws:kms`; empty when none is configured.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub encryption: String,
+    /// The KMS key of `aws:kms` default encryption.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kms_key_id: String,
+    /// Whether incomplete multipart uploads are cleaned up by a lifecycle rule.
+    #[serde(default)]
+    pub incomplete_upload_cleanup: bool,
 }
 
 /// Everything one reconcile pass may look at. Nothing is fetched later.

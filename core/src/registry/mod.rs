@@ -294,30 +294,39 @@ fn delete_owned(config: &Config, observed: &Observed, plan: &mut Plan, why: &str
 fn remove(observed: &Observed, config: &Config, plan: &mut Plan) {
     delete_owned(config, observed, plan, "the registry is Removed: the operator deletes what it created");
     let previous = config.status.clone().unwrap_or_default().storage;
-    let storage = match provision::remove(config, observed) {
+    let (removal, conditions) = provision::remove(config, observed);
+    let storage = match removal {
         provision::Removal::Pending(actions) => {
             for (action, reason) in actions {
                 plan.push(action, reason);
             }
             previous
         }
-        // Removal done (or nothing of the operator's to remove): forget the applied storage.
-        provision::Removal::Done => Storage::default(),
+        provision::Removal::Blocked(why) => {
+            plan.error(CONTROLLER, format!("unable to remove storage: {why}"));
+            previous
+        }
+        // Removed, kept, or nothing of the operator's to remove: forget the applied storage.
+        provision::Removal::Done | provision::Removal::Kept(_) => Storage::default(),
     };
-    report(observed, config, &ManagementState::Removed, None, Vec::new(), storage, false, plan);
+    report(observed, config, &ManagementState::Removed, None, conditions, storage, false, plan);
 }
 
 fn finalize(observed: &Observed, config: &Config, plan: &mut Plan) {
     let why = "the Config is being deleted: the operator deletes what it created";
     let objects_remain = delete_owned(config, observed, plan, why);
-    let storage_done = match provision::remove(config, observed) {
+    let storage_done = match provision::remove(config, observed).0 {
         provision::Removal::Pending(actions) => {
             for (action, reason) in actions {
                 plan.push(action, reason);
             }
             false
         }
-        provision::Removal::Done => true,
+        provision::Removal::Blocked(why) => {
+            plan.error(CONTROLLER, format!("unable to remove storage: {why}"));
+            false
+        }
+        provision::Removal::Done | provision::Removal::Kept(_) => true,
     };
     if !objects_remain && storage_done {
         plan.push(

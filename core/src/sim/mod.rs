@@ -2,6 +2,7 @@
 //! storage backends, the clouds) would, returns the outcomes, and plays the other controllers
 //! between passes. Pure, so convergence can be checked offline and property-tested.
 
+pub mod cloud;
 pub mod run;
 pub mod server;
 pub mod settle;
@@ -146,7 +147,7 @@ impl World {
     fn carry_out(&mut self, action: &Action) -> Result<(), Failure> {
         match action {
             Action::Kube(kube) => self.kube(kube),
-            Action::Cloud(call) => fail(ErrorClass::Other, format!("{} is not modelled", call_name(call))),
+            Action::Cloud(call) => self.cloud(call),
         }
     }
 
@@ -268,11 +269,4 @@ impl World {
             }
         }
     }
-}
-
-fn call_name(call: &crate::action::CloudAction) -> String {
-    serde_json::to_value(call)
-        .ok()
-        .and_then(|v| v.get("call").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_default()
 }

@@ -49,9 +49,14 @@ pub struct Report {
 }
 
 impl Report {
+    /// Passes that planned work (the final pass that finds nothing to do is not counted).
+    pub fn working_passes(&self) -> usize {
+        self.passes.iter().filter(|p| p.plan.has_changes()).count()
+    }
+
     /// `converged in N passes: W writes, C cloud mutations`, or why not.
     pub fn summary(&self) -> String {
-        let n = self.passes.len();
+        let n = self.working_passes();
         let counts = format!("{} writes, {} cloud mutations", self.writes, self.cloud_mutations);
         match &self.ending {
             Ending::Converged => format!("converged in {n} passes: {counts}"),
@@ -68,6 +73,7 @@ pub fn simulate(observed: Observed, max_passes: usize, faults: Vec<Fault>) -> Re
     let mut passes = Vec::new();
     let (mut writes, mut cloud_mutations) = (0, 0);
     for _ in 0..max_passes {
+        world.observe_cloud();
         let plan = reconcile(&world.observed);
         if !plan.has_changes() {
             let errors: Vec<String> = plan.errors.iter().map(|e| format!("{}: {}", e.controller, e.message)).collect();

@@ -3,8 +3,10 @@
 
 pub mod credentials;
 pub mod envvar;
+pub mod naming;
 pub mod provision;
 pub mod s3;
+pub mod s3_provision;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -41,6 +43,18 @@ impl fmt::Display for SelectError {
             }
         }
     }
+}
+
+/// `status.infrastructureName` of the cluster (the cluster ID in names and tags).
+pub fn infrastructure_name(observed: &Observed) -> String {
+    observed
+        .objects
+        .get::<crate::api::openshift::Infrastructure>("", crate::names::CLUSTER)
+        .ok()
+        .flatten()
+        .and_then(|i| i.status)
+        .map(|s| s.infrastructure_name)
+        .unwrap_or_default()
 }
 
 /// The one configured backend (spec 30 §1.2).

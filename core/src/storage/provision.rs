@@ -29,8 +29,10 @@ pub struct Completion {
     pub conditions: Vec<Wanted>,
     /// Kubernetes or cloud actions that create or fix the storage.
     pub actions: Vec<(Action, String)>,
-    /// A driver error; the objects are still applied but the pass is retried.
+    /// A driver error: the objects are not applied and the pass is retried.
     pub error: Option<String>,
+    /// A storage state that needs a person (reason, message): reported as Degraded, not retried.
+    pub permanent: Option<(String, String)>,
 }
 
 impl Completion {
@@ -69,6 +71,7 @@ pub fn complete(config: &Config, observed: &Observed) -> Completion {
             }
         }
         Ok(StorageKind::Pvc) => complete_pvc(config, observed, &status, &mut out),
+        Ok(StorageKind::S3) => super::s3_provision::complete(config, observed, &status, &mut out),
         Ok(other) => out.error = Some(format!("the {} storage driver is not supported yet", other.driver_name())),
         Err(e) => out.error = Some(e.to_string()),
     }
@@ -190,39 +193,49 @@ fn access_mode_check(config: &Config, name: &str, claim: &PersistentVolumeClaim)
 /// How far removing the storage has got.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Removal {
-    /// Nothing (left) to remove: the operator does not own it, or it is gone.
+    /// Nothing (left) to remove.
     Done,
+    /// The storage stays: the operator cannot prove it created it. Counts as done.
+    Kept(String),
     /// These actions remove it; look again after they ran.
     Pending(Vec<(Action, String)>),
+    /// Cannot decide yet (facts missing); retried.
+    Blocked(String),
 }
 
 /// Removal of the storage recorded in `status.storage`, gated by `spec.storage.managementState`
-/// (spec 10 §5.4): only storage the operator manages is ever deleted.
-pub fn remove(config: &Config, observed: &Observed) -> Removal {
+/// (spec 10 §5.4): only storage the operator manages is ever deleted. Also returns the storage
+/// conditions to set.
+pub fn remove(config: &Config, observed: &Observed) -> (Removal, Vec<Wanted>) {
     let applied = config.status.as_ref().map(|s| s.storage.clone()).unwrap_or_default();
     if config.spec.storage.management_state != "Managed" {
-        return Removal::Done;
+        return (Removal::Done, Vec::new());
     }
     match select(&applied) {
+        Ok(StorageKind::S3) => super::s3_provision::remove(observed, &applied.s3.unwrap_or_default()),
         Ok(StorageKind::Pvc) => {
             let claim = applied.pvc.map(|p: Pvc| p.claim).unwrap_or_default();
             if claim.is_empty() {
-                return Removal::Done;
+                return (Removal::Done, Vec::new());
             }
             match observed.objects.get::<PersistentVolumeClaim>(NAMESPACE, &claim) {
-                Ok(Some(existing)) => Removal::Pending(vec![(
-                    Action::Kube(KubeAction::Delete {
-                        key: claim_key(&claim),
-                        preconditions: Preconditions {
-                            uid: existing.metadata.uid.clone(),
-                            resource_version: existing.metadata.resource_version.clone(),
-                        },
-                    }),
-                    format!("the operator manages the claim {claim}, and the registry is being removed"),
-                )]),
-                _ => Removal::Done,
+                Ok(Some(existing)) => (
+                    Removal::Pending(vec![(
+                        Action::Kube(KubeAction::Delete {
+                            key: claim_key(&claim),
+                            preconditions: Preconditions {
+                                uid: existing.metadata.uid.clone(),
+                                resource_version: existing.metadata.resource_version.clone(),
+                            },
+                        }),
+                        format!("the operator manages the claim {claim}, and the registry is being removed"),
+                    )]),
+                    Vec::new(),
+                ),
+                Ok(None) => (Removal::Done, Vec::new()),
+                Err(e) => (Removal::Blocked(e.to_string()), Vec::new()),
             }
         }
-        _ => Removal::Done,
+        _ => (Removal::Done, Vec::new()),
     }
 }

@@ -1,0 +1,254 @@
+//! S3 completion and removal from observed bucket facts (spec 30 §4.7–§4.9), with the guards
+//! this implementation adds: a generated name is persisted before the bucket is created; a
+//! bucket the operator created that disappears is reported, not recreated empty; a bucket owned
+//! by another account is never retried under another name; only a bucket carrying this
+//! cluster's ownership tag is ever deleted.
+
+use super::provision::{Completion, Removal, STORAGE_EXISTS};
+use super::s3::{credentials_file, effective, platform_status};
+use super::{infrastructure_name, naming};
+use crate::action::{Action, CloudAction, S3Target};
+use crate::api::openshift::KeyValue;
+use crate::api::storage::S3;
+use crate::api::{ConditionStatus, Config, Storage};
+use crate::conditions::{self, Wanted};
+use crate::observed::{BucketState, Observed, S3Bucket};
+use crate::outcome::{ErrorClass, OutcomeResult};
+
+/// The tag that marks a bucket as created by this cluster's operator.
+pub fn ownership_tag(infra: &str) -> KeyValue {
+    KeyValue { key: format!("kubernetes.io/cluster/{infra}"), value: "owned".to_owned() }
+}
+
+fn target(s3: &S3) -> S3Target {
+    S3Target {
+        bucket: s3.bucket.clone(),
+        region: s3.region.clone(),
+        endpoint: s3.region_endpoint.clone(),
+        virtual_hosted_style: s3.virtual_hosted_style,
+    }
+}
+
+/// Tags the operator puts on a bucket it manages, in order.
+pub fn desired_tags(observed: &Observed, infra: &str) -> Vec<KeyValue> {
+    let mut tags =
+        vec![ownership_tag(infra), KeyValue { key: "Name".into(), value: format!("{infra}-image-registry") }];
+    let user = platform_status(observed).and_then(|p| p.aws).map(|a| a.resource_tags).unwrap_or_default();
+    for tag in user {
+        tags.retain(|t| t.key != tag.key);
+        tags.push(tag);
+    }
+    tags
+}
+
+/// How the previous pass's attempt at `call` failed, if it did.
+fn failed(observed: &Observed, call: &CloudAction) -> Option<(ErrorClass, String)> {
+    let id = Action::Cloud(call.clone()).id();
+    observed.outcomes.iter().find(|o| o.action_id == id).and_then(|o| match &o.result {
+        OutcomeResult::Failed { class, message } => Some((*class, message.clone())),
+        _ => None,
+    })
+}
+
+fn condition(out: &mut Completion, type_: &str, status: ConditionStatus, reason: &str, message: impl Into<String>) {
+    out.conditions.push(Wanted::new(type_, status, reason, message));
+}
+
+/// Completes S3 storage for a Managed pass.
+pub fn complete(config: &Config, observed: &Observed, applied: &Storage, out: &mut Completion) {
+    let spec = out.spec.s3.clone().unwrap_or_default();
+    let mut s3 = effective(&spec, platform_status(observed).as_ref());
+    if let Err(e) = credentials_file(observed) {
+        condition(out, STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", e.clone());
+        out.error = Some(e);
+        return;
+    }
+    let infra = infrastructure_name(observed);
+    if s3.bucket.is_empty() {
+        // Persist the name first; the bucket is created once the name reads back.
+        s3.bucket = naming::deterministic(&infra, &[&s3.region]);
+        out.spec.s3 = Some(s3);
+        return;
+    }
+    let Some(facts) = observed.cloud.s3.get(&s3.bucket) else {
+        out.error = Some(format!("S3 bucket {} has not been observed", s3.bucket));
+        return;
+    };
+    let previous = config.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
+    let exists_condition = conditions::find(previous, STORAGE_EXISTS);
+    let create = CloudAction::S3CreateBucket { target: target(&s3) };
+    match facts.state {
+        BucketState::Exists => {
+            if out.spec.management_state.is_empty() {
+                out.spec.management_state = "Unmanaged".to_owned();
+                condition(
+                    out,
+                    STORAGE_EXISTS,
+                    ConditionStatus::True,
+                    "S3 Bucket Exists",
+                    "User supplied S3 bucket exists and is accessible",
+                );
+            } else if exists_condition.is_none_or(|c| c.status != ConditionStatus::True) {
+                let created = failed(observed, &create).is_none()
+                    && observed.outcomes.iter().any(|o| o.action_id == Action::Cloud(create.clone()).id());
+                let (reason, message) = if created {
+                    ("Creation Successful", "S3 bucket was successfully created")
+                } else {
+                    ("S3 Bucket Exists", "")
+                };
+                condition(out, STORAGE_EXISTS, ConditionStatus::True, reason, message);
+            }
+            if out.spec.management_state == "Managed" {
+                configure(observed, &infra, &mut s3, facts, out);
+            }
+            out.status = Some(Storage { s3: Some(s3.clone()), ..Storage::default() });
+            out.spec.s3 = Some(s3);
+        }
+        BucketState::Missing if applied.s3.as_ref().is_some_and(|a| a.bucket == s3.bucket) => {
+            let message = format!(
+                "The S3 bucket {} that held the registry's data no longer exists. It is not recreated empty: \
+                 restore it, or clear status.storage to have a new one created",
+                s3.bucket
+            );
+            condition(out, STORAGE_EXISTS, ConditionStatus::False, "S3 Bucket Missing", message.clone());
+            out.permanent = Some(("StorageMissing".to_owned(), message));
+        }
+        BucketState::Forbidden
+            if exists_condition.is_some_and(|c| c.reason == "Unable to Access Bucket")
+                || failed(observed, &create).is_some_and(|(class, _)| class == ErrorClass::AlreadyExists) =>
+        {
+            let message = format!("The bucket {} exists, but is owned by another account", s3.bucket);
+            condition(out, STORAGE_EXISTS, ConditionStatus::False, "Unable to Access Bucket", message);
+            out.permanent = Some((
+                "StorageNotAccessible".to_owned(),
+                format!("bucket {} exists but is owned by another account", s3.bucket),
+            ));
+        }
+        BucketState::Missing | BucketState::Forbidden => {
+            let reason = if facts.state == BucketState::Missing { "NoSuchBucket" } else { "Forbidden" };
+            let message = match failed(observed, &create) {
+                Some((_, message)) => message,
+                None if facts.message.is_empty() => format!("The S3 bucket {} does not exist yet", s3.bucket),
+                None => facts.message.clone(),
+            };
+            condition(out, STORAGE_EXISTS, ConditionStatus::False, reason, message);
+            if out.spec.management_state.is_empty() {
+                out.spec.management_state = "Managed".to_owned();
+            }
+            out.actions.push((Action::Cloud(create), format!("the registry's S3 bucket {} does not exist", s3.bucket)));
+            if out.spec.management_state == "Managed" {
+                configure(observed, &infra, &mut s3, &S3Bucket::default(), out);
+            }
+            out.spec.s3 = Some(s3);
+        }
+        BucketState::Unknown => {
+            condition(out, STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", facts.message.clone());
+            out.error = Some(facts.message.clone());
+        }
+    }
+}
+
+/// The configuration steps of a managed bucket, each only when the facts say it is not done
+/// (spec 30 §4.8 steps 6–9, in that order).
+fn configure(observed: &Observed, infra: &str, s3: &mut S3, facts: &S3Bucket, out: &mut Completion) {
+    let t = target(s3);
+    let step = |out: &mut Completion, done: bool, call: CloudAction, type_: &str, ok: (&str, String), why: &str| {
+        if done {
+            condition(out, type_, ConditionStatus::True, ok.0, ok.1);
+        } else {
+            if let Some((class, message)) = failed(observed, &call) {
+                condition(out, type_, ConditionStatus::False, &format!("{class:?}"), message);
+            }
+            out.actions.push((Action::Cloud(call), why.to_owned()));
+        }
+    };
+    step(
+        out,
+        facts.public_access_blocked,
+        CloudAction::S3PutPublicAccessBlock { target: t.clone() },
+        "StoragePublicAccessBlocked",
+        (
+            "Public Access Block Successful",
+            "Public access to the S3 bucket and its contents have been successfully blocked.".into(),
+        ),
+        "the operator's buckets block all public access",
+    );
+    let wanted = desired_tags(observed, infra);
+    let tagged = wanted.iter().all(|w| facts.tags.contains(w));
+    let mut tags = wanted.clone();
+    tags.extend(facts.tags.iter().filter(|t| !wanted.iter().any(|w| w.key == t.key)).cloned());
+    step(
+        out,
+        tagged,
+        CloudAction::S3PutBucketTagging { target: t.clone(), tags },
+        "StorageTagged",
+        ("Tagging Successful", "Tags were successfully applied to the S3 bucket".into()),
+        "the bucket lacks the cluster's tags",
+    );
+    let algorithm = if s3.key_id.is_empty() { "AES256" } else { "aws:kms" };
+    let encrypted = facts.encryption == algorithm && (s3.key_id.is_empty() || facts.kms_key_id == s3.key_id);
+    step(
+        out,
+        encrypted,
+        CloudAction::S3PutBucketEncryption { target: t.clone(), kms_key_id: s3.key_id.clone() },
+        "StorageEncrypted",
+        ("Encryption Successful", format!("Default {algorithm} encryption was successfully enabled on the S3 bucket")),
+        "the bucket's default encryption is not the one configured",
+    );
+    s3.encrypt = true;
+    step(
+        out,
+        facts.incomplete_upload_cleanup,
+        CloudAction::S3PutLifecycleConfiguration { target: t },
+        "StorageIncompleteUploadCleanupEnabled",
+        (
+            "Enable Cleanup Successful",
+            "Default cleanup of incomplete multipart uploads after one (1) day was successfully enabled".into(),
+        ),
+        "incomplete multipart uploads must expire",
+    );
+}
+
+/// Removal of the applied S3 bucket (the caller checked that storage is Managed).
+pub fn remove(observed: &Observed, applied: &S3) -> (Removal, Vec<Wanted>) {
+    if applied.bucket.is_empty() {
+        return (Removal::Done, Vec::new());
+    }
+    let Some(facts) = observed.cloud.s3.get(&applied.bucket) else {
+        return (Removal::Blocked(format!("S3 bucket {} has not been observed", applied.bucket)), Vec::new());
+    };
+    let infra = infrastructure_name(observed);
+    let tag = ownership_tag(&infra);
+    match facts.state {
+        BucketState::Missing => (
+            Removal::Done,
+            vec![Wanted::new(
+                STORAGE_EXISTS,
+                ConditionStatus::False,
+                "S3 Bucket Deleted",
+                "The S3 bucket has been removed.",
+            )],
+        ),
+        _ if !facts.tags.contains(&tag) => {
+            let message = format!(
+                "The S3 bucket {} is kept: it does not carry the tag {}={}, so this cluster did not create it",
+                applied.bucket, tag.key, tag.value
+            );
+            (
+                Removal::Kept(message.clone()),
+                vec![Wanted::new(STORAGE_EXISTS, ConditionStatus::True, "S3 Bucket Kept", message)],
+            )
+        }
+        _ => {
+            let delete = CloudAction::S3DeleteBucket {
+                target: target(&effective(applied, platform_status(observed).as_ref())),
+                require_tag: tag,
+            };
+            let reason = format!(
+                "the operator created and manages S3 bucket {}, and the registry is being removed",
+                applied.bucket
+            );
+            (Removal::Pending(vec![(Action::Cloud(delete), reason)]), Vec::new())
+        }
+    }
+}
