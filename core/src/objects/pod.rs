@@ -465,3 +465,69 @@ pub fn pod_spec(inputs: &Inputs<'_>, overrides: &Overrides) -> Result<(PodSpec, 
 pub fn pod_labels() -> BTreeMap<String, String> {
     registry_labels()
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn vars(config: Value) -> Result<Vec<(String, String)>, String> {
+        tls_env(Some(&config)).map(|env| env.into_iter().map(|e| (e.name, e.value.unwrap_or_default())).collect())
+    }
+
+    #[test]
+    fn tls_env_table() {
+        let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+        assert_eq!(tls_env(None).unwrap(), vec![]);
+        assert_eq!(
+            vars(json!({"servingInfo": {"minTLSVersion": "VersionTLS12"}})).unwrap(),
+            [pair("REGISTRY_HTTP_TLS_MINVERSION", "VersionTLS12")]
+        );
+        assert_eq!(
+            vars(json!({"servingInfo": {"cipherSuites": ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"]}}))
+                .unwrap(),
+            [pair("OPENSHIFT_REGISTRY_HTTP_TLS_CIPHERSUITES", "TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384")]
+        );
+        assert_eq!(
+            vars(json!({"servingInfo": {"minTLSVersion": "VersionTLS13", "cipherSuites": ["TLS_AES_128_GCM_SHA256"]}}))
+                .unwrap(),
+            [
+                pair("REGISTRY_HTTP_TLS_MINVERSION", "VersionTLS13"),
+                pair("OPENSHIFT_REGISTRY_HTTP_TLS_CIPHERSUITES", "TLS_AES_128_GCM_SHA256")
+            ]
+        );
+        assert!(
+            vars(json!({"servingInfo": {"minTLSVersion": "VersionTLS99"}}))
+                .unwrap_err()
+                .contains("unknown tls version")
+        );
+        assert_eq!(vars(json!({"servingInfo": {"minTLSVersion": ""}})).unwrap(), vec![]);
+        assert_eq!(vars(json!({"servingInfo": {"cipherSuites": []}})).unwrap(), vec![]);
+        assert_eq!(vars(json!({"otherField": "value"})).unwrap(), vec![]);
+        assert!(
+            vars(json!({"servingInfo": {"minTLSVersion": "VersionTLS13", "cipherSuites": ["invalid"]}}))
+                .unwrap_err()
+                .contains("unknown cipher name")
+        );
+        assert!(vars(json!({"servingInfo": {"minTLSVersion": 12}})).is_err(), "wrongly typed field");
+    }
+
+    #[test]
+    fn log_level_table() {
+        let mut config = Config::default();
+        for (level, logging, want) in [
+            ("Debug", 0, "debug"),
+            ("TraceAll", 1, "debug"),
+            ("", 1, "warn"),
+            ("Normal", 0, "info"),
+            ("Normal", 3, "info"),
+            ("", 4, "debug"),
+            ("", -1, "debug"),
+        ] {
+            config.spec.log_level = level.into();
+            config.spec.logging = logging;
+            assert_eq!(log_level(&config), want, "{level} {logging}");
+        }
+    }
+}
