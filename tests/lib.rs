@@ -1,9 +1,5 @@
 //! Helpers shared by the cross-crate tests: finding fixtures and loading them.
 
-// Test support only (never linked into the operator): a panic here is a test failure with
-// the parser's message, which is exactly what a test wants.
-#![allow(clippy::panic)]
-
 use std::path::{Path, PathBuf};
 
 use image_registry_core::fixture::{self, Document, Fixture};
