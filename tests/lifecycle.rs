@@ -1,0 +1,99 @@
+//! Management states, deletion and the fixpoint, on the fixtures derived from a converged
+//! cluster.
+
+use image_registry_core::action::{Action, CloudAction, KubeAction};
+use image_registry_core::reconcile;
+use image_registry_core::sim::run::{Ending, simulate};
+use image_registry_tests::{fixtures_dir, load};
+
+fn plan_of(name: &str) -> image_registry_core::Plan {
+    reconcile(&load(&fixtures_dir().join(format!("{name}.yaml"))).observed)
+}
+
+fn is_bucket_delete(action: &Action) -> bool {
+    matches!(action, Action::Cloud(CloudAction::S3DeleteBucket { .. }))
+}
+
+fn is_finalizer_removal(action: &Action) -> bool {
+    matches!(action, Action::Kube(KubeAction::RemoveFinalizer { .. }))
+}
+
+#[test]
+fn converged_cluster_plans_nothing() {
+    let plan = plan_of("aws-converged");
+    assert!(plan.steps.is_empty(), "{:#?}", plan.steps.iter().map(|s| s.action.describe()).collect::<Vec<_>>());
+    assert_eq!(plan.exit_code(), 0);
+}
+
+#[test]
+fn drift_is_reverted_exactly() {
+    let plan = plan_of("aws-drifted");
+    let changes: Vec<(String, Vec<String>)> = plan
+        .steps
+        .iter()
+        .map(|s| match &s.action {
+            Action::Kube(KubeAction::Apply { key, changes, new: false, .. }) => {
+                (key.to_string(), changes.iter().map(|c| c.path.clone()).collect())
+            }
+            other => panic!("unexpected {}", other.describe()),
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("Service openshift-image-registry/image-registry".to_owned(), vec!["spec.ports[name=5000-tcp].port".to_owned()]),
+            (
+                "Deployment.apps openshift-image-registry/image-registry".to_owned(),
+                vec!["spec.template.spec.containers[name=registry].env[name=REGISTRY_LOG_LEVEL].value".to_owned()]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn deleting_removes_managed_storage_before_the_finalizer() {
+    let plan = plan_of("deleting");
+    assert!(plan.steps.iter().any(|s| is_bucket_delete(&s.action)));
+    assert!(!plan.steps.iter().any(|s| is_finalizer_removal(&s.action)), "the finalizer waits for the bucket");
+    let report = simulate(load(&fixtures_dir().join("deleting.yaml")).observed, 10, vec![]);
+    let pass_of = |f: fn(&Action) -> bool| report.passes.iter().position(|p| p.plan.steps.iter().any(|s| f(&s.action)));
+    let deleted = pass_of(is_bucket_delete).expect("the bucket is deleted");
+    let released = pass_of(is_finalizer_removal).expect("the finalizer is released");
+    assert!(deleted < released);
+}
+
+#[test]
+fn deleting_with_unmanaged_storage_keeps_the_bucket() {
+    let plan = plan_of("deleting-unmanaged-storage");
+    assert!(!plan.steps.iter().any(|s| matches!(s.action, Action::Cloud(_))));
+    let report = simulate(load(&fixtures_dir().join("deleting-unmanaged-storage.yaml")).observed, 10, vec![]);
+    assert!(report.passes.iter().all(|p| !p.plan.steps.iter().any(|s| is_bucket_delete(&s.action))));
+    assert!(report.passes.iter().any(|p| p.plan.steps.iter().any(|s| is_finalizer_removal(&s.action))));
+}
+
+#[test]
+fn unmanaged_changes_only_status() {
+    let plan = plan_of("unmanaged");
+    assert!(plan.steps.iter().all(|s| matches!(s.action, Action::Kube(KubeAction::ApplyStatus { .. }))));
+    assert_eq!(plan.steps.len(), 1);
+}
+
+#[test]
+fn removed_deletes_objects_and_the_managed_bucket_then_rests() {
+    let plan = plan_of("removed");
+    assert_eq!(plan.steps.iter().filter(|s| matches!(s.action, Action::Kube(KubeAction::Delete { .. }))).count(), 9);
+    assert!(plan.steps.iter().any(|s| is_bucket_delete(&s.action)));
+    let report = simulate(load(&fixtures_dir().join("removed.yaml")).observed, 10, vec![]);
+    assert_eq!(report.ending, Ending::Converged, "{}", report.summary());
+    assert!(report.world.observed.cloud.s3.values().all(|b| b.state != image_registry_core::observed::BucketState::Exists));
+}
+
+#[test]
+fn routes_are_created_and_stale_operator_routes_deleted() {
+    let plan = plan_of("routes");
+    let lines: Vec<String> = plan.steps.iter().map(|s| s.action.describe()).collect();
+    assert!(lines.contains(&"create Route.route.openshift.io openshift-image-registry/default-route".to_owned()));
+    assert!(lines.contains(&"create Route.route.openshift.io openshift-image-registry/public".to_owned()));
+    assert!(lines.contains(&"delete Route.route.openshift.io openshift-image-registry/old-route".to_owned()));
+    assert!(!lines.iter().any(|l| l.contains("/mine")), "a user's route is never touched");
+}
