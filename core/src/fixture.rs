@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::api;
-use crate::observed::{CloudFacts, ObjectError, Observed, OperatorEnv};
+use crate::observed::{CloudFacts, Memory, ObjectError, Observed, OperatorEnv};
 use crate::outcome::Outcome;
 
 /// `apiVersion` of the scenario document.
@@ -84,6 +84,8 @@ struct Scenario {
     cloud: CloudFacts,
     #[serde(default)]
     outcomes: Vec<Outcome>,
+    #[serde(default)]
+    memory: Memory,
 }
 
 fn is_separator(line: &str) -> bool {
@@ -170,6 +172,7 @@ pub fn assemble(file: &str, documents: Vec<Document>) -> Result<Fixture, Fixture
     observed.operator = scenario.operator;
     observed.cloud = scenario.cloud;
     observed.outcomes = scenario.outcomes;
+    observed.memory = scenario.memory;
     let mut seen = BTreeSet::new();
     for (doc, prefix, object) in objects {
         let key = observed.objects.insert(object.clone()).map_err(|ObjectError::Missing(field)| {
@@ -197,6 +200,7 @@ pub fn render(description: &str, observed: &Observed) -> Result<String, String> 
         "seed": observed.seed,
         "operator": observed.operator,
         "cloud": observed.cloud,
+        "memory": observed.memory,
     });
     let mut text = crate::render::yaml(&scenario).map_err(|e| e.to_string())?;
     for (_, object) in observed.objects.iter() {

@@ -235,6 +235,16 @@ pub struct S3Bucket {
     pub incomplete_upload_cleanup: bool,
 }
 
+/// What the operator remembers between passes that no object records: when a controller's
+/// current failure streak began (for Degraded inertia). The plan returns the next value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Memory {
+    /// Controller name → start of its current failure streak.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failing_since: BTreeMap<String, Timestamp>,
+}
+
 /// Everything one reconcile pass may look at. Nothing is fetched later.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Observed {
@@ -250,6 +260,8 @@ pub struct Observed {
     pub seed: String,
     /// The operator process's settings.
     pub operator: OperatorEnv,
+    /// What the previous pass asked to remember.
+    pub memory: Memory,
 }
 
 impl Observed {
@@ -262,6 +274,7 @@ impl Observed {
             now,
             seed: seed.into(),
             operator: OperatorEnv::default(),
+            memory: Memory::default(),
         }
     }
 }

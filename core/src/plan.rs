@@ -4,6 +4,7 @@
 use serde::{Serialize, Serializer};
 
 use crate::action::{Action, Change};
+use crate::observed::Memory;
 
 /// One planned action and why it is there.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,6 +74,13 @@ pub struct Plan {
     pub errors: Vec<PlanError>,
     /// Look again after this many seconds even without events (`None`: wait for events).
     pub requeue_after_seconds: Option<u64>,
+    /// What to remember for the next pass.
+    #[serde(skip_serializing_if = "memory_is_empty")]
+    pub memory: Memory,
+}
+
+fn memory_is_empty(memory: &Memory) -> bool {
+    memory.failing_since.is_empty()
 }
 
 impl Plan {

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use crate::action::{Action, FieldChange, KubeAction, Payload, Preconditions};
 use crate::api::openshift::{Infrastructure, Route};
-use crate::api::{ApiObject, Config, ManagementState, Storage};
+use crate::api::{ApiObject, Config, ImageRegistryStatus, ManagementState, Storage};
 use crate::bootstrap;
 use crate::conditions::Wanted;
 use crate::diff::differences;
@@ -31,26 +31,69 @@ use status::ApplyError;
 
 const CONTROLLER: &str = "registry";
 
-/// Plans the registry's part of a pass.
-pub fn plan(observed: &Observed, plan: &mut Plan) {
+/// The Config's new status, before the other controllers add their conditions and it is
+/// compared with the stored one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Draft {
+    /// The Config as read at the start of the pass.
+    pub config: Config,
+    /// Its status as it should be.
+    pub status: ImageRegistryStatus,
+}
+
+/// Plans the registry's part of a pass. Returns the status draft when the Config's status is
+/// to be reported this pass (not during bootstrap or deletion).
+pub fn plan(observed: &Observed, plan: &mut Plan) -> Option<Draft> {
     let config = match observed.objects.get::<Config>("", CLUSTER) {
-        Err(e) => return plan.error(CONTROLLER, format!("unable to read the registry configuration: {e}")),
-        Ok(None) => return bootstrap::plan(observed, plan),
+        Err(e) => {
+            plan.error(CONTROLLER, format!("unable to read the registry configuration: {e}"));
+            return None;
+        }
+        Ok(None) => {
+            bootstrap::plan(observed, plan);
+            return None;
+        }
         Ok(Some(config)) => config,
     };
     let has_finalizer = config.metadata.finalizers.iter().flatten().any(|f| f == FINALIZER);
     let deleting = config.metadata.deletion_timestamp.is_some();
     let state = config.spec.management_state();
-    match decide(has_finalizer, deleting, &state) {
-        Lifecycle::Released => {}
-        Lifecycle::Finalize => finalize(observed, &config, plan),
+    let status = match decide(has_finalizer, deleting, &state) {
+        Lifecycle::Released => None,
+        Lifecycle::Finalize => {
+            finalize(observed, &config, plan);
+            None
+        }
         Lifecycle::Manage { add_finalizer } => manage(observed, &config, add_finalizer, plan),
         Lifecycle::Remove => remove(observed, &config, plan),
         Lifecycle::Unmanaged | Lifecycle::Inert => {
             let previous = config.status.clone().unwrap_or_default().storage;
-            report(observed, &config, &state, None, Vec::new(), previous, false, plan);
+            report(observed, &config, &state, None, Vec::new(), previous, false, plan)
         }
+    };
+    status.map(|status| Draft { config, status })
+}
+
+/// Writes the Config's status when it differs from the stored one (time-insensitive: a
+/// condition whose status did not change kept its transition time).
+pub fn write_status(draft: &Draft, plan: &mut Plan) {
+    let old_status = draft.config.status.clone().unwrap_or_default();
+    if draft.status == old_status {
+        return;
     }
+    let new = serde_json::to_value(&draft.status).unwrap_or(Value::Null);
+    let old = serde_json::to_value(&old_status).unwrap_or(Value::Null);
+    let changes = status_changes(&old, &new);
+    let object = json!({
+        "apiVersion": Config::api_version(),
+        "kind": Config::KIND,
+        "metadata": { "name": CLUSTER },
+        "status": new,
+    });
+    plan.push(
+        Action::Kube(KubeAction::ApplyStatus { key: config_key(), object: Payload::new(object), changes }),
+        "the registry's reported status changed",
+    );
 }
 
 fn config_key() -> ObjectKey {
@@ -163,7 +206,7 @@ fn config_patch(config: &Config, finalizers: Option<Vec<String>>, spec: &Config)
     })
 }
 
-fn manage(observed: &Observed, config: &Config, add_finalizer: bool, plan: &mut Plan) {
+fn manage(observed: &Observed, config: &Config, add_finalizer: bool, plan: &mut Plan) -> Option<ImageRegistryStatus> {
     let finalizers = add_finalizer.then(|| {
         let mut list = config.metadata.finalizers.clone().unwrap_or_default();
         list.push(FINALIZER.to_owned());
@@ -206,7 +249,7 @@ fn manage(observed: &Observed, config: &Config, add_finalizer: bool, plan: &mut 
     if error.is_none() {
         error = apply_objects(observed, &effective, plan).err();
     }
-    report(observed, &effective, &state, error.as_ref(), completion.conditions, storage_status, true, plan);
+    report(observed, &effective, &state, error.as_ref(), completion.conditions, storage_status, true, plan)
 }
 
 /// Applies the registry's objects, then deletes operator routes no longer asked for.
@@ -291,7 +334,7 @@ fn delete_owned(config: &Config, observed: &Observed, plan: &mut Plan, why: &str
     remaining
 }
 
-fn remove(observed: &Observed, config: &Config, plan: &mut Plan) {
+fn remove(observed: &Observed, config: &Config, plan: &mut Plan) -> Option<ImageRegistryStatus> {
     delete_owned(config, observed, plan, "the registry is Removed: the operator deletes what it created");
     let previous = config.status.clone().unwrap_or_default().storage;
     let (removal, conditions) = provision::remove(config, observed);
@@ -309,7 +352,7 @@ fn remove(observed: &Observed, config: &Config, plan: &mut Plan) {
         // Removed, kept, or nothing of the operator's to remove: forget the applied storage.
         provision::Removal::Done | provision::Removal::Kept(_) => Storage::default(),
     };
-    report(observed, config, &ManagementState::Removed, None, conditions, storage, false, plan);
+    report(observed, config, &ManagementState::Removed, None, conditions, storage, false, plan)
 }
 
 fn finalize(observed: &Observed, config: &Config, plan: &mut Plan) {
@@ -340,8 +383,8 @@ fn finalize(observed: &Observed, config: &Config, plan: &mut Plan) {
     }
 }
 
-/// Computes the status and plans its write when it changed; asks for a pass when Degraded is
-/// due to flip. Transient errors are also pass errors (retried with backoff).
+/// Computes the status; asks for a pass when Degraded is due to flip. Transient errors are also
+/// pass errors (retried with backoff).
 #[allow(clippy::too_many_arguments)]
 fn report(
     observed: &Observed,
@@ -352,11 +395,14 @@ fn report(
     storage: Storage,
     mirror: bool,
     plan: &mut Plan,
-) {
+) -> Option<ImageRegistryStatus> {
     let deployment = observed.objects.get::<Deployment>(NAMESPACE, REGISTRY_NAME);
     let deployment = match deployment {
         Ok(d) => d,
-        Err(e) => return plan.error(CONTROLLER, format!("failed to get \"image-registry\" deployment: {e}")),
+        Err(e) => {
+            plan.error(CONTROLLER, format!("failed to get \"image-registry\" deployment: {e}"));
+            return None;
+        }
     };
     let routes = routes::wanted(config)
         .into_iter()
@@ -374,22 +420,6 @@ fn report(
         now: observed.now,
     };
     let (new_status, degraded_due) = status::compute(&inputs);
-    let old_status = config.status.clone().unwrap_or_default();
-    if new_status != old_status {
-        let new = serde_json::to_value(&new_status).unwrap_or(Value::Null);
-        let old = serde_json::to_value(&old_status).unwrap_or(Value::Null);
-        let changes = status_changes(&old, &new);
-        let object = json!({
-            "apiVersion": Config::api_version(),
-            "kind": Config::KIND,
-            "metadata": { "name": CLUSTER },
-            "status": new,
-        });
-        plan.push(
-            Action::Kube(KubeAction::ApplyStatus { key: config_key(), object: Payload::new(object), changes }),
-            "the registry's reported status changed",
-        );
-    }
     if let Some(due) = degraded_due {
         let seconds = due.duration_since(observed.now).as_secs().max(0);
         plan.requeue_within(u64::try_from(seconds).unwrap_or(0).saturating_add(1));
@@ -397,6 +427,7 @@ fn report(
     if let Some(e) = error.filter(|e| !e.permanent) {
         plan.error(CONTROLLER, e.message.clone());
     }
+    Some(new_status)
 }
 
 /// Field-level changes between two statuses, both ways (a status write replaces the status).

@@ -81,6 +81,7 @@ pub fn simulate(observed: Observed, max_passes: usize, faults: Vec<Fault>) -> Re
             passes.push(PassRecord { plan, outcomes: Vec::new() });
             return Report { passes, ending, writes, cloud_mutations, world };
         }
+        world.observed.memory = plan.memory.clone();
         let outcomes = world.execute(&plan);
         for (step, outcome) in plan.steps.iter().zip(&outcomes) {
             if outcome.result == OutcomeResult::Succeeded {
