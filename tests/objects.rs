@@ -17,7 +17,7 @@ fn converged() -> (Observed, Config) {
 
 fn objects(observed: &Observed, config: &Config) -> Vec<Desired> {
     let wiring = storage::wiring(config, observed).unwrap();
-    let (objects, error) = registry_objects(&Inputs { config, observed, wiring: &wiring });
+    let (objects, error) = registry_objects(&Inputs { config, observed, wiring: &wiring, also_planned: &[] });
     assert_eq!(error, None);
     objects
 }
@@ -332,7 +332,8 @@ fn override_annotations_come_and_go() {
     let (observed, mut config) = converged();
     config.spec.unsupported_config_overrides = Some(json!({"deployment": {"annotations": "not a map"}}));
     let wiring = storage::wiring(&config, &observed).unwrap();
-    let (built, error) = registry_objects(&Inputs { config: &config, observed: &observed, wiring: &wiring });
+    let (built, error) =
+        registry_objects(&Inputs { config: &config, observed: &observed, wiring: &wiring, also_planned: &[] });
     assert!(error.unwrap().contains("invalid unsupportedConfigOverrides"));
     assert!(built.iter().all(|d| d.key.kind != "Deployment"), "nothing after the failing object");
 }

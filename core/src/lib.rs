@@ -7,11 +7,15 @@
 pub mod action;
 pub mod api;
 pub mod bootstrap;
+pub mod certificates;
 pub mod checksum;
+pub mod clusteroperator;
 pub mod conditions;
 pub mod diff;
 pub mod fixture;
+pub mod imageconfig;
 pub mod names;
+pub mod nodeca;
 pub mod objects;
 pub mod observed;
 pub mod outcome;

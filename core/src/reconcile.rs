@@ -1,18 +1,26 @@
-//! The pass, in order: the registry's main controller, the image config, the CA configmaps,
+//! The pass, in order: the CA configmaps, the registry's main controller, the image config,
 //! node-ca and the pruner; then the Config's status (one write carrying every controller's
 //! conditions) and the ClusterOperator, aggregated from the statuses this pass computed.
 
+use crate::conditions;
 use crate::observed::Observed;
 use crate::plan::Plan;
-use crate::{pruner, registry};
+use crate::{certificates, clusteroperator, imageconfig, nodeca, pruner, registry};
 
 /// Decides everything one pass does. Pure: same snapshot, same plan.
 pub fn reconcile(observed: &Observed) -> Plan {
     let mut plan = Plan { memory: observed.memory.clone(), ..Plan::default() };
-    let draft = registry::plan(observed, &mut plan);
-    pruner::plan(observed, &mut plan);
-    if let Some(draft) = &draft {
-        registry::write_status(draft, &mut plan);
+    let (ca_configmaps, certificates) = certificates::plan(observed, &mut plan);
+    let draft = registry::plan(observed, &ca_configmaps, &mut plan);
+    let (hostname, image_config) = imageconfig::plan(observed, &mut plan);
+    let node_ca = nodeca::plan(observed, &mut plan);
+    let pruner = pruner::plan(observed, &hostname, &mut plan);
+    if let Some(mut draft) = draft {
+        for wanted in node_ca.into_iter().chain([image_config, certificates]) {
+            conditions::set(&mut draft.status.conditions, wanted, observed.now);
+        }
+        registry::write_status(&draft, &mut plan);
+        clusteroperator::plan(observed, &draft.config, &draft.status.conditions, pruner.as_ref(), &mut plan);
     }
     plan
 }

@@ -72,7 +72,7 @@ fn text_output_reads_like_a_terraform_plan() {
     let out = run(&["plan", "--observed", "fixtures/ovirt-fresh.yaml"]);
     assert_eq!(out.status.code(), Some(2));
     let text = stdout(&out);
-    assert!(text.starts_with("Plan: 3 to create, 0 to change, 0 to delete (0 cloud)."), "{text}");
+    assert!(text.starts_with("Plan: 7 to create, 0 to change, 0 to delete (0 cloud)."), "{text}");
     assert!(text.contains("\n  + create PersistentVolumeClaim openshift-image-registry/image-registry-storage\n"));
     assert!(text.contains("storageClassName = \"ovirt-csi-sc\""));
 }

@@ -57,6 +57,9 @@ pub struct Inputs<'a> {
     pub observed: &'a Observed,
     /// The storage backend's contribution to the pod.
     pub wiring: &'a Wiring,
+    /// Objects other controllers plan in this pass that the pod depends on (the CA
+    /// configmaps): their new content counts for the rollout digest.
+    pub also_planned: &'a [Desired],
 }
 
 /// The registry's objects in apply order. Generation stops at the first object that cannot be
@@ -78,7 +81,8 @@ pub fn registry_objects(inputs: &Inputs<'_>) -> (Vec<Desired>, Option<String>) {
     then!(secrets::installation_pull_secrets(inputs.observed).map(|d| d.into_iter().collect::<Vec<_>>()));
     then!(secrets::private_configuration(inputs.wiring).map(|d| vec![d]));
     then!(network::service().map(|d| vec![d]));
-    then!(deployment::deployment(inputs, &out).map(|d| vec![d]));
+    let planned: Vec<Desired> = inputs.also_planned.iter().chain(&out).cloned().collect();
+    then!(deployment::deployment(inputs, &planned).map(|d| vec![d]));
     then!(network::pod_disruption_budget(inputs.config).map(|d| vec![d]));
     then!(network::network_policy().map(|d| vec![d]));
     then!(routes::routes(inputs.config, inputs.observed));

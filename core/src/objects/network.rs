@@ -30,6 +30,25 @@ fn meta(name: &str) -> ObjectMeta {
     ObjectMeta { name: Some(name.to_owned()), namespace: Some(NAMESPACE.to_owned()), ..ObjectMeta::default() }
 }
 
+/// The registry Service's port as it is (or will be after this pass): the operator's own port
+/// while it manages the registry, otherwise whatever the observed Service says (`None` when
+/// there is no Service).
+pub fn registry_port(observed: &crate::observed::Observed) -> Result<Option<i32>, String> {
+    use crate::api::{Config, ManagementState};
+    let config = observed.objects.get::<Config>("", crate::names::CLUSTER).map_err(|e| e.to_string())?;
+    let managed = config.is_some_and(|c| {
+        c.metadata.deletion_timestamp.is_none() && c.spec.management_state() == ManagementState::Managed
+    });
+    if managed {
+        return Ok(Some(PORT));
+    }
+    let Some(service) = observed.objects.get::<Service>(NAMESPACE, REGISTRY_NAME).map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let port = service.spec.as_ref().and_then(|s| s.ports.as_ref()).and_then(|p| p.first()).map(|p| p.port);
+    port.map(Some).ok_or_else(|| format!("service {NAMESPACE}/{REGISTRY_NAME} has no ports"))
+}
+
 /// Service `image-registry`: port 5000, serving cert from the service-ca operator.
 pub fn service() -> Result<Desired, String> {
     let service = Service {

@@ -20,7 +20,7 @@ use crate::bootstrap;
 use crate::conditions::Wanted;
 use crate::diff::differences;
 use crate::names::{CLUSTER, DEFAULT_ROUTE, FINALIZER, NAMESPACE, OWNERSHIP_ANNOTATION, REGISTRY_NAME};
-use crate::objects::{self, Inputs, apply_action, routes};
+use crate::objects::{self, Desired, Inputs, apply_action, routes};
 use crate::observed::{ObjectKey, Observed};
 use crate::plan::Plan;
 use crate::platform::platform_storage;
@@ -43,7 +43,7 @@ pub struct Draft {
 
 /// Plans the registry's part of a pass. Returns the status draft when the Config's status is
 /// to be reported this pass (not during bootstrap or deletion).
-pub fn plan(observed: &Observed, plan: &mut Plan) -> Option<Draft> {
+pub fn plan(observed: &Observed, also_planned: &[Desired], plan: &mut Plan) -> Option<Draft> {
     let config = match observed.objects.get::<Config>("", CLUSTER) {
         Err(e) => {
             plan.error(CONTROLLER, format!("unable to read the registry configuration: {e}"));
@@ -64,7 +64,7 @@ pub fn plan(observed: &Observed, plan: &mut Plan) -> Option<Draft> {
             finalize(observed, &config, plan);
             None
         }
-        Lifecycle::Manage { add_finalizer } => manage(observed, &config, add_finalizer, plan),
+        Lifecycle::Manage { add_finalizer } => manage(observed, &config, add_finalizer, also_planned, plan),
         Lifecycle::Remove => remove(observed, &config, plan),
         Lifecycle::Unmanaged | Lifecycle::Inert => {
             let previous = config.status.clone().unwrap_or_default().storage;
@@ -206,7 +206,13 @@ fn config_patch(config: &Config, finalizers: Option<Vec<String>>, spec: &Config)
     })
 }
 
-fn manage(observed: &Observed, config: &Config, add_finalizer: bool, plan: &mut Plan) -> Option<ImageRegistryStatus> {
+fn manage(
+    observed: &Observed,
+    config: &Config,
+    add_finalizer: bool,
+    also_planned: &[Desired],
+    plan: &mut Plan,
+) -> Option<ImageRegistryStatus> {
     let finalizers = add_finalizer.then(|| {
         let mut list = config.metadata.finalizers.clone().unwrap_or_default();
         list.push(FINALIZER.to_owned());
@@ -237,7 +243,12 @@ fn manage(observed: &Observed, config: &Config, add_finalizer: bool, plan: &mut 
         let legacy = config.status.as_ref().is_some_and(|s| s.storage_managed);
         effective.spec.storage.management_state = if legacy { "Managed" } else { "Unmanaged" }.to_owned();
     }
+    let mut reported = effective.clone();
     if let Some(patch) = config_patch(config, finalizers, &effective) {
+        // A spec change bumps the generation by one; report the generation this pass leaves.
+        if matches!(&patch, KubeAction::Patch { patch, .. } if patch.expose().get("spec").is_some()) {
+            reported.metadata.generation = Some(config.metadata.generation.unwrap_or(0) + 1);
+        }
         plan.push(Action::Kube(patch), "persist the finalizer and the values the operator fills in (spec 10 §3.4)");
     }
     for (action, reason) in completion.actions.iter().cloned() {
@@ -246,19 +257,39 @@ fn manage(observed: &Observed, config: &Config, add_finalizer: bool, plan: &mut 
     let storage_status = completion.status.clone().unwrap_or(previous_storage);
     let mut error =
         completion.error.map(|e| ApplyError::transient(format!("unable to sync storage configuration: {e}")));
+    let mut deployment_generation = None;
     if error.is_none() {
-        error = apply_objects(observed, &effective, plan).err();
+        match apply_objects(observed, &effective, also_planned, plan) {
+            Ok(generation) => deployment_generation = generation,
+            Err(e) => error = Some(e),
+        }
     }
-    report(observed, &effective, &state, error.as_ref(), completion.conditions, storage_status, true, plan)
+    let status = report(observed, &reported, &state, error.as_ref(), completion.conditions, storage_status, true, plan);
+    status.map(|mut status| {
+        if let Some(generation) = deployment_generation {
+            status::record_generation(&mut status.generations, generation);
+        }
+        status
+    })
 }
 
-/// Applies the registry's objects, then deletes operator routes no longer asked for.
-fn apply_objects(observed: &Observed, config: &Config, plan: &mut Plan) -> Result<(), ApplyError> {
+/// Applies the registry's objects, then deletes operator routes no longer asked for. Returns
+/// the generation the Deployment will have once the plan ran, when this pass writes it.
+fn apply_objects(
+    observed: &Observed,
+    config: &Config,
+    also_planned: &[Desired],
+    plan: &mut Plan,
+) -> Result<Option<i64>, ApplyError> {
     let wiring = storage::wiring(config, observed)
         .map_err(|e| ApplyError::transient(format!("unable to get generators: {e}")))?;
-    let (desired, failure) = objects::registry_objects(&Inputs { config, observed, wiring: &wiring });
+    let (desired, failure) = objects::registry_objects(&Inputs { config, observed, wiring: &wiring, also_planned });
+    let mut deployment_generation = None;
     for object in &desired {
         if let Some(action) = apply_action(object, observed) {
+            if object.key.kind == "Deployment" {
+                deployment_generation = next_generation(&action, observed.objects.raw(&object.key));
+            }
             let reason = match &action {
                 KubeAction::Apply { new: true, .. } => "the registry needs it and it does not exist".to_owned(),
                 _ => "it differs from what the operator applies".to_owned(),
@@ -275,7 +306,18 @@ fn apply_objects(observed: &Observed, config: &Config, plan: &mut Plan) -> Resul
             plan.push(delete(&key, &route), "the operator created this route and the Config no longer asks for it");
         }
     }
-    Ok(())
+    Ok(deployment_generation)
+}
+
+/// The generation an object will have after `action`: 1 when created, one more when its spec
+/// changes, unchanged for metadata-only writes (the API server's rule).
+fn next_generation(action: &KubeAction, current: Option<&Value>) -> Option<i64> {
+    let generation = current.and_then(|c| c.pointer("/metadata/generation")).and_then(Value::as_i64).unwrap_or(0);
+    match action {
+        KubeAction::Apply { new: true, .. } => Some(1),
+        KubeAction::Apply { changes, .. } if changes.iter().any(|c| c.path.starts_with("spec")) => Some(generation + 1),
+        _ => None,
+    }
 }
 
 fn owned_routes(observed: &Observed) -> Vec<(ObjectKey, Route)> {

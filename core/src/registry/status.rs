@@ -206,7 +206,8 @@ pub fn compute(inputs: &Inputs<'_>) -> (ImageRegistryStatus, Option<Timestamp>) 
     (status, degraded_due)
 }
 
-fn record_generation(generations: &mut Vec<GenerationStatus>, generation: i64) {
+/// Records the Deployment's generation in `status.generations`.
+pub fn record_generation(generations: &mut Vec<GenerationStatus>, generation: i64) {
     let entry = GenerationStatus {
         group: "apps".to_owned(),
         resource: "deployments".to_owned(),

@@ -1,0 +1,156 @@
+//! The registry's CA configmaps (spec 40 §4, spec 20 §5): `image-registry-certificates` (trust
+//! anchors mounted in the registry pod) and `openshift-config-managed/image-registry-ca` (for
+//! node-ca and other components).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::action::Action;
+use crate::api::openshift::Image;
+use crate::api::{ConditionStatus, Config, ManagementState, StorageKind};
+use crate::conditions::Wanted;
+use crate::names::{CLUSTER, INSTALLER_CREDENTIALS_SECRET, NAMESPACE, REGISTRY_NAME};
+use crate::objects::network::registry_port;
+use crate::objects::{Desired, apply_action};
+use crate::observed::Observed;
+use crate::plan::Plan;
+use crate::storage;
+
+/// Condition type this controller sets on the Config.
+pub const DEGRADED: &str = "ImageRegistryCertificatesControllerDegraded";
+
+type Data = BTreeMap<String, String>;
+
+fn configmap(observed: &Observed, namespace: &str, name: &str) -> Result<Option<ConfigMap>, String> {
+    observed.objects.get::<ConfigMap>(namespace, name).map_err(|e| e.to_string())
+}
+
+/// `<service>.<ns>.svc[:port]` and `.svc.cluster.local[:port]` with `:` written as `..`, each
+/// mapped to the service CA, when both the CA and the Service exist.
+fn own_hostnames(observed: &Observed) -> Result<Data, String> {
+    let ca = configmap(observed, NAMESPACE, "serviceca")?.and_then(|c| c.data?.get("service-ca.crt").cloned());
+    let (Some(ca), Some(port)) = (ca, registry_port(observed)?) else { return Ok(Data::new()) };
+    let suffix = if port == 443 { String::new() } else { format!(":{port}") };
+    Ok([
+        format!("{REGISTRY_NAME}.{NAMESPACE}.svc{suffix}"),
+        format!("{REGISTRY_NAME}.{NAMESPACE}.svc.cluster.local{suffix}"),
+    ]
+    .into_iter()
+    .map(|host| (host.replace(':', ".."), ca.clone()))
+    .collect())
+}
+
+/// The storage backend's CA bundle (S3 and Swift only), with redirect on or off.
+fn storage_bundle(observed: &Observed) -> Result<Option<(String, bool)>, String> {
+    let Some(config) = observed.objects.get::<Config>("", CLUSTER).map_err(|e| e.to_string())? else { return Ok(None) };
+    if config.spec.management_state() == ManagementState::Removed {
+        return Ok(None);
+    }
+    let Ok(kind) = storage::select(&config.spec.storage) else { return Ok(None) };
+    let redirect = !config.spec.disable_redirect;
+    let key = |cm: Option<ConfigMap>, key: &str| cm.and_then(|c| c.data?.get(key).cloned()).filter(|v| !v.is_empty());
+    let bundle = match kind {
+        StorageKind::S3 => {
+            let name = config.spec.storage.s3.map(|s| s.trusted_ca.name).unwrap_or_default();
+            if name.is_empty() {
+                key(configmap(observed, "openshift-config-managed", "kube-cloud-config")?, "ca-bundle.pem")
+            } else {
+                let cm = configmap(observed, "openshift-config", &name)?
+                    .ok_or_else(|| format!("failed to get trusted CA \"{name}\": configmaps \"{name}\" not found"))?;
+                Some(key(Some(cm), "ca-bundle.crt").ok_or_else(|| {
+                    format!("trusted CA config map \"{name}\" does not contain required key \"ca-bundle.crt\"")
+                })?)
+            }
+        }
+        StorageKind::Swift => {
+            let secret =
+                observed.objects.get::<Secret>(NAMESPACE, INSTALLER_CREDENTIALS_SECRET).map_err(|e| e.to_string())?;
+            let cacert = secret
+                .and_then(|s| s.data?.get("cacert").map(|b| String::from_utf8_lossy(&b.0).into_owned()))
+                .filter(|v| !v.is_empty());
+            cacert.or(key(configmap(observed, "openshift-config", "cloud-provider-config")?, "ca-bundle.pem"))
+        }
+        _ => None,
+    };
+    Ok(bundle.map(|b| (b, redirect)))
+}
+
+fn ca_configmap(namespace: &str, name: &str, data: Data) -> Result<Desired, String> {
+    Desired::new(
+        &ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(name.to_owned()),
+                namespace: Some(namespace.to_owned()),
+                annotations: Some(BTreeMap::from([(
+                    "openshift.io/owning-component".to_owned(),
+                    "Image Registry".to_owned(),
+                )])),
+                ..ObjectMeta::default()
+            },
+            data: Some(data),
+            binary_data: Some(BTreeMap::new()),
+            ..ConfigMap::default()
+        },
+        vec![],
+    )
+}
+
+/// Both configmaps' desired content.
+pub fn desired(observed: &Observed) -> Result<[Desired; 2], String> {
+    let mut hostnames = own_hostnames(observed)?;
+    let mut certificates = hostnames.clone();
+    if let Some(image) = observed.objects.get::<Image>("", CLUSTER).map_err(|e| e.to_string())? {
+        let name = image.spec.additional_trusted_ca.name;
+        if !name.is_empty() {
+            let extra = configmap(observed, "openshift-config", &name)?
+                .ok_or_else(|| format!("configmap \"openshift-config/{name}\" (additionalTrustedCA) not found"))?;
+            certificates.extend(extra.data.unwrap_or_default());
+            certificates.extend(
+                extra
+                    .binary_data
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned())),
+            );
+        }
+    }
+    if let Some((bundle, redirect)) = storage_bundle(observed)? {
+        certificates.insert("storage-ca-bundle.pem".to_owned(), bundle.clone());
+        if redirect {
+            for key in hostnames.keys().cloned().collect::<Vec<_>>() {
+                for data in [&mut certificates, &mut hostnames] {
+                    if let Some(value) = data.get_mut(&key) {
+                        value.push('\n');
+                        value.push_str(&bundle);
+                    }
+                }
+            }
+        }
+    }
+    Ok([
+        ca_configmap(NAMESPACE, "image-registry-certificates", certificates)?,
+        ca_configmap("openshift-config-managed", "image-registry-ca", hostnames)?,
+    ])
+}
+
+/// Plans both configmaps; returns them (the registry pod depends on the first) and this
+/// controller's Degraded condition.
+pub fn plan(observed: &Observed, plan: &mut Plan) -> (Vec<Desired>, Wanted) {
+    match desired(observed) {
+        Ok(objects) => {
+            for desired in &objects {
+                if let Some(action) = apply_action(desired, observed) {
+                    plan.push(Action::Kube(action), "the registry's trust anchors changed");
+                }
+            }
+            (objects.into(), Wanted::new(DEGRADED, ConditionStatus::False, "AsExpected", ""))
+        }
+        Err(e) => {
+            let message = format!("image-registry-certificates: {e}");
+            plan.error("certificates", message.clone());
+            (Vec::new(), Wanted::new(DEGRADED, ConditionStatus::True, "Error", message))
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! ClusterOperator `image-registry` (spec 40 §1): Available, Progressing and Degraded
+//! aggregated from the Config's and the ImagePruner's conditions, the operator version, and
+//! related objects.
+
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use serde_json::json;
+
+use crate::action::{Action, KubeAction, Payload};
+use crate::api::openshift::{
+    ClusterOperator, ClusterOperatorCondition, ClusterOperatorStatus, OperandVersion, RelatedObject,
+};
+use crate::api::{ApiObject, ConditionStatus, Config, ImagePrunerStatus, ManagementState, OperatorCondition};
+use crate::diff::differences;
+use crate::names::{NAMESPACE, REGISTRY_NAME};
+use crate::observed::{ObjectKey, Observed};
+use crate::plan::Plan;
+
+/// The ClusterOperator's name.
+pub const NAME: &str = "image-registry";
+
+/// One aggregated condition: status, reason, message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Union {
+    /// `True`, `False` or `Unknown`.
+    pub status: &'static str,
+    /// Joined reasons.
+    pub reason: String,
+    /// Joined message lines.
+    pub message: String,
+}
+
+fn status_text(status: ConditionStatus) -> &'static str {
+    match status {
+        ConditionStatus::True => "True",
+        ConditionStatus::False => "False",
+        ConditionStatus::Unknown => "Unknown",
+    }
+}
+
+/// Aggregates every input condition whose type ends with `suffix` (spec 40 §1.2 rules 1–3).
+pub fn union(inputs: &[OperatorCondition], suffix: &str, normal: ConditionStatus) -> Union {
+    let matching: Vec<&OperatorCondition> = inputs.iter().filter(|c| c.type_.ends_with(suffix)).collect();
+    let decided = matching.iter().find(|c| c.status != ConditionStatus::Unknown && c.status != normal);
+    let status = match decided {
+        Some(c) => c.status,
+        None if matching.iter().any(|c| c.status == ConditionStatus::Unknown) => ConditionStatus::Unknown,
+        None => normal,
+    };
+    let mut reasons: Vec<String> = matching
+        .iter()
+        .filter(|c| !c.reason.is_empty() && c.reason != "AsExpected")
+        .map(|c| format!("{}{}", c.type_.strip_suffix(suffix).unwrap_or_default(), c.reason))
+        .collect();
+    reasons.sort();
+    let mut reason = reasons.join("::");
+    if reason.is_empty() && status == normal {
+        reason = "AsExpected".to_owned();
+    }
+    let message = matching
+        .iter()
+        .filter(|c| !c.message.is_empty())
+        .flat_map(|c| c.message.split('\n').map(move |line| format!("{}: {line}", c.type_)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    Union { status: status_text(status), reason, message }
+}
+
+/// The objects `oc adm must-gather` collects for this operator.
+pub fn related_objects() -> Vec<RelatedObject> {
+    let object = |group: &str, resource: &str, name: &str| RelatedObject {
+        group: group.to_owned(),
+        resource: resource.to_owned(),
+        namespace: String::new(),
+        name: name.to_owned(),
+    };
+    vec![
+        object("imageregistry.operator.openshift.io", "configs", "cluster"),
+        object("imageregistry.operator.openshift.io", "imagepruners", "cluster"),
+        object("rbac.authorization.k8s.io", "clusterroles", "system:registry"),
+        object("rbac.authorization.k8s.io", "clusterrolebindings", "registry-registry-role"),
+        object("rbac.authorization.k8s.io", "clusterrolebindings", "openshift-image-registry-pruner"),
+        object("", "namespaces", NAMESPACE),
+    ]
+}
+
+/// The operator version to report, or `None` to keep what is there (spec 40 §1.3).
+pub fn version(config: &Config, deployment: Option<&Deployment>, release: &str) -> Option<String> {
+    let version = if config.spec.management_state() == ManagementState::Managed {
+        let deployment = deployment?;
+        let status = deployment.status.clone().unwrap_or_default();
+        let rolled_out = status.available_replicas.unwrap_or(0) > 0
+            && status.observed_generation.unwrap_or(0) >= deployment.metadata.generation.unwrap_or(0)
+            && status.updated_replicas.unwrap_or(0) == status.replicas.unwrap_or(0);
+        if !rolled_out {
+            return None;
+        }
+        deployment.metadata.annotations.as_ref()?.get("release.openshift.io/version")?.clone()
+    } else {
+        release.to_owned()
+    };
+    (!version.is_empty()).then_some(version)
+}
+
+/// The ClusterOperator's status for this pass's Config and pruner conditions.
+pub fn compute(
+    existing: Option<&ClusterOperatorStatus>,
+    config: &Config,
+    config_conditions: &[OperatorCondition],
+    pruner: Option<&ImagePrunerStatus>,
+    deployment: Option<&Deployment>,
+    release: &str,
+    now: Timestamp,
+) -> ClusterOperatorStatus {
+    let mut status = existing.cloned().unwrap_or_default();
+    let mut inputs = config_conditions.to_vec();
+    for condition in pruner.map(|p| p.conditions.as_slice()).unwrap_or_default() {
+        inputs.push(OperatorCondition { type_: format!("ImagePruner{}", condition.type_), ..condition.clone() });
+    }
+    for (type_, normal) in [
+        ("Available", ConditionStatus::True),
+        ("Progressing", ConditionStatus::False),
+        ("Degraded", ConditionStatus::False),
+    ] {
+        let union = union(&inputs, type_, normal);
+        match status.conditions.iter_mut().find(|c| c.type_ == type_) {
+            Some(existing) => {
+                if existing.status != union.status {
+                    existing.status = union.status.to_owned();
+                    existing.last_transition_time = Time(now);
+                }
+                existing.reason = union.reason;
+                existing.message = union.message;
+            }
+            None => status.conditions.push(ClusterOperatorCondition {
+                type_: type_.to_owned(),
+                status: union.status.to_owned(),
+                last_transition_time: Time(now),
+                reason: union.reason,
+                message: union.message,
+            }),
+        }
+    }
+    if let Some(version) = version(config, deployment, release) {
+        status.versions = vec![OperandVersion { name: "operator".to_owned(), version }];
+    }
+    status.related_objects = related_objects();
+    status
+}
+
+/// Plans the ClusterOperator's creation (when missing) and status.
+pub fn plan(
+    observed: &Observed,
+    config: &Config,
+    config_conditions: &[OperatorCondition],
+    pruner: Option<&ImagePrunerStatus>,
+    plan: &mut Plan,
+) {
+    let key = ObjectKey::of::<ClusterOperator>("", NAME);
+    let existing = match observed.objects.get::<ClusterOperator>("", NAME) {
+        Ok(existing) => existing,
+        Err(e) => return plan.error("clusteroperator", e.to_string()),
+    };
+    let deployment = observed.objects.get::<Deployment>(NAMESPACE, REGISTRY_NAME).ok().flatten();
+    let old = existing.as_ref().and_then(|co| co.status.clone());
+    let new = compute(
+        old.as_ref(),
+        config,
+        config_conditions,
+        pruner,
+        deployment.as_ref(),
+        &observed.operator.release_version,
+        observed.now,
+    );
+    if existing.is_none() {
+        let object = json!({ "apiVersion": ClusterOperator::api_version(), "kind": ClusterOperator::KIND, "metadata": { "name": NAME }, "spec": {} });
+        plan.push(
+            Action::Kube(KubeAction::Create { key: key.clone(), object: Payload::new(object) }),
+            "the ClusterOperator image-registry does not exist",
+        );
+    }
+    if old.as_ref() != Some(&new) {
+        let new_value = serde_json::to_value(&new).unwrap_or_default();
+        let mut changes = differences(&new_value, &serde_json::to_value(old.unwrap_or_default()).unwrap_or_default());
+        changes.iter_mut().for_each(|c| c.path = format!("status.{}", c.path));
+        let object = json!({
+            "apiVersion": ClusterOperator::api_version(),
+            "kind": ClusterOperator::KIND,
+            "metadata": { "name": NAME },
+            "status": new_value,
+        });
+        plan.push(
+            Action::Kube(KubeAction::ApplyStatus { key, object: Payload::new(object), changes }),
+            "the operator's aggregated status changed",
+        );
+    }
+}
