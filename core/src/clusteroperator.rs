@@ -196,3 +196,121 @@ pub fn plan(
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::apps::v1::DeploymentStatus;
+
+    use super::*;
+
+    fn c(type_: &str, status: ConditionStatus, reason: &str, message: &str) -> OperatorCondition {
+        OperatorCondition {
+            type_: type_.into(),
+            status,
+            last_transition_time: Time(Timestamp::UNIX_EPOCH),
+            reason: reason.into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn healthy_cluster() {
+        use ConditionStatus::{False, True};
+        let inputs = vec![
+            c("Available", True, "Ready", "The registry is ready"),
+            c("Progressing", False, "Ready", "The registry is ready"),
+            c("Degraded", False, "", ""),
+            c("NodeCADaemonAvailable", True, "AsExpected", "The daemon set node-ca has available replicas"),
+            c("NodeCADaemonProgressing", False, "AsExpected", "The daemon set node-ca is deployed"),
+            c("ImagePrunerAvailable", True, "AsExpected", "Pruner CronJob has been created"),
+            c("ImagePrunerDegraded", False, "AsExpected", ""),
+        ];
+        assert_eq!(
+            union(&inputs, "Available", True),
+            Union {
+                status: "True",
+                reason: "Ready".into(),
+                message: "Available: The registry is ready\nNodeCADaemonAvailable: The daemon set node-ca has available replicas\nImagePrunerAvailable: Pruner CronJob has been created".into()
+            }
+        );
+        let progressing = union(&inputs, "Progressing", False);
+        assert_eq!((progressing.status, progressing.reason.as_str()), ("False", "Ready"));
+        assert_eq!(
+            progressing.message,
+            "Progressing: The registry is ready\nNodeCADaemonProgressing: The daemon set node-ca is deployed"
+        );
+        assert_eq!(
+            union(&inputs, "Degraded", False),
+            Union { status: "False", reason: "AsExpected".into(), message: String::new() }
+        );
+    }
+
+    #[test]
+    fn failures_decide_and_reasons_join_sorted() {
+        use ConditionStatus::{False, True, Unknown};
+        let failed_job =
+            vec![c("Degraded", False, "", ""), c("ImagePrunerDegraded", True, "JobFailed", "oops\nline two")];
+        let degraded = union(&failed_job, "Degraded", False);
+        assert_eq!((degraded.status, degraded.reason.as_str()), ("True", "ImagePrunerJobFailed"));
+        assert_eq!(degraded.message, "ImagePrunerDegraded: oops\nImagePrunerDegraded: line two");
+        let no_cronjob = vec![
+            c("Available", True, "Ready", ""),
+            c("ImagePrunerAvailable", False, "Error", "Pruner CronJob does not exist"),
+        ];
+        let available = union(&no_cronjob, "Available", True);
+        assert_eq!((available.status, available.reason.as_str()), ("False", "ImagePrunerError::Ready"));
+        let unknown = vec![c("Available", True, "Ready", ""), c("NodeCADaemonAvailable", Unknown, "Unknown", "")];
+        assert_eq!(union(&unknown, "Available", True).status, "Unknown");
+        assert_eq!(
+            union(&[], "Available", True),
+            Union { status: "True", reason: "AsExpected".into(), message: String::new() }
+        );
+        let abnormal_without_reason = vec![c("Degraded", True, "", "")];
+        assert_eq!(union(&abnormal_without_reason, "Degraded", False).reason, "");
+    }
+
+    #[test]
+    fn versions_follow_the_rollout() {
+        let mut config = Config::default();
+        let mut deployment = Deployment::default();
+        deployment.metadata.annotations = Some([("release.openshift.io/version".to_owned(), "1".to_owned())].into());
+        // Empty state, no deployment: release version (unset here → unchanged).
+        assert_eq!(version(&config, None, ""), None);
+        config.spec.management_state = "Managed".into();
+        assert_eq!(version(&config, None, "2"), None, "Managed without a Deployment keeps the version");
+        assert_eq!(version(&config, Some(&deployment), "2"), None, "not rolled out yet");
+        deployment.status = Some(DeploymentStatus { available_replicas: Some(1), ..DeploymentStatus::default() });
+        deployment.metadata.generation = Some(0);
+        let mut ready = deployment.clone();
+        ready.status = Some(DeploymentStatus {
+            available_replicas: Some(1),
+            replicas: Some(0),
+            updated_replicas: Some(0),
+            ..DeploymentStatus::default()
+        });
+        assert_eq!(version(&config, Some(&ready), "2"), Some("1".into()));
+        config.spec.management_state = "Removed".into();
+        assert_eq!(version(&config, Some(&ready), "3"), Some("3".into()));
+        config.spec.management_state = "Unmanaged".into();
+        assert_eq!(version(&config, Some(&ready), "4"), Some("4".into()));
+    }
+
+    #[test]
+    fn related_objects_in_order() {
+        let related = related_objects();
+        assert_eq!(related.len(), 6);
+        assert_eq!(
+            related[5],
+            RelatedObject {
+                group: String::new(),
+                resource: "namespaces".into(),
+                namespace: String::new(),
+                name: "openshift-image-registry".into()
+            }
+        );
+        assert_eq!(
+            serde_json::to_value(&related[5]).unwrap(),
+            json!({"group": "", "resource": "namespaces", "name": "openshift-image-registry"})
+        );
+    }
+}

@@ -225,3 +225,82 @@ pub fn plan(observed: &Observed, plan: &mut Plan) -> Vec<Wanted> {
     }
     conditions
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::Timestamp;
+    use serde_json::json;
+
+    use super::*;
+    use crate::outcome::{ErrorClass, Outcome};
+
+    const ID: &str = "kube/apply/DaemonSet.apps openshift-image-registry/node-ca";
+
+    fn observed(failing_since: Option<i64>, failed: bool) -> Observed {
+        let now: Timestamp = "2026-01-01T12:00:00Z".parse().unwrap();
+        let mut observed = Observed::new(now, "seed");
+        observed
+            .objects
+            .insert(json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "node-ca", "namespace": NAMESPACE},
+                          "status": {"numberAvailable": 3, "desiredNumberScheduled": 3, "updatedNumberScheduled": 3, "numberMisscheduled": 0,
+                                     "currentNumberScheduled": 3, "numberReady": 3}}))
+            .unwrap();
+        if let Some(seconds) = failing_since {
+            observed.memory.failing_since.insert(NAME.into(), now - SignedDuration::from_secs(seconds));
+        }
+        if failed {
+            let result =
+                OutcomeResult::Failed { class: ErrorClass::Unavailable, message: "simulated API server error".into() };
+            observed.outcomes.push(Outcome { action_id: ID.into(), result });
+        }
+        observed
+    }
+
+    fn run(observed: &Observed) -> (Vec<Wanted>, Plan) {
+        let mut plan = Plan { memory: observed.memory.clone(), ..Plan::default() };
+        let conditions = super::plan(observed, &mut plan);
+        (conditions, plan)
+    }
+
+    fn degraded(conditions: &[Wanted]) -> Option<ConditionStatus> {
+        conditions.iter().find(|c| c.type_ == "NodeCADaemonControllerDegraded").map(|c| c.status)
+    }
+
+    #[test]
+    fn first_failure_starts_a_streak_without_degrading() {
+        let o = observed(None, true);
+        let (conditions, plan) = run(&o);
+        assert_eq!(plan.memory.failing_since.get(NAME), Some(&o.now));
+        assert_eq!(degraded(&conditions), None);
+        assert!(plan.requeue_after_seconds.is_some());
+        let available = conditions.iter().find(|c| c.type_ == "NodeCADaemonAvailable").unwrap();
+        assert_eq!(available.status, ConditionStatus::True, "availability is still reported during the streak");
+    }
+
+    #[test]
+    fn failure_within_two_minutes_does_not_degrade() {
+        let (conditions, plan) = run(&observed(Some(0), true));
+        assert_eq!(degraded(&conditions), None);
+        assert!(plan.memory.failing_since.contains_key(NAME));
+    }
+
+    #[test]
+    fn failure_past_two_minutes_degrades() {
+        let (conditions, _) = run(&observed(Some(121), true));
+        assert_eq!(degraded(&conditions), Some(ConditionStatus::True));
+    }
+
+    #[test]
+    fn success_clears_the_streak() {
+        let (conditions, plan) = run(&observed(Some(60), false));
+        assert_eq!(degraded(&conditions), Some(ConditionStatus::False));
+        assert!(!plan.memory.failing_since.contains_key(NAME));
+    }
+
+    #[test]
+    fn the_daemon_set_tolerates_every_taint() {
+        let ds = daemon_set("operator:latest").unwrap().object;
+        assert_eq!(ds["spec"]["template"]["spec"]["tolerations"], json!([{"operator": "Exists"}]));
+        assert_eq!(ds["spec"]["template"]["spec"]["containers"][0]["args"], json!(["node-ca-sync"]));
+    }
+}

@@ -59,3 +59,71 @@ pub fn compute(
     status.observed_generation = pruner.metadata.generation.unwrap_or(0);
     status
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::ImagePrunerSpec;
+
+    fn job(name: &str, created: &str, label: bool, conditions: serde_json::Value) -> Job {
+        let labels = if label { json!({"created-by": "image-pruner"}) } else { json!({}) };
+        serde_json::from_value(json!({
+            "metadata": {"name": name, "creationTimestamp": created, "labels": labels},
+            "status": {"conditions": conditions}
+        }))
+        .unwrap()
+    }
+
+    fn now() -> Timestamp {
+        "2026-01-01T00:00:00Z".parse().unwrap()
+    }
+
+    fn find<'a>(status: &'a ImagePrunerStatus, type_: &str) -> &'a crate::api::OperatorCondition {
+        conditions::find(&status.conditions, type_).unwrap()
+    }
+
+    #[test]
+    fn the_latest_finished_pruner_job_decides() {
+        let failed = json!([{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]);
+        let complete = json!([{"type": "Complete", "status": "True"}]);
+        let jobs = vec![
+            job("old", "2025-12-30T00:00:00Z", true, complete.clone()),
+            job("latest", "2025-12-31T00:00:00Z", true, failed),
+            job("running", "2026-01-01T00:00:00Z", true, json!([])),
+            job("foreign", "2026-01-01T00:00:00Z", false, json!([{"type": "Failed", "status": "True"}])),
+        ];
+        let pruner = ImagePruner::new("cluster", ImagePrunerSpec::default());
+        let status = compute(&pruner, true, &jobs, None, now());
+        assert_eq!(find(&status, "Failed").reason, "BackoffLimitExceeded");
+        assert_eq!(
+            (find(&status, "Degraded").status, find(&status, "Degraded").reason.as_str()),
+            (ConditionStatus::True, "JobFailed")
+        );
+        let ok = compute(&pruner, true, &[job("a", "2026-01-01T00:00:00Z", true, complete)], None, now());
+        assert_eq!(
+            (find(&ok, "Failed").status, find(&ok, "Failed").reason.as_str()),
+            (ConditionStatus::False, "Complete")
+        );
+        assert_eq!(
+            ok.conditions.iter().map(|c| c.type_.as_str()).collect::<Vec<_>>(),
+            ["Available", "Failed", "Scheduled", "Degraded"]
+        );
+    }
+
+    #[test]
+    fn suspension_absence_and_apply_errors() {
+        let suspended = ImagePruner::new("cluster", ImagePrunerSpec { suspend: Some(true), ..Default::default() });
+        let status = compute(&suspended, false, &[], Some("boom"), now());
+        assert_eq!(
+            (find(&status, "Scheduled").status, find(&status, "Scheduled").reason.as_str()),
+            (ConditionStatus::False, "Suspended")
+        );
+        assert_eq!(find(&status, "Available").message, "Pruner CronJob does not exist");
+        assert_eq!(
+            (find(&status, "Degraded").reason.as_str(), find(&status, "Degraded").message.as_str()),
+            ("SyncError", "Error: boom")
+        );
+    }
+}

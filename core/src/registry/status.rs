@@ -224,3 +224,229 @@ pub fn record_generation(generations: &mut Vec<GenerationStatus>, generation: i6
         None => generations.push(entry),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::Timestamp;
+    use k8s_openapi::api::apps::v1::{DeploymentCondition, DeploymentStatus};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+    use super::*;
+    use crate::api::OperatorCondition;
+    use crate::api::openshift::{RouteIngress, RouteIngressCondition, RouteStatus};
+
+    fn now() -> Timestamp {
+        "2026-01-01T12:00:00Z".parse().unwrap()
+    }
+
+    fn condition(type_: &str, status: &str, reason: &str, message: &str) -> DeploymentCondition {
+        DeploymentCondition {
+            type_: type_.into(),
+            status: status.into(),
+            reason: Some(reason.into()),
+            message: Some(message.into()),
+            ..DeploymentCondition::default()
+        }
+    }
+
+    fn complete() -> DeploymentCondition {
+        condition("Progressing", "True", "NewReplicaSetAvailable", "")
+    }
+
+    fn deployment(replicas: i32, available: i32, conditions: Vec<DeploymentCondition>) -> Deployment {
+        Deployment {
+            status: Some(DeploymentStatus {
+                replicas: Some(replicas),
+                available_replicas: Some(available),
+                conditions: Some(conditions),
+                ..DeploymentStatus::default()
+            }),
+            ..Deployment::default()
+        }
+    }
+
+    fn route(admitted: &str, message: &str) -> Route {
+        let mut route = Route::default();
+        route.metadata.name = Some("my-route".into());
+        route.status = Some(RouteStatus {
+            ingress: vec![RouteIngress {
+                host: "registry-host.openshift".into(),
+                router_name: "default".into(),
+                conditions: vec![RouteIngressCondition {
+                    type_: "Admitted".into(),
+                    status: admitted.into(),
+                    message: message.into(),
+                    ..RouteIngressCondition::default()
+                }],
+            }],
+        });
+        route
+    }
+
+    struct Case {
+        state: ManagementState,
+        deployment: Option<Deployment>,
+        routes: Vec<Route>,
+        error: Option<ApplyError>,
+        prior: Vec<OperatorCondition>,
+    }
+
+    fn case(state: ManagementState, deployment: Option<Deployment>) -> Case {
+        Case { state, deployment, routes: vec![], error: None, prior: vec![] }
+    }
+
+    fn run(case: Case) -> Vec<(String, String, String)> {
+        let mut config = Config::default();
+        config.status = Some(ImageRegistryStatus { conditions: case.prior, ..ImageRegistryStatus::default() });
+        let inputs = Inputs {
+            config: &config,
+            state: &case.state,
+            deployment: case.deployment.as_ref(),
+            routes: case.routes,
+            apply_error: case.error.as_ref(),
+            storage_conditions: vec![],
+            storage: Storage::default(),
+            mirror_storage_management: false,
+            now: now(),
+        };
+        let (status, _) = compute(&inputs);
+        ["Available", "Progressing", "Degraded", "Removed"]
+            .iter()
+            .map(|t| {
+                let c = conditions::find(&status.conditions, t).unwrap();
+                (format!("{:?}", c.status), c.reason.clone(), c.message.clone())
+            })
+            .collect()
+    }
+
+    fn summary(result: &[(String, String, String)]) -> Vec<String> {
+        result.iter().map(|(s, r, _)| format!("{s} {r}").trim().to_owned()).collect()
+    }
+
+    fn unavailable_since(seconds: i64) -> Vec<OperatorCondition> {
+        vec![OperatorCondition {
+            type_: "Available".into(),
+            status: ConditionStatus::False,
+            last_transition_time: Time(now() - SignedDuration::from_secs(seconds)),
+            reason: String::new(),
+            message: String::new(),
+        }]
+    }
+
+    #[test]
+    fn reference_sync_status_cases() {
+        use ManagementState::{Managed, Removed, Unmanaged};
+        let progressing = |reason: &str| condition("Progressing", "True", reason, "");
+        // 1
+        let r = run(case(Removed, Some(deployment(3, 3, vec![complete()]))));
+        assert_eq!(summary(&r), ["True Ready", "True DeletingDeployment", "False Removed", "True Removed"]);
+        // 2
+        let mut c = case(Managed, Some(deployment(3, 3, vec![complete()])));
+        c.routes = vec![route("True", ""), route("True", "")];
+        assert_eq!(summary(&run(c)), ["True Ready", "False Ready", "False", "False"]);
+        // 3
+        assert_eq!(
+            summary(&run(case(Managed, Some(deployment(0, 2, vec![complete()]))))),
+            ["True MinimumAvailability", "False Ready", "False", "False"]
+        );
+        // 4
+        let r = run(case(Managed, Some(deployment(0, 2, vec![progressing("ReplicaSetUpdated")]))));
+        assert_eq!(summary(&r), ["True MinimumAvailability", "True DeploymentNotCompleted", "False", "False"]);
+        // 5
+        let deadline = vec![
+            condition("Available", "False", "", ""),
+            condition("Progressing", "False", "ProgressDeadlineExceeded", "tired"),
+        ];
+        let r = run(case(Managed, Some(deployment(0, 2, deadline))));
+        assert_eq!(
+            summary(&r),
+            ["True MinimumAvailability", "True DeploymentNotCompleted", "True ProgressDeadlineExceeded", "False"]
+        );
+        assert_eq!(r[2].2, "Registry deployment has timed out progressing: tired");
+        // 6
+        let mut c = case(Managed, Some(deployment(0, 0, vec![progressing("ReplicaSetUpdated")])));
+        c.prior = unavailable_since(5 * 60 + 1);
+        let r = run(c);
+        assert_eq!(
+            summary(&r),
+            ["False NoReplicasAvailable", "True DeploymentNotCompleted", "True Unavailable", "False"]
+        );
+        assert_eq!(r[2].2, "The deployment does not have available replicas");
+        // 7
+        let r = run(case(Managed, Some(deployment(0, 0, vec![progressing("ReplicaSetUpdated")]))));
+        assert_eq!(summary(&r), ["False NoReplicasAvailable", "True DeploymentNotCompleted", "False", "False"]);
+        // 8
+        let mut deleting = deployment(1, 1, vec![complete()]);
+        deleting.metadata.deletion_timestamp = Some(Time(now()));
+        assert_eq!(
+            summary(&run(case(Managed, Some(deleting)))),
+            ["False DeploymentDeleted", "True FinalizingDeployment", "False", "False"]
+        );
+        // 9
+        assert_eq!(
+            summary(&run(case(Removed, None))),
+            ["True Removed", "False Removed", "False Removed", "True Removed"]
+        );
+        // 10
+        let mut c = case(Managed, None);
+        c.error = Some(ApplyError::permanent("Permanent", "segfault"));
+        let r = run(c);
+        assert_eq!(summary(&r), ["False Permanent", "False Error", "True Permanent", "False"]);
+        assert_eq!(
+            (r[0].2.as_str(), r[1].2.as_str(), r[2].2.as_str()),
+            ("Error: segfault", "Unable to apply resources: segfault", "Error: segfault")
+        );
+        // 11
+        let mut c = case(Managed, None);
+        c.error = Some(ApplyError::transient("error creating deployment"));
+        c.prior = unavailable_since(5 * 60 + 1);
+        let r = run(c);
+        assert_eq!(summary(&r), ["False DeploymentNotFound", "True Error", "True Unavailable", "False"]);
+        assert_eq!(
+            (r[1].2.as_str(), r[2].2.as_str()),
+            ("Unable to apply resources: error creating deployment", "The deployment does not exist")
+        );
+        // 12
+        let mut c = case(Managed, None);
+        c.error = Some(ApplyError::transient("error creating deployment"));
+        assert_eq!(summary(&run(c)), ["False DeploymentNotFound", "True Error", "False", "False"]);
+        // 13
+        assert_eq!(
+            summary(&run(case(Unmanaged, Some(Deployment::default())))),
+            ["True Unmanaged", "False Unmanaged", "False Unmanaged", "False"]
+        );
+        // 14
+        assert_eq!(
+            summary(&run(case(Managed, None))),
+            ["False DeploymentNotFound", "True WaitingForDeployment", "False", "False"]
+        );
+        // 15
+        let mut c = case(Managed, Some(deployment(3, 3, vec![complete()])));
+        c.routes = vec![route("False", "not working")];
+        let r = run(c);
+        assert_eq!(summary(&r), ["True Ready", "False Ready", "True RouteDegraded", "False"]);
+        assert_eq!(r[2].2, "route my-route (host registry-host.openshift, router default) not admitted: not working");
+    }
+
+    #[test]
+    fn degraded_waits_five_minutes_and_asks_for_a_pass_then() {
+        let mut c = case(ManagementState::Managed, None);
+        c.prior = unavailable_since(60);
+        let mut config = Config::default();
+        config.status = Some(ImageRegistryStatus { conditions: c.prior.clone(), ..ImageRegistryStatus::default() });
+        let inputs = Inputs {
+            config: &config,
+            state: &c.state,
+            deployment: None,
+            routes: vec![],
+            apply_error: None,
+            storage_conditions: vec![],
+            storage: Storage::default(),
+            mirror_storage_management: false,
+            now: now(),
+        };
+        let (status, due) = compute(&inputs);
+        assert_eq!(conditions::find(&status.conditions, "Degraded").unwrap().status, ConditionStatus::False);
+        assert_eq!(due, Some(now() + SignedDuration::from_secs(4 * 60)));
+    }
+}
