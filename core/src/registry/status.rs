@@ -296,8 +296,10 @@ mod tests {
     }
 
     fn run(case: Case) -> Vec<(String, String, String)> {
-        let mut config = Config::default();
-        config.status = Some(ImageRegistryStatus { conditions: case.prior, ..ImageRegistryStatus::default() });
+        let config = Config {
+            status: Some(ImageRegistryStatus { conditions: case.prior, ..ImageRegistryStatus::default() }),
+            ..Config::default()
+        };
         let inputs = Inputs {
             config: &config,
             state: &case.state,
@@ -432,8 +434,10 @@ mod tests {
     fn degraded_waits_five_minutes_and_asks_for_a_pass_then() {
         let mut c = case(ManagementState::Managed, None);
         c.prior = unavailable_since(60);
-        let mut config = Config::default();
-        config.status = Some(ImageRegistryStatus { conditions: c.prior.clone(), ..ImageRegistryStatus::default() });
+        let config = Config {
+            status: Some(ImageRegistryStatus { conditions: c.prior.clone(), ..ImageRegistryStatus::default() }),
+            ..Config::default()
+        };
         let inputs = Inputs {
             config: &config,
             state: &c.state,
