@@ -57,3 +57,32 @@ pub fn shuffle<T>(items: &mut [T], seed: u64) {
         items.swap(i, j);
     }
 }
+
+use image_registry_core::api::Config;
+use image_registry_core::observed::Observed;
+
+/// Every fixture, loaded once.
+pub fn loaded() -> &'static [(String, Observed)] {
+    static ALL: std::sync::OnceLock<Vec<(String, Observed)>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| all_fixtures().iter().map(|p| (fixture_name(p), load(p).observed)).collect())
+}
+
+/// A loaded fixture by name.
+pub fn fixture(name: &str) -> Observed {
+    loaded().iter().find(|(n, _)| n == name).map(|(_, o)| o.clone()).unwrap_or_else(|| panic!("no fixture {name}"))
+}
+
+/// Fixtures that stop on an error by design: the plan cannot be decided until a person acts.
+pub const STUCK_BY_DESIGN: &[&str] = &["infrastructure-missing-platformstatus", "openstack-swift-probe-failed"];
+
+/// Changes the Config of a snapshot in place.
+pub fn edit_config(observed: &mut Observed, edit: impl FnOnce(&mut Config)) {
+    let mut config: Config = observed.objects.get("", "cluster").unwrap().unwrap();
+    edit(&mut config);
+    observed.objects.insert(serde_json::to_value(&config).unwrap()).unwrap();
+}
+
+/// Property-test case count: `PROPTEST_CASES` when set (the nightly mode), else `default`.
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}

@@ -277,6 +277,79 @@ pub enum CloudAction {
         /// The ownership tag the bucket must carry.
         require_tag: KeyValue,
     },
+    /// Create a GCS bucket with labels (and a default KMS key when one is configured).
+    GcsCreateBucket {
+        /// Bucket name.
+        bucket: String,
+        /// Project.
+        project: String,
+        /// Location.
+        location: String,
+        /// Labels, in order.
+        labels: Vec<KeyValue>,
+        /// Default KMS key name, when configured.
+        #[serde(skip_serializing_if = "String::is_empty")]
+        kms_key: String,
+    },
+    /// Bind GCP resource tags (`<parentID>/<key>/<value>`) to a bucket.
+    GcsBindTags {
+        /// Bucket name.
+        bucket: String,
+        /// Tag values to bind.
+        tags: Vec<String>,
+    },
+    /// Empty and delete a GCS bucket, refused unless it carries `require_label`.
+    GcsDeleteBucket {
+        /// Bucket name.
+        bucket: String,
+        /// The ownership label the bucket must carry.
+        require_label: KeyValue,
+    },
+    /// Create an Azure storage account (StorageV2, Standard_LRS, HTTPS only, TLS 1.2, no public blobs).
+    AzureCreateStorageAccount {
+        /// Account name.
+        account: String,
+        /// Resource group.
+        resource_group: String,
+        /// Location.
+        location: String,
+        /// Tags.
+        tags: Vec<KeyValue>,
+    },
+    /// Create a blob container.
+    AzureCreateContainer {
+        /// Account name.
+        account: String,
+        /// Container name.
+        container: String,
+    },
+    /// Delete the registry's container and then its storage account, refused unless the
+    /// account carries `require_tag`.
+    AzureDeleteStorage {
+        /// Account name.
+        account: String,
+        /// Resource group.
+        resource_group: String,
+        /// Container name.
+        container: String,
+        /// The ownership tag the account must carry.
+        require_tag: KeyValue,
+    },
+    /// Create a Swift container with the cluster's metadata.
+    SwiftCreateContainer {
+        /// Container name.
+        container: String,
+        /// `X-Container-Meta-*` headers (suffix → value).
+        metadata: Vec<KeyValue>,
+    },
+    /// Empty and delete a Swift container, refused unless its `Openshiftclusterid` metadata
+    /// names this cluster.
+    SwiftDeleteContainer {
+        /// Container name.
+        container: String,
+        /// The infrastructure name it must carry.
+        require_cluster_id: String,
+    },
 }
 
 impl CloudAction {
@@ -295,11 +368,31 @@ impl CloudAction {
                 format!("expire incomplete multipart uploads in S3 bucket {}", target.bucket)
             }
             Self::S3DeleteBucket { target, .. } => format!("empty and delete S3 bucket {}", target.bucket),
+            Self::GcsCreateBucket { bucket, location, .. } => format!("create GCS bucket {bucket} in {location}"),
+            Self::GcsBindTags { bucket, tags } => format!("bind {} tags to GCS bucket {bucket}", tags.len()),
+            Self::GcsDeleteBucket { bucket, .. } => format!("empty and delete GCS bucket {bucket}"),
+            Self::AzureCreateStorageAccount { account, location, .. } => {
+                format!("create Azure storage account {account} in {location}")
+            }
+            Self::AzureCreateContainer { account, container } => {
+                format!("create blob container {container} in Azure storage account {account}")
+            }
+            Self::AzureDeleteStorage { account, container, .. } => {
+                format!("delete blob container {container} and Azure storage account {account}")
+            }
+            Self::SwiftCreateContainer { container, .. } => format!("create Swift container {container}"),
+            Self::SwiftDeleteContainer { container, .. } => format!("empty and delete Swift container {container}"),
         }
     }
 
     fn is_destructive(&self) -> bool {
-        matches!(self, Self::S3DeleteBucket { .. })
+        matches!(
+            self,
+            Self::S3DeleteBucket { .. }
+                | Self::GcsDeleteBucket { .. }
+                | Self::AzureDeleteStorage { .. }
+                | Self::SwiftDeleteContainer { .. }
+        )
     }
 }
 
@@ -348,8 +441,14 @@ impl Action {
             Self::Kube(KubeAction::Create { .. } | KubeAction::Apply { new: true, .. }) => Change::Create,
             Self::Kube(KubeAction::Delete { .. }) => Change::Delete,
             Self::Kube(_) => Change::Update,
-            Self::Cloud(CloudAction::S3CreateBucket { .. }) => Change::Create,
-            Self::Cloud(CloudAction::S3DeleteBucket { .. }) => Change::Delete,
+            Self::Cloud(
+                CloudAction::S3CreateBucket { .. }
+                | CloudAction::GcsCreateBucket { .. }
+                | CloudAction::AzureCreateStorageAccount { .. }
+                | CloudAction::AzureCreateContainer { .. }
+                | CloudAction::SwiftCreateContainer { .. },
+            ) => Change::Create,
+            Self::Cloud(c) if c.is_destructive() => Change::Delete,
             Self::Cloud(_) => Change::Update,
         }
     }

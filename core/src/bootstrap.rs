@@ -51,11 +51,24 @@ fn decide(observed: &Observed) -> Result<Vec<(Action, String)>, String> {
     let PlatformStorage { mut storage, mut replicas } =
         platform_storage(&platform.type_, observed.cloud.swift.as_ref())
             .map_err(|e| format!("unable to get platform storage: {e}"))?;
-    // The S3 bucket name is deterministic: write it now, so the first Managed pass can create
-    // the bucket instead of spending a pass persisting its name.
+    // Storage names are written into the Config it creates, so the first Managed pass can
+    // create the storage instead of spending a pass persisting its names first.
+    use crate::storage::naming;
+    let (infra, seed) = (&status.infrastructure_name, &observed.seed);
     if let Some(s3) = storage.s3.as_mut() {
         let effective = crate::storage::s3::effective(s3, Some(&platform));
-        s3.bucket = crate::storage::naming::deterministic(&status.infrastructure_name, &[&effective.region]);
+        s3.bucket = naming::deterministic(infra, &[&effective.region]);
+    }
+    if let Some(gcs) = storage.gcs.as_mut() {
+        let effective = crate::storage::gcs::effective(gcs, Some(&platform));
+        gcs.bucket = naming::random(infra, &[&effective.region], seed, "gcs-bucket");
+    }
+    if let Some(azure) = storage.azure.as_mut() {
+        azure.account_name = naming::azure_account(infra, seed, "azure-account");
+        azure.container = naming::random(infra, &[], seed, "azure-container");
+    }
+    if let Some(swift) = storage.swift.as_mut() {
+        swift.container = naming::random(infra, &[], seed, "swift-container");
     }
     if status.infrastructure_topology == "SingleReplica" && replicas > 1 {
         replicas = 1;

@@ -25,6 +25,7 @@ pub mod pruner;
 pub mod reconcile;
 pub mod registry;
 pub mod render;
+pub mod safety;
 pub mod seed;
 pub mod sim;
 pub mod storage;

@@ -101,6 +101,12 @@ impl ObjectStore {
         Ok(key)
     }
 
+    /// Puts `object` at `key` whatever its content says (for tests that need arbitrary JSON
+    /// in every field, identity included).
+    pub fn insert_at(&mut self, key: ObjectKey, object: Value) {
+        self.objects.insert(key, object);
+    }
+
     /// Removes an object, returning it.
     pub fn remove(&mut self, key: &ObjectKey) -> Option<Value> {
         self.objects.remove(key)
@@ -192,6 +198,67 @@ pub struct CloudFacts {
     /// S3 buckets named in the Config's spec or status, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub s3: BTreeMap<String, S3Bucket>,
+    /// GCS buckets named in the Config's spec or status, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub gcs: BTreeMap<String, GcsBucket>,
+    /// Azure storage accounts named in the Config's spec or status, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub azure: BTreeMap<String, AzureAccount>,
+    /// Swift containers named in the Config's spec or status, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub swift_containers: BTreeMap<String, SwiftContainer>,
+}
+
+/// A GCS bucket as the shell observed it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GcsBucket {
+    /// Whether it exists and is usable.
+    pub state: BucketState,
+    /// The error text behind `forbidden` or `unknown`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// Its labels.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Tag values bound to it, as `<parentID>/<key>/<value>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+/// An Azure storage account (and its containers) as the shell observed it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AzureAccount {
+    /// Whether the account exists and is usable.
+    pub state: BucketState,
+    /// The error text behind `forbidden` or `unknown`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// The account's tags.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Its containers' states.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub containers: BTreeMap<String, BucketState>,
+    /// The account's primary access key (ListKeys), when the shell may read it. Secret: it
+    /// only ever reaches the private-configuration Secret.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub primary_key: String,
+}
+
+/// A Swift container as the shell observed it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SwiftContainer {
+    /// Whether it exists and is usable.
+    pub state: BucketState,
+    /// The error text behind `forbidden` or `unknown`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// Its `X-Container-Meta-*` metadata (header suffix → value).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
 }
 
 /// What `HeadBucket` (or the backend's equivalent) answered.

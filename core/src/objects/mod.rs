@@ -36,6 +36,11 @@ impl Desired {
     /// Encodes `object` and adds the checksum annotation over the rest of it.
     pub fn new<K: ApiObject>(object: &K, secrets: Vec<String>) -> Result<Self, String> {
         let mut value = serde_json::to_value(object).map_err(|e| format!("cannot encode {}: {e}", K::KIND))?;
+        // Server-side apply needs the type on the wire; not every Rust type carries it.
+        if let Value::Object(map) = &mut value {
+            map.insert("apiVersion".to_owned(), Value::String(K::api_version()));
+            map.insert("kind".to_owned(), Value::String(K::KIND.to_owned()));
+        }
         let namespace = value.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default().to_owned();
         let name = value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned();
         let digest = checksum(&value);

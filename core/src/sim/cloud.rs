@@ -5,7 +5,7 @@ use super::{Failure, World, fail};
 use crate::action::CloudAction;
 use crate::api::Config;
 use crate::names::CLUSTER;
-use crate::observed::{BucketState, S3Bucket};
+use crate::observed::{AzureAccount, BucketState, GcsBucket, S3Bucket, SwiftContainer};
 use crate::outcome::ErrorClass;
 
 impl World {
@@ -13,11 +13,31 @@ impl World {
     /// (unknown names do not exist).
     pub fn observe_cloud(&mut self) {
         let Ok(Some(config)) = self.observed.objects.get::<Config>("", CLUSTER) else { return };
-        let mut names = Vec::new();
-        names.extend(config.spec.storage.s3.map(|s| s.bucket));
-        names.extend(config.status.and_then(|s| s.storage.s3).map(|s| s.bucket));
-        for name in names.into_iter().filter(|n| !n.is_empty()) {
-            self.observed.cloud.s3.entry(name).or_default();
+        let status = config.status.map(|s| s.storage).unwrap_or_default();
+        let spec = config.spec.storage;
+        let cloud = &mut self.observed.cloud;
+        for name in
+            [spec.s3.map(|s| s.bucket), status.s3.map(|s| s.bucket)].into_iter().flatten().filter(|n| !n.is_empty())
+        {
+            cloud.s3.entry(name).or_default();
+        }
+        for name in
+            [spec.gcs.map(|s| s.bucket), status.gcs.map(|s| s.bucket)].into_iter().flatten().filter(|n| !n.is_empty())
+        {
+            cloud.gcs.entry(name).or_default();
+        }
+        for azure in [spec.azure, status.azure].into_iter().flatten().filter(|a| !a.account_name.is_empty()) {
+            let account = cloud.azure.entry(azure.account_name).or_default();
+            if !azure.container.is_empty() {
+                account.containers.entry(azure.container).or_default();
+            }
+        }
+        for name in [spec.swift.map(|s| s.container), status.swift.map(|s| s.container)]
+            .into_iter()
+            .flatten()
+            .filter(|n| !n.is_empty())
+        {
+            cloud.swift_containers.entry(name).or_default();
         }
     }
 
@@ -60,6 +80,79 @@ impl World {
                     );
                 }
                 *facts = S3Bucket::default();
+            }
+            CloudAction::GcsCreateBucket { bucket, labels, .. } => {
+                let entry = self.observed.cloud.gcs.entry(bucket.clone()).or_default();
+                if entry.state == BucketState::Forbidden {
+                    return fail(ErrorClass::AlreadyExists, "409: the requested bucket name is not available");
+                }
+                if entry.state != BucketState::Exists {
+                    *entry = GcsBucket {
+                        state: BucketState::Exists,
+                        labels: crate::storage::azure::tag_map(labels),
+                        ..GcsBucket::default()
+                    };
+                }
+            }
+            CloudAction::GcsBindTags { bucket, tags } => match self.observed.cloud.gcs.get_mut(bucket) {
+                Some(facts) if facts.state == BucketState::Exists => facts.tags.extend(tags.iter().cloned()),
+                _ => return fail(ErrorClass::NotFound, format!("404: bucket {bucket}")),
+            },
+            CloudAction::GcsDeleteBucket { bucket, require_label } => match self.observed.cloud.gcs.get_mut(bucket) {
+                Some(facts) if facts.labels.get(&require_label.key) == Some(&require_label.value) => {
+                    *facts = GcsBucket::default()
+                }
+                _ => return fail(ErrorClass::Forbidden, format!("refusing to delete {bucket}")),
+            },
+            CloudAction::AzureCreateStorageAccount { account, tags, .. } => {
+                let entry = self.observed.cloud.azure.entry(account.clone()).or_default();
+                if entry.state == BucketState::Forbidden {
+                    return fail(ErrorClass::AlreadyExists, "StorageAccountAlreadyTaken");
+                }
+                if entry.state != BucketState::Exists {
+                    let containers = entry.containers.keys().map(|c| (c.clone(), BucketState::Missing)).collect();
+                    *entry = AzureAccount {
+                        state: BucketState::Exists,
+                        tags: crate::storage::azure::tag_map(tags),
+                        containers,
+                        primary_key: format!("modelled-key-{account}"),
+                        ..AzureAccount::default()
+                    };
+                }
+            }
+            CloudAction::AzureCreateContainer { account, container } => {
+                match self.observed.cloud.azure.get_mut(account) {
+                    Some(facts) if facts.state == BucketState::Exists => {
+                        facts.containers.insert(container.clone(), BucketState::Exists);
+                    }
+                    _ => return fail(ErrorClass::NotFound, format!("AccountNotFound: {account}")),
+                }
+            }
+            CloudAction::AzureDeleteStorage { account, require_tag, .. } => {
+                match self.observed.cloud.azure.get_mut(account) {
+                    Some(facts) if facts.tags.get(&require_tag.key) == Some(&require_tag.value) => {
+                        *facts = AzureAccount::default()
+                    }
+                    _ => return fail(ErrorClass::Forbidden, format!("refusing to delete {account}")),
+                }
+            }
+            CloudAction::SwiftCreateContainer { container, metadata } => {
+                let entry = self.observed.cloud.swift_containers.entry(container.clone()).or_default();
+                if entry.state != BucketState::Exists {
+                    *entry = SwiftContainer {
+                        state: BucketState::Exists,
+                        metadata: crate::storage::azure::tag_map(metadata),
+                        ..SwiftContainer::default()
+                    };
+                }
+            }
+            CloudAction::SwiftDeleteContainer { container, require_cluster_id } => {
+                match self.observed.cloud.swift_containers.get_mut(container) {
+                    Some(facts) if facts.metadata.get("Openshiftclusterid") == Some(require_cluster_id) => {
+                        *facts = SwiftContainer::default();
+                    }
+                    _ => return fail(ErrorClass::Forbidden, format!("refusing to delete {container}")),
+                }
             }
         }
         Ok(())

@@ -112,6 +112,14 @@ impl World {
         server::add_defaults(&key.kind, object);
     }
 
+    /// Stores a new object; one without a type or name is rejected, as the API server would.
+    fn store_new(&mut self, object: Value) -> Result<(), Failure> {
+        match self.observed.objects.insert(object) {
+            Ok(_) => Ok(()),
+            Err(e) => fail(ErrorClass::Invalid, e.to_string()),
+        }
+    }
+
     /// Records a changed object: new resourceVersion, and a new generation when the spec moved.
     fn store_changed(&mut self, before: &Value, mut after: Value) {
         if &after == before {
@@ -159,7 +167,7 @@ impl World {
                 }
                 let mut object = object.expose().clone();
                 self.stamp_new(key, &mut object);
-                let _ = self.observed.objects.insert(object);
+                self.store_new(object)?;
             }
             KubeAction::Apply { key, object, .. } => {
                 let applied = object.expose().clone();
@@ -167,7 +175,7 @@ impl World {
                     None => {
                         let mut fresh = applied.clone();
                         self.stamp_new(key, &mut fresh);
-                        let _ = self.observed.objects.insert(fresh);
+                        self.store_new(fresh)?;
                     }
                     Some(before) => {
                         let mut after = before.clone();

@@ -16,6 +16,8 @@ pub const PASS_INTERVAL: SignedDuration = SignedDuration::from_secs(10);
 /// One pass: its plan and what happened to each action.
 #[derive(Clone, Debug)]
 pub struct PassRecord {
+    /// The snapshot the pass planned from.
+    pub observed: Observed,
     /// The plan.
     pub plan: Plan,
     /// One outcome per action.
@@ -78,9 +80,10 @@ pub fn simulate(observed: Observed, max_passes: usize, faults: Vec<Fault>) -> Re
         if !plan.has_changes() {
             let errors: Vec<String> = plan.errors.iter().map(|e| format!("{}: {}", e.controller, e.message)).collect();
             let ending = if errors.is_empty() { Ending::Converged } else { Ending::Stuck(errors) };
-            passes.push(PassRecord { plan, outcomes: Vec::new() });
+            passes.push(PassRecord { observed: world.observed.clone(), plan, outcomes: Vec::new() });
             return Report { passes, ending, writes, cloud_mutations, world };
         }
+        let observed = world.observed.clone();
         world.observed.memory = plan.memory.clone();
         let outcomes = world.execute(&plan);
         for (step, outcome) in plan.steps.iter().zip(&outcomes) {
@@ -91,7 +94,7 @@ pub fn simulate(observed: Observed, max_passes: usize, faults: Vec<Fault>) -> Re
                 }
             }
         }
-        passes.push(PassRecord { plan, outcomes });
+        passes.push(PassRecord { observed, plan, outcomes });
         world.settle();
         world.advance(PASS_INTERVAL);
     }

@@ -1,12 +1,15 @@
 //! Storage backends: which one is configured, and what each contributes to the registry pod
 //! (env settings, volumes, keys of `image-registry-private-configuration`).
 
+pub mod azure;
 pub mod credentials;
 pub mod envvar;
+pub mod gcs;
 pub mod naming;
 pub mod provision;
 pub mod s3;
 pub mod s3_provision;
+pub mod swift;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -147,7 +150,10 @@ pub fn wiring(config: &Config, observed: &Observed) -> Result<Wiring, String> {
             }))
         }
         StorageKind::S3 => s3::wiring(storage.s3.as_ref(), observed),
-        other => Err(format!("the {} storage driver is not supported yet", other.driver_name())),
+        StorageKind::Gcs => gcs::wiring(storage.gcs.as_ref(), observed),
+        StorageKind::Azure => azure::wiring(storage.azure.as_ref(), observed),
+        StorageKind::Swift => swift::wiring(storage.swift.as_ref(), observed),
+        StorageKind::IbmCos => Err("the IBMCOS storage driver is not supported yet".to_owned()),
     }
 }
 

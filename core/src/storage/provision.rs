@@ -72,7 +72,14 @@ pub fn complete(config: &Config, observed: &Observed) -> Completion {
         }
         Ok(StorageKind::Pvc) => complete_pvc(config, observed, &status, &mut out),
         Ok(StorageKind::S3) => super::s3_provision::complete(config, observed, &status, &mut out),
-        Ok(other) => out.error = Some(format!("the {} storage driver is not supported yet", other.driver_name())),
+        Ok(StorageKind::Gcs) => super::gcs::complete(observed, &status, &mut out),
+        Ok(StorageKind::Azure) => super::azure::complete(observed, &status, &mut out),
+        Ok(StorageKind::Swift) => super::swift::complete(observed, &status, &mut out),
+        Ok(StorageKind::IbmCos) => {
+            let message = "IBM Cloud Object Storage is not supported yet".to_owned();
+            out.condition(ConditionStatus::Unknown, "Not Supported", message.clone());
+            out.permanent = Some(("StorageNotSupported".to_owned(), message));
+        }
         Err(e) => out.error = Some(e.to_string()),
     }
     out
@@ -213,6 +220,9 @@ pub fn remove(config: &Config, observed: &Observed) -> (Removal, Vec<Wanted>) {
     }
     match select(&applied) {
         Ok(StorageKind::S3) => super::s3_provision::remove(observed, &applied.s3.unwrap_or_default()),
+        Ok(StorageKind::Gcs) => super::gcs::remove(observed, &applied.gcs.unwrap_or_default()),
+        Ok(StorageKind::Azure) => super::azure::remove(observed, &applied.azure.unwrap_or_default()),
+        Ok(StorageKind::Swift) => super::swift::remove(observed, &applied.swift.unwrap_or_default()),
         Ok(StorageKind::Pvc) => {
             let claim = applied.pvc.map(|p: Pvc| p.claim).unwrap_or_default();
             if claim.is_empty() {

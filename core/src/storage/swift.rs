@@ -1,0 +1,359 @@
+//! OpenStack Swift (spec 30 §7): credentials (user secret or `clouds.yaml`), the registry's
+//! env, completion from observed container facts, and removal of this cluster's container.
+
+use serde_json::Value;
+
+use super::credentials::{self, Source};
+use super::envvar::{Setting, SettingValue};
+use super::provision::{Completion, Removal, STORAGE_EXISTS};
+use super::s3::platform_status;
+use super::{Wiring, infrastructure_name, naming};
+use crate::action::{Action, CloudAction};
+use crate::api::openshift::KeyValue;
+use crate::api::storage::Swift;
+use crate::api::{ConditionStatus, Storage};
+use crate::conditions::Wanted;
+use crate::names::{INSTALLER_CREDENTIALS_SECRET, NAMESPACE, USER_CREDENTIALS_SECRET};
+use crate::observed::{BucketState, Observed};
+
+/// Keystone credentials and defaults.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Credentials {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// Token.
+    pub token: String,
+    /// Application credential ID.
+    pub application_credential_id: String,
+    /// Application credential name.
+    pub application_credential_name: String,
+    /// Application credential secret.
+    pub application_credential_secret: String,
+    /// Keystone URL.
+    pub auth_url: String,
+    /// Project name.
+    pub tenant: String,
+    /// Project ID.
+    pub tenant_id: String,
+    /// Domain name.
+    pub domain: String,
+    /// Domain ID.
+    pub domain_id: String,
+    /// Region.
+    pub region: String,
+    /// Identity API version.
+    pub identity_api_version: String,
+}
+
+fn text(value: &Value, pointer: &str) -> String {
+    match value.pointer(pointer) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Credentials from the user secret (any of three credential kinds) or from `clouds.yaml`.
+pub fn credentials(observed: &Observed) -> Result<Credentials, String> {
+    match credentials::source(observed)? {
+        Source::User(user) => {
+            let get = |k: &str| user.get(&format!("REGISTRY_STORAGE_SWIFT_{k}")).map(Option::unwrap_or_default);
+            let c = Credentials {
+                username: get("USERNAME")?,
+                password: get("PASSWORD")?,
+                token: get("TOKENID")?,
+                application_credential_id: get("APPLICATIONCREDENTIALID")?,
+                application_credential_name: get("APPLICATIONCREDENTIALNAME")?,
+                application_credential_secret: get("APPLICATIONCREDENTIALSECRET")?,
+                ..Credentials::default()
+            };
+            let password = !c.username.is_empty() && !c.password.is_empty();
+            let application = !c.application_credential_id.is_empty()
+                && !c.application_credential_name.is_empty()
+                && !c.application_credential_secret.is_empty();
+            if password || application || !c.token.is_empty() {
+                Ok(c)
+            } else {
+                Err(format!(
+                    "secret \"{NAMESPACE}/{USER_CREDENTIALS_SECRET}\" does not contain required keys 'REGISTRY_STORAGE_SWIFT_USERNAME' and \
+                     'REGISTRY_STORAGE_SWIFT_PASSWORD'; or 'REGISTRY_STORAGE_SWIFT_APPLICATIONCREDENTIALID', \
+                     'REGISTRY_STORAGE_SWIFT_APPLICATIONCREDENTIALNAME' and 'REGISTRY_STORAGE_SWIFT_APPLICATIONCREDENTIALSECRET'; \
+                     or 'REGISTRY_STORAGE_SWIFT_TOKENID'"
+                ))
+            }
+        }
+        Source::Installer(minted) => {
+            let yaml = minted.require("clouds.yaml")?;
+            let options = serde_saphyr::options! { strict_booleans: true };
+            let parsed: Value = serde_saphyr::from_str_with_options(&yaml, options).map_err(|_| {
+                format!("secret \"{NAMESPACE}/{INSTALLER_CREDENTIALS_SECRET}\" key \"clouds.yaml\" is not valid YAML")
+            })?;
+            let name = platform_status(observed)
+                .and_then(|p| p.openstack)
+                .map(|o| o.cloud_name)
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| "openstack".to_owned());
+            let cloud = parsed
+                .get("clouds")
+                .and_then(|c| c.get(&name))
+                .ok_or_else(|| format!("clouds.yaml does not contain required cloud \"{name}\""))?;
+            let auth = |k: &str| text(cloud, &format!("/auth/{k}"));
+            let or = |a: String, b: String| if a.is_empty() { b } else { a };
+            Ok(Credentials {
+                username: auth("username"),
+                password: auth("password"),
+                token: auth("token"),
+                application_credential_id: auth("application_credential_id"),
+                application_credential_name: auth("application_credential_name"),
+                application_credential_secret: auth("application_credential_secret"),
+                auth_url: auth("auth_url"),
+                tenant: auth("project_name"),
+                tenant_id: auth("project_id"),
+                domain: or(auth("domain_name"), auth("user_domain_name")),
+                domain_id: or(auth("domain_id"), auth("user_domain_id")),
+                region: text(cloud, "/region_name"),
+                identity_api_version: text(cloud, "/identity_api_version"),
+            })
+        }
+    }
+}
+
+/// Normalises a Keystone URL: scheme added and lowercased, host checked and lowercased,
+/// default port dropped, `.`/`..` and duplicate slashes resolved; a bare path gets
+/// `v<authVersion>`; any other path must start with `/v1`, `/v2` or `/v3`.
+pub fn normalize_auth_url(url: &str, auth_version: &str) -> Result<String, String> {
+    let with_scheme = if url.contains("://") { url.to_owned() } else { format!("http://{url}") };
+    let (scheme, rest) = with_scheme.split_once("://").ok_or_else(|| format!("invalid auth URL {url:?}"))?;
+    let scheme = scheme.to_lowercase();
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let authority = authority.to_lowercase();
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') && !p.contains(']') => {
+            (h.to_owned(), Some(p.to_owned()))
+        }
+        _ => (authority.clone(), None),
+    };
+    let dns = !host.is_empty()
+        && host.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    let ipv6 = host.starts_with('[') && host.ends_with(']');
+    if !(dns || ipv6) {
+        return Err(format!("invalid auth URL {url:?}: {host:?} is not a host name or address"));
+    }
+    let port = port.filter(|p| !((scheme == "http" && p == "80") || (scheme == "https" && p == "443")));
+    if port.as_ref().is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(format!("invalid auth URL {url:?}: bad port"));
+    }
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let trailing = path.ends_with('/') && !segments.is_empty();
+    let mut path = if segments.is_empty() { String::new() } else { format!("/{}", segments.join("/")) };
+    if trailing {
+        path.push('/');
+    }
+    if path.is_empty() {
+        path = format!("/v{auth_version}");
+    } else if !["/v1", "/v2", "/v3"].iter().any(|v| path.starts_with(v)) {
+        return Err(format!("Incorrect Auth URL: {path}"));
+    }
+    let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+    Ok(format!("{scheme}://{host}{port}{path}"))
+}
+
+/// `spec.storage.swift` with credential defaults for the identity fields.
+fn effective(spec: &Swift, c: &Credentials) -> Swift {
+    let or = |own: &str, default: &str| if own.is_empty() { default.to_owned() } else { own.to_owned() };
+    Swift {
+        auth_url: or(&spec.auth_url, &c.auth_url),
+        auth_version: or(&spec.auth_version, &or(&c.identity_api_version, "3")),
+        container: spec.container.clone(),
+        domain: or(&spec.domain, &c.domain),
+        domain_id: or(&spec.domain_id, &c.domain_id),
+        tenant: or(&spec.tenant, &c.tenant),
+        tenant_id: or(&spec.tenant_id, &c.tenant_id),
+        region_name: or(&spec.region_name, &c.region),
+    }
+}
+
+/// The registry's env for Swift (spec 30 §7.5 order); credentials are secret settings.
+pub fn wiring(spec: Option<&Swift>, observed: &Observed) -> Result<Wiring, String> {
+    let c = credentials(observed)?;
+    let swift = effective(&spec.cloned().unwrap_or_default(), &c);
+    let version: i64 = swift.auth_version.parse().map_err(|e| format!("unable to parse authVersion: {e}"))?;
+    let str = |s: &str| SettingValue::Str(s.to_owned());
+    let mut settings = vec![
+        Setting::new("REGISTRY_STORAGE", str("swift")),
+        Setting::new("REGISTRY_STORAGE_SWIFT_CONTAINER", str(&swift.container)),
+        Setting::new("REGISTRY_STORAGE_SWIFT_AUTHURL", str(&normalize_auth_url(&swift.auth_url, &swift.auth_version)?)),
+    ];
+    for (name, value) in [
+        ("USERNAME", &c.username),
+        ("PASSWORD", &c.password),
+        ("TOKENID", &c.token),
+        ("APPLICATIONCREDENTIALID", &c.application_credential_id),
+        ("APPLICATIONCREDENTIALNAME", &c.application_credential_name),
+        ("APPLICATIONCREDENTIALSECRET", &c.application_credential_secret),
+    ] {
+        settings.push(Setting::secret(&format!("REGISTRY_STORAGE_SWIFT_{name}"), str(value)));
+    }
+    settings.push(Setting::new("REGISTRY_STORAGE_SWIFT_AUTHVERSION", SettingValue::Int(version)));
+    for (name, value) in [
+        ("DOMAIN", &swift.domain),
+        ("DOMAINID", &swift.domain_id),
+        ("TENANT", &swift.tenant),
+        ("TENANTID", &swift.tenant_id),
+        ("REGION", &swift.region_name),
+    ] {
+        if !value.is_empty() {
+            settings.push(Setting::new(&format!("REGISTRY_STORAGE_SWIFT_{name}"), str(value)));
+        }
+    }
+    Ok(Wiring { settings, ..Wiring::default() })
+}
+
+fn push(out: &mut Completion, status: ConditionStatus, reason: &str, message: impl Into<String>) {
+    out.conditions.push(Wanted::new(STORAGE_EXISTS, status, reason, message));
+}
+
+/// Completes Swift storage for a Managed pass.
+pub fn complete(observed: &Observed, applied: &Storage, out: &mut Completion) {
+    if let Err(e) = credentials(observed) {
+        push(out, ConditionStatus::False, &e, e.clone());
+        out.error = Some(e);
+        return;
+    }
+    let mut swift = out.spec.swift.clone().unwrap_or_default();
+    let infra = infrastructure_name(observed);
+    if swift.container.is_empty() {
+        swift.container = naming::random(&infra, &[], &observed.seed, "swift-container");
+        out.spec.swift = Some(swift);
+        return;
+    }
+    let Some(facts) = observed.cloud.swift_containers.get(&swift.container) else {
+        out.error = Some(format!("Swift container {} has not been observed", swift.container));
+        return;
+    };
+    match facts.state {
+        BucketState::Exists => {
+            if out.spec.management_state.is_empty() {
+                out.spec.management_state = "Unmanaged".to_owned();
+                push(out, ConditionStatus::True, "Container exists", "User supplied container already exists");
+            } else {
+                push(out, ConditionStatus::True, "Swift container Exists", "");
+            }
+            out.status = Some(Storage { swift: Some(swift.clone()), ..Storage::default() });
+            out.spec.swift = Some(swift);
+        }
+        BucketState::Missing if applied.swift.as_ref().is_some_and(|a| a.container == swift.container) => {
+            let message = format!(
+                "The Swift container {} that held the registry's data no longer exists. It is not recreated empty: \
+                 restore it, or clear status.storage to have a new one created",
+                swift.container
+            );
+            push(out, ConditionStatus::False, "Swift Container Missing", message.clone());
+            out.permanent = Some(("StorageMissing".to_owned(), message));
+        }
+        BucketState::Missing => {
+            push(
+                out,
+                ConditionStatus::False,
+                "Storage does not exist",
+                format!("The Swift container {} does not exist yet", swift.container),
+            );
+            if out.spec.management_state.is_empty() {
+                out.spec.management_state = "Managed".to_owned();
+            }
+            let metadata = vec![
+                KeyValue { key: "Openshiftclusterid".into(), value: infra },
+                KeyValue { key: "Name".into(), value: swift.container.clone() },
+            ];
+            let create = CloudAction::SwiftCreateContainer { container: swift.container.clone(), metadata };
+            out.actions.push((
+                Action::Cloud(create),
+                format!("the registry's Swift container {} does not exist", swift.container),
+            ));
+            out.spec.swift = Some(swift);
+        }
+        BucketState::Forbidden | BucketState::Unknown => {
+            push(out, ConditionStatus::Unknown, "Unknown error occurred", facts.message.clone());
+            out.error = Some(facts.message.clone());
+        }
+    }
+}
+
+/// Removal of the applied Swift container (the caller checked that storage is Managed).
+pub fn remove(observed: &Observed, applied: &Swift) -> (Removal, Vec<Wanted>) {
+    if applied.container.is_empty() {
+        return (Removal::Done, Vec::new());
+    }
+    let Some(facts) = observed.cloud.swift_containers.get(&applied.container) else {
+        return (Removal::Blocked(format!("Swift container {} has not been observed", applied.container)), Vec::new());
+    };
+    let infra = infrastructure_name(observed);
+    match facts.state {
+        BucketState::Missing => (
+            Removal::Done,
+            vec![Wanted::new(
+                STORAGE_EXISTS,
+                ConditionStatus::False,
+                "Swift Container Deleted",
+                "The swift container has been removed.",
+            )],
+        ),
+        _ if facts.metadata.get("Openshiftclusterid") != Some(&infra) => {
+            let message = format!(
+                "The Swift container {} is kept: its Openshiftclusterid metadata does not name this cluster",
+                applied.container
+            );
+            (
+                Removal::Kept(message.clone()),
+                vec![Wanted::new(STORAGE_EXISTS, ConditionStatus::True, "Swift Container Kept", message)],
+            )
+        }
+        _ => {
+            let delete =
+                CloudAction::SwiftDeleteContainer { container: applied.container.clone(), require_cluster_id: infra };
+            let reason = format!(
+                "the operator created and manages Swift container {}, and the registry is being removed",
+                applied.container
+            );
+            (Removal::Pending(vec![(Action::Cloud(delete), reason)]), Vec::new())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_urls() {
+        let ok = |url: &str, version: &str, want: &str| {
+            assert_eq!(normalize_auth_url(url, version).as_deref(), Ok(want), "{url}")
+        };
+        ok("http://v1v2v3.com:5000/v3", "3", "http://v1v2v3.com:5000/v3");
+        ok("http://v1v2v3.com:5000/", "3", "http://v1v2v3.com:5000/v3");
+        ok("http://v1v2v3.com:5000/./././", "3", "http://v1v2v3.com:5000/v3");
+        ok("http://v1v2v3.com:5000/./././v3//", "3", "http://v1v2v3.com:5000/v3/");
+        ok("http://v1v2v3.com:5000/v3/", "3", "http://v1v2v3.com:5000/v3/");
+        ok("http://v1v2v3.com:5000", "2", "http://v1v2v3.com:5000/v2");
+        ok("http://v1v2v3.com:5000/v2.0", "2", "http://v1v2v3.com:5000/v2.0");
+        ok("HTTPS://Keystone.Example.com:443/v3", "3", "https://keystone.example.com/v3");
+        ok("localhost:5000/v3", "3", "http://localhost:5000/v3");
+        for bad in ["http://v1v2v3.com:5000/./././v/3//", "INVALID_URL", "http://v1v2v3.com:5000/abracadabra"] {
+            assert!(normalize_auth_url(bad, "3").is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Properties of the core over generated snapshots (proptest). The default case counts run in
+//! `scripts/test`; `PROPTEST_CASES=100000 cargo test -p image-registry-tests --test properties`
+//! is the nightly mode (README).
+
+use image_registry_core::action::{Action, CloudAction, S3Target};
+use image_registry_core::api::openshift::KeyValue;
+use image_registry_core::observed::{BucketState, ObjectKey, S3Bucket};
+use image_registry_core::outcome::ErrorClass;
+use image_registry_core::render::{self, Format};
+use image_registry_core::sim::Fault;
+use image_registry_core::sim::run::{Ending, simulate};
+use image_registry_core::{reconcile, safety};
+use image_registry_tests::{STUCK_BY_DESIGN, cases, edit_config, fixture, loaded};
+use proptest::prelude::*;
+use serde_json::Value;
+
+fn arbitrary_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        (-1e9f64..1e9).prop_map(Value::from),
+        "\\PC{0,12}".prop_map(Value::String),
+        prop_oneof![Just("Managed"), Just("Removed"), Just("s3"), Just("True"), Just("5000"), Just("")]
+            .prop_map(|s| Value::String(s.to_owned())),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[a-zA-Z]{1,8}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Replaces the value at a pseudo-random path of `target` (chosen by `steps`) with `with`.
+fn replace_somewhere(target: &mut Value, steps: &[usize], with: Value) {
+    if let Some((step, rest)) = steps.split_first() {
+        match target {
+            Value::Object(map) if !map.is_empty() => {
+                let key = map.keys().nth(step % map.len()).cloned().unwrap_or_default();
+                if let Some(next) = map.get_mut(&key) {
+                    return replace_somewhere(next, rest, with);
+                }
+            }
+            Value::Array(items) if !items.is_empty() => {
+                let len = items.len();
+                if let Some(next) = items.get_mut(step % len) {
+                    return replace_somewhere(next, rest, with);
+                }
+            }
+            _ => {}
+        }
+    }
+    *target = with;
+}
+
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+}
+
+proptest! {
+    #![proptest_config(config(cases(3000)))]
+
+    /// Arbitrary JSON anywhere in any object (identity fields included) never panics the core.
+    #[test]
+    fn reconcile_never_panics(pick in any::<usize>(), object in any::<usize>(), steps in prop::collection::vec(any::<usize>(), 0..6), junk in arbitrary_json()) {
+        let (_, base) = &loaded()[pick % loaded().len()];
+        let mut observed = base.clone();
+        let keys: Vec<ObjectKey> = observed.objects.iter().map(|(k, _)| k.clone()).collect();
+        if !keys.is_empty() {
+            let key = keys[object % keys.len()].clone();
+            let mut value = observed.objects.raw(&key).cloned().unwrap_or_default();
+            replace_somewhere(&mut value, &steps, junk);
+            observed.objects.insert_at(key, value);
+        }
+        let plan = reconcile(&observed);
+        for format in [Format::Text, Format::Yaml, Format::Json] {
+            prop_assert!(render::render(&plan, format).is_ok());
+        }
+    }
+
+    /// Storage is deleted only when the Config is Removed or deleted, the storage is Managed,
+    /// and the bucket is recorded and tagged as this cluster's; buckets are created only under
+    /// the persisted name. Checked over random states of a converged cluster.
+    #[test]
+    fn storage_safety(
+        state in prop_oneof![Just("Managed"), Just("Unmanaged"), Just("Removed"), Just("Force")],
+        storage_state in prop_oneof![Just("Managed"), Just("Unmanaged"), Just("")],
+        deleting in any::<bool>(),
+        bucket_state in prop_oneof![Just(BucketState::Exists), Just(BucketState::Missing), Just(BucketState::Forbidden), Just(BucketState::Unknown)],
+        keep_tag in any::<bool>(),
+        other_bucket in any::<bool>(),
+    ) {
+        let mut observed = fixture("aws-converged");
+        let now = observed.now;
+        edit_config(&mut observed, |c| {
+            c.spec.management_state = state.into();
+            c.spec.storage.management_state = storage_state.into();
+            if deleting {
+                c.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now));
+            }
+            if other_bucket {
+                c.spec.storage.s3.as_mut().unwrap().bucket = "someone-elses-bucket".into();
+            }
+        });
+        for facts in observed.cloud.s3.values_mut() {
+            facts.state = bucket_state;
+            if !keep_tag {
+                facts.tags.retain(|t| !t.key.starts_with("kubernetes.io/cluster/"));
+            }
+        }
+        let plan = reconcile(&observed);
+        prop_assert_eq!(safety::check(&observed, &plan), Ok(()));
+    }
+
+    /// Whatever transient faults the cluster throws, every fixture still reaches its fixpoint,
+    /// within 5 + 2 × (faults) working passes, never breaking the safety rules and never
+    /// creating a second bucket.
+    #[test]
+    fn convergence_under_transient_faults(
+        pick in any::<usize>(),
+        faults in prop::collection::vec((
+            prop_oneof![Just(ErrorClass::Conflict), Just(ErrorClass::Throttled), Just(ErrorClass::Unavailable), Just(ErrorClass::Timeout)],
+            prop_oneof![Just(""), Just("Deployment"), Just("Config"), Just("S3"), Just("status"), Just("Secret")],
+            1u32..3,
+        ), 0..4),
+    ) {
+        let runnable: Vec<&(String, _)> = loaded().iter().filter(|(n, _)| !STUCK_BY_DESIGN.contains(&n.as_str())).collect();
+        let (name, observed) = runnable[pick % runnable.len()];
+        let injected: u32 = faults.iter().map(|(_, _, n)| n).sum();
+        let faults: Vec<Fault> = faults.into_iter().map(|(class, matching, remaining)| Fault { matching: matching.into(), class, remaining }).collect();
+        let report = simulate(observed.clone(), 40, faults);
+        prop_assert_eq!(&report.ending, &Ending::Converged, "{}: {}", name, report.summary());
+        let bound = 5 + 2 * injected as usize;
+        prop_assert!(report.working_passes() <= bound, "{}: {} > {}", name, report.summary(), bound);
+        let mut created = std::collections::BTreeSet::new();
+        for pass in &report.passes {
+            prop_assert_eq!(safety::check(&pass.observed, &pass.plan), Ok(()), "{}", name);
+            for step in &pass.plan.steps {
+                if let Action::Cloud(CloudAction::S3CreateBucket { target }) = &step.action {
+                    created.insert(target.bucket.clone());
+                }
+            }
+        }
+        prop_assert!(created.len() <= 1, "{}: buckets {:?}", name, created);
+    }
+
+    /// Once converged, further passes plan nothing, however much later they run.
+    #[test]
+    fn converged_stays_quiet_as_time_passes(pick in any::<usize>(), seconds in 0i64..(14 * 24 * 3600)) {
+        let runnable: Vec<&(String, _)> = loaded().iter().filter(|(n, _)| !STUCK_BY_DESIGN.contains(&n.as_str())).collect();
+        let (name, observed) = runnable[pick % runnable.len()];
+        let report = simulate(observed.clone(), 20, vec![]);
+        prop_assert_eq!(&report.ending, &Ending::Converged, "{}", name);
+        let mut later = report.world.observed.clone();
+        later.now = later.now + jiff::SignedDuration::from_secs(seconds);
+        let plan = reconcile(&later);
+        prop_assert!(plan.steps.is_empty(), "{} after {}s: {:?}", name, seconds, plan.steps.iter().map(|s| s.action.describe()).collect::<Vec<_>>());
+    }
+
+    /// No secret value put into a snapshot shows up in any rendering, description or error.
+    #[test]
+    fn secrets_never_leak(access in "[A-Z0-9]{16,24}", secret in "[a-zA-Z0-9/+]{30,40}", pull in "[a-zA-Z0-9]{20,30}", pick in any::<usize>()) {
+        let names = ["aws-fresh", "aws-converged", "aws-drifted", "removed"];
+        let mut observed = fixture(names[pick % names.len()]);
+        let b64 = |s: &str| serde_json::to_value(k8s_openapi::ByteString(s.as_bytes().to_vec())).unwrap();
+        observed.objects.insert(serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "installer-cloud-credentials", "namespace": "openshift-image-registry"},
+            "data": {"aws_access_key_id": b64(&access), "aws_secret_access_key": b64(&secret)}
+        })).unwrap();
+        observed.objects.insert(serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "pull-secret", "namespace": "openshift-config"},
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": b64(&format!("{{\"auths\":{{\"x\":{{\"auth\":\"{pull}\"}}}}}}"))}
+        })).unwrap();
+        let plan = reconcile(&observed);
+        let mut texts: Vec<String> = [Format::Text, Format::Yaml, Format::Json].into_iter().map(|f| render::render(&plan, f).unwrap()).collect();
+        texts.extend(plan.steps.iter().map(|s| s.action.describe()));
+        texts.extend(plan.errors.iter().map(|e| e.message.clone()));
+        for text in &texts {
+            for value in [&access, &secret, &pull] {
+                prop_assert!(!text.contains(value.as_str()));
+            }
+        }
+    }
+}
+
+#[test]
+fn every_fixture_converges_within_five_passes() {
+    for (name, observed) in loaded() {
+        let report = simulate(observed.clone(), 12, vec![]);
+        if STUCK_BY_DESIGN.contains(&name.as_str()) {
+            assert!(matches!(report.ending, Ending::Stuck(_)), "{name}: {}", report.summary());
+            continue;
+        }
+        assert_eq!(report.ending, Ending::Converged, "{name}: {}", report.summary());
+        assert!(report.working_passes() <= 5, "{name}: {}", report.summary());
+    }
+}
+
+#[test]
+fn aws_fresh_converges_in_three_passes() {
+    let report = simulate(fixture("aws-fresh"), 10, vec![]);
+    assert_eq!(report.ending, Ending::Converged);
+    assert_eq!(report.working_passes(), 3, "{}", report.summary());
+}
+
+/// The safety checker is not vacuous: a plan that deletes a bucket of a Managed registry, or
+/// a bucket without the ownership tag, or creates a bucket under an unpersisted name, is caught.
+#[test]
+fn a_broken_safety_rule_is_caught() {
+    let observed = fixture("aws-converged");
+    let bucket = observed.cloud.s3.keys().next().unwrap().clone();
+    let target = S3Target {
+        bucket: bucket.clone(),
+        region: "us-east-1".into(),
+        endpoint: String::new(),
+        virtual_hosted_style: false,
+    };
+    let tag = KeyValue { key: "kubernetes.io/cluster/mycluster-x7k2p".into(), value: "owned".into() };
+    let mut plan = reconcile(&observed);
+    plan.push(
+        Action::Cloud(CloudAction::S3DeleteBucket { target: target.clone(), require_tag: tag.clone() }),
+        "flipped rule: delete while Managed",
+    );
+    let broken = safety::check(&observed, &plan).unwrap_err();
+    assert!(broken[0].contains("although the registry is Managed"), "{broken:?}");
+
+    let mut removed = observed.clone();
+    edit_config(&mut removed, |c| c.spec.management_state = "Removed".into());
+    removed.cloud.s3.insert(bucket.clone(), S3Bucket { state: BucketState::Exists, ..S3Bucket::default() });
+    let mut plan = image_registry_core::Plan::default();
+    plan.push(
+        Action::Cloud(CloudAction::S3DeleteBucket { target: target.clone(), require_tag: tag }),
+        "flipped rule: untagged bucket",
+    );
+    assert!(safety::check(&removed, &plan).unwrap_err()[0].contains("ownership tag"));
+
+    let mut plan = image_registry_core::Plan::default();
+    let other = S3Target { bucket: "a-second-bucket".into(), ..target };
+    plan.push(Action::Cloud(CloudAction::S3CreateBucket { target: other }), "flipped rule: second bucket");
+    assert!(safety::check(&observed, &plan).unwrap_err()[0].contains("before its name is persisted"));
+}
