@@ -154,7 +154,7 @@ proptest! {
         let report = simulate(observed.clone(), 20, vec![]);
         prop_assert_eq!(&report.ending, &Ending::Converged, "{}", name);
         let mut later = report.world.observed.clone();
-        later.now = later.now + jiff::SignedDuration::from_secs(seconds);
+        later.now += jiff::SignedDuration::from_secs(seconds);
         let plan = reconcile(&later);
         prop_assert!(plan.steps.is_empty(), "{} after {}s: {:?}", name, seconds, plan.steps.iter().map(|s| s.action.describe()).collect::<Vec<_>>());
     }
