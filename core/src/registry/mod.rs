@@ -251,17 +251,24 @@ fn manage(
         }
         plan.push(Action::Kube(patch), "persist the finalizer and the values the operator fills in (spec 10 §3.4)");
     }
+    let creating_storage = !completion.actions.is_empty();
     for (action, reason) in completion.actions.iter().cloned() {
         plan.push(action, reason);
     }
     let storage_status = completion.status.clone().unwrap_or(previous_storage);
     let mut error =
         completion.error.map(|e| ApplyError::transient(format!("unable to sync storage configuration: {e}")));
+    if let Some((reason, message)) = completion.permanent {
+        error = Some(ApplyError::permanent(&reason, message));
+    }
     let mut deployment_generation = None;
     if error.is_none() {
         match apply_objects(observed, &effective, also_planned, plan) {
             Ok(generation) => deployment_generation = generation,
-            Err(e) => error = Some(e),
+            // The storage this pass creates is what the wiring needs (an Azure account key):
+            // the objects follow once it is observed. Waiting, not failing.
+            Err(ObjectsError::Wiring(_)) if creating_storage => {}
+            Err(ObjectsError::Wiring(e) | ObjectsError::Apply(e)) => error = Some(e),
         }
     }
     let status = report(observed, &reported, &state, error.as_ref(), completion.conditions, storage_status, true, plan);
@@ -273,6 +280,14 @@ fn manage(
     })
 }
 
+/// Why the registry's objects could not all be applied.
+enum ObjectsError {
+    /// The storage backend's pod wiring could not be built.
+    Wiring(ApplyError),
+    /// An object could not be built.
+    Apply(ApplyError),
+}
+
 /// Applies the registry's objects, then deletes operator routes no longer asked for. Returns
 /// the generation the Deployment will have once the plan ran, when this pass writes it.
 fn apply_objects(
@@ -280,9 +295,9 @@ fn apply_objects(
     config: &Config,
     also_planned: &[Desired],
     plan: &mut Plan,
-) -> Result<Option<i64>, ApplyError> {
+) -> Result<Option<i64>, ObjectsError> {
     let wiring = storage::wiring(config, observed)
-        .map_err(|e| ApplyError::transient(format!("unable to get generators: {e}")))?;
+        .map_err(|e| ObjectsError::Wiring(ApplyError::transient(format!("unable to get generators: {e}"))))?;
     let (desired, failure) = objects::registry_objects(&Inputs { config, observed, wiring: &wiring, also_planned });
     let mut deployment_generation = None;
     for object in &desired {
@@ -298,7 +313,7 @@ fn apply_objects(
         }
     }
     if let Some(e) = failure {
-        return Err(ApplyError::transient(format!("unable to apply objects: {e}")));
+        return Err(ObjectsError::Apply(ApplyError::transient(format!("unable to apply objects: {e}"))));
     }
     let wanted: BTreeSet<String> = routes::wanted(config).into_iter().map(|r| r.name).collect();
     for (key, route) in owned_routes(observed) {

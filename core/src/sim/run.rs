@@ -98,5 +98,7 @@ pub fn simulate(observed: Observed, max_passes: usize, faults: Vec<Fault>) -> Re
         world.settle();
         world.advance(PASS_INTERVAL);
     }
+    // A saved final state holds what the shell would observe next, cloud facts included.
+    world.observe_cloud();
     Report { passes, ending: Ending::Exhausted, writes, cloud_mutations, world }
 }

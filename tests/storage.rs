@@ -1,0 +1,160 @@
+//! Storage per backend: `fixtures/storage/<backend>/<case>.yaml` (issue 4).
+
+use image_registry_core::action::{Action, CloudAction, KubeAction};
+use image_registry_core::{Plan, reconcile};
+use image_registry_tests::fixture;
+
+fn plan(name: &str) -> Plan {
+    reconcile(&fixture(&format!("storage/{name}")))
+}
+
+fn cloud_calls(plan: &Plan) -> Vec<String> {
+    plan.steps
+        .iter()
+        .filter_map(|s| match &s.action {
+            Action::Cloud(call) => Some(serde_json::to_value(call).unwrap()["call"].as_str().unwrap().to_owned()),
+            Action::Kube(_) => None,
+        })
+        .collect()
+}
+
+#[test]
+fn converged_backends_plan_nothing() {
+    for backend in ["s3", "gcs", "azure", "swift", "pvc", "emptydir"] {
+        let plan = plan(&format!("{backend}/converged"));
+        assert_eq!(
+            plan.exit_code(),
+            0,
+            "{backend}: {:?}",
+            plan.steps.iter().map(|s| s.action.describe()).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn fresh_backends_plan_the_spec_cloud_calls_in_order() {
+    let expected: &[(&str, &[&str])] = &[
+        (
+            "s3",
+            &[
+                "s3CreateBucket",
+                "s3PutPublicAccessBlock",
+                "s3PutBucketTagging",
+                "s3PutBucketEncryption",
+                "s3PutLifecycleConfiguration",
+            ],
+        ),
+        ("gcs", &["gcsCreateBucket"]),
+        ("azure", &["azureCreateStorageAccount", "azureCreateContainer"]),
+        ("swift", &["swiftCreateContainer"]),
+        ("pvc", &[]),
+        ("emptydir", &[]),
+    ];
+    for (backend, calls) in expected {
+        let plan = plan(&format!("{backend}/fresh"));
+        assert_eq!(plan.exit_code(), 2, "{backend}: {:?}", plan.errors);
+        assert_eq!(cloud_calls(&plan), *calls, "{backend}");
+        // Storage first, then the objects that use it.
+        let first_object = plan
+            .steps
+            .iter()
+            .position(|s| matches!(&s.action, Action::Kube(KubeAction::Apply { key, .. }) if key.kind == "Deployment"));
+        let last_cloud = plan.steps.iter().rposition(|s| matches!(s.action, Action::Cloud(_)));
+        if let (Some(object), Some(cloud)) = (first_object, last_cloud) {
+            assert!(cloud < object, "{backend}: storage calls come before the Deployment");
+        }
+    }
+}
+
+#[test]
+fn half_done_bucket_gets_only_the_missing_steps() {
+    assert_eq!(cloud_calls(&plan("s3/half-done")), ["s3PutBucketTagging", "s3PutLifecycleConfiguration"]);
+}
+
+#[test]
+fn user_provided_bucket_is_adopted_untouched() {
+    let plan = plan("s3/user-provided");
+    assert!(cloud_calls(&plan).is_empty(), "no tagging, encryption or deletion");
+    let patch = plan.steps.iter().find_map(|s| match &s.action {
+        Action::Kube(KubeAction::Patch { patch, .. }) => Some(patch.expose().clone()),
+        _ => None,
+    });
+    assert_eq!(patch.unwrap()["spec"]["storage"]["managementState"], "Unmanaged");
+}
+
+#[test]
+fn another_accounts_bucket_is_reported_not_retried() {
+    let plan = plan("s3/owned-by-another-account");
+    assert!(cloud_calls(&plan).is_empty());
+    let status = plan
+        .steps
+        .iter()
+        .find_map(|s| match &s.action {
+            Action::Kube(KubeAction::ApplyStatus { key, object, .. }) if key.kind == "Config" => {
+                Some(object.expose().clone())
+            }
+            _ => None,
+        })
+        .unwrap();
+    let conditions = status["status"]["conditions"].as_array().unwrap();
+    let exists = conditions.iter().find(|c| c["type"] == "StorageExists").unwrap();
+    assert_eq!(exists["reason"], "Unable to Access Bucket");
+    let degraded = conditions.iter().find(|c| c["type"] == "Degraded").unwrap();
+    assert_eq!(
+        (degraded["status"].as_str(), degraded["reason"].as_str()),
+        (Some("True"), Some("StorageNotAccessible"))
+    );
+}
+
+#[test]
+fn removal_deletes_only_managed_storage() {
+    assert_eq!(cloud_calls(&plan("s3/removal-managed")), ["s3DeleteBucket"]);
+    assert!(cloud_calls(&plan("s3/removal-unmanaged")).is_empty());
+}
+
+#[test]
+fn user_credentials_override_wins() {
+    let plan = plan("s3/user-credentials");
+    let secret =
+        plan.steps.iter().find(|s| s.action.describe().contains("image-registry-private-configuration")).unwrap();
+    let Action::Kube(KubeAction::Apply { object, changes, .. }) = &secret.action else { panic!() };
+    assert_eq!(changes.iter().map(|c| c.path.as_str()).collect::<Vec<_>>().first(), Some(&"data.credentials"));
+    let file = object.expose()["data"]["credentials"].as_str().unwrap();
+    let decoded: k8s_openapi::ByteString = serde_json::from_value(serde_json::json!(file)).unwrap();
+    assert!(String::from_utf8(decoded.0).unwrap().contains("aws_access_key_id = AKIAUSEROVERRIDE0001"));
+    assert!(!serde_json::to_string(&secret).unwrap().contains("AKIAUSEROVERRIDE0001"), "printed plans stay redacted");
+    assert!(plan.steps.iter().any(|s| s.action.describe().starts_with("apply Deployment")), "the registry rolls out");
+}
+
+#[test]
+fn malformed_credentials_name_the_secret_and_key() {
+    let plan = plan("s3/malformed-credentials");
+    let message = &plan.errors[0].message;
+    assert!(message.contains("image-registry-private-configuration-user"), "{message}");
+    assert!(message.contains("REGISTRY_STORAGE_S3_SECRETKEY"), "{message}");
+    assert!(!message.contains("AKIAUSEROVERRIDE0002"));
+}
+
+#[test]
+fn a_vanished_managed_bucket_is_reported_not_recreated_until_status_is_cleared() {
+    let plan = plan("s3/bucket-disappeared");
+    assert!(cloud_calls(&plan).is_empty(), "{:?}", cloud_calls(&plan));
+    let status = plan
+        .steps
+        .iter()
+        .find_map(|s| match &s.action {
+            Action::Kube(KubeAction::ApplyStatus { key, object, .. }) if key.kind == "Config" => {
+                Some(object.expose().clone())
+            }
+            _ => None,
+        })
+        .unwrap();
+    let conditions = status["status"]["conditions"].as_array().unwrap();
+    let find = |t: &str| conditions.iter().find(|c| c["type"] == t).unwrap().clone();
+    assert_eq!(find("StorageExists")["reason"], "S3 Bucket Missing");
+    assert_eq!(find("Degraded")["reason"], "StorageMissing");
+    // The user asks for a new bucket by clearing status.storage.
+    let mut observed = fixture("storage/s3/bucket-disappeared");
+    image_registry_tests::edit_config(&mut observed, |c| c.status.as_mut().unwrap().storage = Default::default());
+    assert_eq!(cloud_calls(&reconcile(&observed)).first().map(String::as_str), Some("s3CreateBucket"));
+}
