@@ -73,7 +73,8 @@ pub fn fixture(name: &str) -> Observed {
 }
 
 /// Fixtures that stop on an error by design: the plan cannot be decided until a person acts.
-pub const STUCK_BY_DESIGN: &[&str] = &["infrastructure-missing-platformstatus", "openstack-swift-probe-failed"];
+pub const STUCK_BY_DESIGN: &[&str] =
+    &["infrastructure-missing-platformstatus", "openstack-swift-probe-failed", "storage/s3/malformed-credentials"];
 
 /// Changes the Config of a snapshot in place.
 pub fn edit_config(observed: &mut Observed, edit: impl FnOnce(&mut Config)) {

@@ -1,6 +1,6 @@
 //! Storage per backend: `fixtures/storage/<backend>/<case>.yaml` (issue 4).
 
-use image_registry_core::action::{Action, CloudAction, KubeAction};
+use image_registry_core::action::{Action, KubeAction};
 use image_registry_core::{Plan, reconcile};
 use image_registry_tests::fixture;
 
