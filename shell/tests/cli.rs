@@ -133,3 +133,65 @@ fn usage_errors_exit_1() {
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("Usage: cluster-image-registry-operator"));
 }
+
+#[test]
+fn converged_cluster_plans_nothing_now_and_ten_minutes_later() {
+    let out = run(&["plan", "--observed", "fixtures/aws-converged.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let fixture = std::fs::read_to_string(root().join("fixtures/aws-converged.yaml")).unwrap();
+    let now: jiff::Timestamp =
+        fixture.lines().find_map(|l| l.strip_prefix("now: ")).unwrap().trim_matches('\'').parse().unwrap();
+    let later = (now + jiff::SignedDuration::from_secs(600)).to_string();
+    let out = run(&["plan", "--observed", "fixtures/aws-converged.yaml", "--now", &later]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).starts_with("No changes."));
+}
+
+#[test]
+fn aws_fresh_creates_the_cluster_operator_pruner_and_cronjob() {
+    // The first pass bootstraps the Config and the ImagePruner; the next one (a fresh storage
+    // fixture is that state) brings the CronJob and the ClusterOperator.
+    let first = stdout(&run(&["plan", "--observed", "fixtures/aws-fresh.yaml"]));
+    assert!(first.contains("+ create ImagePruner.imageregistry.operator.openshift.io cluster"), "{first}");
+    let simulated = stdout(&run(&["simulate", "--observed", "fixtures/aws-fresh.yaml"]));
+    for line in [
+        "+ create ClusterOperator.config.openshift.io image-registry",
+        "+ create CronJob.batch openshift-image-registry/image-pruner",
+        "+ create ImagePruner.imageregistry.operator.openshift.io cluster",
+    ] {
+        assert!(simulated.contains(line), "missing {line}");
+    }
+}
+
+#[test]
+fn simulate_reports_convergence_and_exit_codes() {
+    let out = run(&["simulate", "--observed", "fixtures/aws-fresh.yaml"]);
+    assert_eq!(out.status.code(), Some(0));
+    let last = stdout(&out).lines().last().unwrap().to_owned();
+    assert!(last.starts_with("converged in 3 passes: "), "{last}");
+    assert!(last.ends_with(" writes, 5 cloud mutations"), "{last}");
+    let out = run(&["simulate", "--observed", "fixtures/aws-fresh.yaml", "--max-passes", "2"]);
+    assert_eq!(out.status.code(), Some(3), "not converged within the bound");
+    assert!(stdout(&out).lines().last().unwrap().starts_with("not converged after 2 passes"));
+    let out = run(&["simulate", "--observed", "fixtures/infrastructure-missing-platformstatus.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out =
+        run(&["simulate", "--observed", "fixtures/aws-fresh.yaml", "--faults", "unavailable:S3*2,conflict:Deployment"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("failed (Unavailable): injected Unavailable"));
+    let out = run(&["simulate", "--observed", "fixtures/aws-fresh.yaml", "--faults", "explode"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("unknown error class"));
+}
+
+#[test]
+fn simulate_writes_the_final_state_as_a_fixture() {
+    let dir = std::env::temp_dir().join(format!("cli-final-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("final.yaml");
+    let out = run(&["simulate", "--observed", "fixtures/ovirt-fresh.yaml", "--write-final", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(&["plan", "--observed", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "the final state plans nothing: {}", stdout(&out));
+    std::fs::remove_dir_all(dir).ok();
+}
