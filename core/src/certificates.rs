@@ -142,7 +142,11 @@ pub fn plan(observed: &Observed, plan: &mut Plan) -> (Vec<Desired>, Wanted) {
         Ok(objects) => {
             for desired in &objects {
                 if let Some(action) = apply_action(desired, observed) {
-                    plan.push(Action::Kube(action), "the registry's trust anchors changed");
+                    let reason = match &action {
+                        crate::action::KubeAction::Apply { new: true, .. } => "the registry's trust anchors are published here",
+                        _ => "the registry's trust anchors changed",
+                    };
+                    plan.push(Action::Kube(action), reason);
                 }
             }
             (objects.into(), Wanted::new(DEGRADED, ConditionStatus::False, "AsExpected", ""))
