@@ -117,3 +117,25 @@ fn routes_are_created_and_stale_operator_routes_deleted() {
     assert!(lines.contains(&"delete Route.route.openshift.io openshift-image-registry/old-route".to_owned()));
     assert!(!lines.iter().any(|l| l.contains("/mine")), "a user's route is never touched");
 }
+
+/// spec 10 §7.3 T2: switching the APIServer to the Modern profile reaches the registry's env in
+/// the same pass, with no other trigger.
+#[test]
+fn tls_profile_changes_propagate_to_the_registry() {
+    let mut observed = image_registry_tests::fixture("aws-converged");
+    observed
+        .objects
+        .insert(serde_json::json!({"apiVersion": "config.openshift.io/v1", "kind": "APIServer", "metadata": {"name": "cluster"},
+                                   "spec": {"tlsSecurityProfile": {"type": "Modern", "modern": {}}}}))
+        .unwrap();
+    let plan = reconcile(&observed);
+    let patch = plan.steps.iter().find_map(|s| match &s.action {
+        Action::Kube(KubeAction::Patch { patch, .. }) => Some(patch.expose().clone()),
+        _ => None,
+    });
+    assert_eq!(patch.unwrap()["spec"]["observedConfig"]["servingInfo"]["minTLSVersion"], "VersionTLS13");
+    let deployment = plan.steps.iter().find(|s| s.action.describe().starts_with("apply Deployment")).unwrap();
+    let Action::Kube(KubeAction::Apply { changes, .. }) = &deployment.action else { panic!() };
+    let min = changes.iter().find(|c| c.path.ends_with("env[name=REGISTRY_HTTP_TLS_MINVERSION].value")).unwrap();
+    assert_eq!(min.after, Some(serde_json::json!("VersionTLS13")));
+}

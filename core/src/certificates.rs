@@ -143,7 +143,9 @@ pub fn plan(observed: &Observed, plan: &mut Plan) -> (Vec<Desired>, Wanted) {
             for desired in &objects {
                 if let Some(action) = apply_action(desired, observed) {
                     let reason = match &action {
-                        crate::action::KubeAction::Apply { new: true, .. } => "the registry's trust anchors are published here",
+                        crate::action::KubeAction::Apply { new: true, .. } => {
+                            "the registry's trust anchors are published here"
+                        }
                         _ => "the registry's trust anchors changed",
                     };
                     plan.push(Action::Kube(action), reason);

@@ -146,6 +146,12 @@ fn complete_spec(observed: &Observed, config: &Config) -> Result<Config, ApplyEr
     if config.spec.http_secret.is_empty() {
         config.spec.http_secret = seed::http_secret(&observed.seed);
     }
+    // The config observer: the APIServer's TLS profile, as the registry's serving settings. A
+    // profile that does not decode leaves the last observed value in place.
+    if let Ok(api_server) = observed.objects.get::<crate::api::openshift::ApiServer>("", CLUSTER) {
+        let profile = api_server.and_then(|a| a.spec.tls_security_profile);
+        config.spec.observed_config = Some(crate::tls::observed_config(profile.as_ref()));
+    }
     if storage::select(&config.spec.storage) == Err(SelectError::NotConfigured) {
         let platform = observed
             .objects
