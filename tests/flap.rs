@@ -6,12 +6,13 @@ use image_registry_core::api::{ConditionStatus, Config};
 use image_registry_core::observed::ObjectKey;
 use image_registry_core::outcome::ErrorClass;
 use image_registry_core::reconcile;
+use image_registry_core::sim::events::Event as Happening;
 use image_registry_core::sim::run::{Ending, simulate};
 use image_registry_core::sim::{Fault, World};
-use image_registry_tests::{cases, edit_config, fixture};
+use image_registry_tests::{cases, fixture};
 use jiff::SignedDuration;
 use proptest::prelude::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[derive(Clone, Debug)]
 enum Event {
@@ -38,27 +39,6 @@ fn event() -> impl Strategy<Value = Event> {
         Just(Event::OperatorRestart),
         (1u16..3600).prop_map(Event::Tick),
     ]
-}
-
-fn deployment_key() -> ObjectKey {
-    ObjectKey {
-        group: "apps".into(),
-        kind: "Deployment".into(),
-        namespace: "openshift-image-registry".into(),
-        name: "image-registry".into(),
-    }
-}
-
-/// Sets the registry Deployment's available and ready replicas.
-fn availability(world: &mut World, available: i64) {
-    let key = deployment_key();
-    if let Some(mut deployment) = world.observed.objects.raw(&key).cloned() {
-        if let Some(Value::Object(status)) = deployment.get_mut("status") {
-            status.insert("availableReplicas".into(), json!(available));
-            status.insert("readyReplicas".into(), json!(available));
-        }
-        world.observed.objects.insert_at(key, deployment);
-    }
 }
 
 /// One operator pass: plan, execute, remember.
@@ -101,17 +81,18 @@ proptest! {
         for event in &events {
             match event {
                 Event::PodRestart => {
-                    availability(&mut world, 1);
+                    world.apply(&Happening::PodsUnavailable(1));
                     pass(&mut world);
                 }
                 Event::NodeReboot(seconds) => {
-                    availability(&mut world, 0);
+                    world.apply(&Happening::PodsUnavailable(i64::MAX));
                     pass(&mut world);
-                    world.advance(SignedDuration::from_secs(i64::from(*seconds)));
+                    world.apply(&Happening::Wait(SignedDuration::from_secs(i64::from(*seconds))));
                     pass(&mut world);
                 }
                 Event::ScaleUp => {
-                    edit_config(&mut world.observed, |c| c.spec.replicas += 1);
+                    let config: Config = world.observed.objects.get("", "cluster").unwrap().unwrap();
+                    world.apply(&Happening::EditConfig(json!({"spec": {"replicas": config.spec.replicas + 1}})));
                     pass(&mut world);
                 }
                 Event::TransientError => {
@@ -119,12 +100,11 @@ proptest! {
                     pass(&mut world);
                 }
                 Event::OperatorRestart => {
-                    world.observed.memory = Default::default();
-                    world.observed.outcomes.clear();
+                    world.apply(&Happening::OperatorRestart);
                     pass(&mut world);
                 }
                 Event::Tick(seconds) => {
-                    world.advance(SignedDuration::from_secs(i64::from(*seconds)));
+                    world.apply(&Happening::Wait(SignedDuration::from_secs(i64::from(*seconds))));
                     pass(&mut world);
                 }
             }

@@ -139,3 +139,49 @@ fn tls_profile_changes_propagate_to_the_registry() {
     let min = changes.iter().find(|c| c.path.ends_with("env[name=REGISTRY_HTTP_TLS_MINVERSION].value")).unwrap();
     assert_eq!(min.after, Some(serde_json::json!("VersionTLS13")));
 }
+
+/// A bucket deleted behind the operator's back is reported (Degraded) and not recreated empty,
+/// and the cluster does not hot-loop over it.
+#[test]
+fn storage_deleted_behind_the_operators_back() {
+    use image_registry_core::sim::World;
+    use image_registry_core::sim::events::Event;
+    let mut world = World::new(image_registry_tests::fixture("aws-converged"));
+    world.apply(&Event::StorageDeleted);
+    let report = simulate(world.observed.clone(), 6, vec![]);
+    assert_eq!(report.ending, Ending::Converged, "{}", report.summary());
+    assert_eq!(report.cloud_mutations, 0, "nothing is recreated");
+    let config: image_registry_core::api::Config = report.world.observed.objects.get("", "cluster").unwrap().unwrap();
+    let degraded = config.status.unwrap().conditions.into_iter().find(|c| c.type_ == "Degraded").unwrap();
+    assert_eq!(degraded.reason, "StorageMissing");
+}
+
+/// Zero or several backends give the spec's errors.
+#[test]
+fn exactly_one_storage_backend() {
+    let mut observed = image_registry_tests::fixture("aws-converged");
+    image_registry_tests::edit_config(&mut observed, |c| c.spec.storage.empty_dir = Some(Default::default()));
+    let plan = reconcile(&observed);
+    assert!(plan.errors.iter().any(|e| {
+        e.message.contains("exactly one storage type should be configured at the same time, got 2: [EmptyDir S3]")
+    }));
+    let mut bare = image_registry_tests::fixture("aws-converged");
+    bare.objects
+        .insert(serde_json::json!({"apiVersion": "config.openshift.io/v1", "kind": "Infrastructure", "metadata": {"name": "cluster"},
+                                   "status": {"infrastructureName": "mycluster-x7k2p", "platformStatus": {"type": "BareMetal"}}}))
+        .unwrap();
+    image_registry_tests::edit_config(&mut bare, |c| c.spec.storage = Default::default());
+    let plan = reconcile(&bare);
+    let status = plan.steps.iter().find_map(|s| match &s.action {
+        Action::Kube(KubeAction::ApplyStatus { key, object, .. }) if key.kind == "Config" => {
+            Some(object.expose().clone())
+        }
+        _ => None,
+    });
+    let conditions = status.unwrap()["status"]["conditions"].clone();
+    let degraded = conditions.as_array().unwrap().iter().find(|c| c["type"] == "Degraded").unwrap().clone();
+    assert_eq!(
+        (degraded["reason"].as_str(), degraded["message"].as_str()),
+        (Some("StorageNotConfigured"), Some("Error: storage backend not configured"))
+    );
+}

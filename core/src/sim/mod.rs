@@ -3,6 +3,7 @@
 //! between passes. Pure, so convergence can be checked offline and property-tested.
 
 pub mod cloud;
+pub mod events;
 pub mod run;
 pub mod server;
 pub mod settle;
@@ -121,7 +122,7 @@ impl World {
     }
 
     /// Records a changed object: new resourceVersion, and a new generation when the spec moved.
-    fn store_changed(&mut self, before: &Value, mut after: Value) {
+    pub(super) fn store_changed(&mut self, before: &Value, mut after: Value) {
         if &after == before {
             return;
         }
