@@ -12,7 +12,8 @@ pub const CLUSTER_ROLE: &str = "system:registry";
 /// Name of its ClusterRoleBinding.
 pub const CLUSTER_ROLE_BINDING: &str = "registry-registry-role";
 
-fn rule(group: &str, resources: &[&str], verbs: &[&str]) -> PolicyRule {
+/// A policy rule for one API group.
+pub(crate) fn rule(group: &str, resources: &[&str], verbs: &[&str]) -> PolicyRule {
     PolicyRule {
         api_groups: Some(vec![group.to_owned()]),
         resources: Some(resources.iter().map(|r| (*r).to_owned()).collect()),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::credentials::{self, Source};
 use super::envvar::{Setting, SettingValue};
-use super::provision::{Completion, Removal, STORAGE_EXISTS};
+use super::provision::{Completion, Removal, decide_removal};
 use super::s3::platform_status;
 use super::{Wiring, infrastructure_name, naming};
 use crate::action::{Action, CloudAction};
@@ -118,7 +118,7 @@ pub fn ownership_tag(infra: &str) -> KeyValue {
 }
 
 fn push(out: &mut Completion, status: ConditionStatus, reason: &str, message: impl Into<String>) {
-    out.conditions.push(Wanted::new(STORAGE_EXISTS, status, reason, message));
+    out.condition(status, reason, message);
 }
 
 /// Completes Azure storage for a Managed pass.
@@ -261,43 +261,17 @@ pub fn remove(observed: &Observed, applied: &Azure) -> (Removal, Vec<Wanted>) {
             Vec::new(),
         );
     };
-    let infra = infrastructure_name(observed);
-    let tag = ownership_tag(&infra);
-    match facts.state {
-        BucketState::Missing => (
-            Removal::Done,
-            vec![Wanted::new(
-                STORAGE_EXISTS,
-                ConditionStatus::False,
-                "AccountDeleted",
-                "Storage account has been deleted",
-            )],
-        ),
-        _ if facts.tags.get(&tag.key) != Some(&tag.value) => {
-            let message = format!(
-                "The Azure storage account {} is kept: it does not carry the tag {}={}",
-                applied.account_name, tag.key, tag.value
-            );
-            (
-                Removal::Kept(message.clone()),
-                vec![Wanted::new(STORAGE_EXISTS, ConditionStatus::True, "AccountKept", message)],
-            )
-        }
-        _ => {
-            let resource_group = credentials(observed).map(|c| c.resource_group).unwrap_or_default();
-            let delete = CloudAction::AzureDeleteStorage {
-                account: applied.account_name.clone(),
-                resource_group,
-                container: applied.container.clone(),
-                require_tag: tag,
-            };
-            let reason = format!(
-                "the operator created and manages storage account {}, and the registry is being removed",
-                applied.account_name
-            );
-            (Removal::Pending(vec![(Action::Cloud(delete), reason)]), Vec::new())
-        }
-    }
+    let tag = ownership_tag(&infrastructure_name(observed));
+    let tagged = facts.tags.get(&tag.key) == Some(&tag.value);
+    let owned = if tagged { Ok(()) } else { Err(format!("the tag {}={}", tag.key, tag.value)) };
+    let delete = Action::Cloud(CloudAction::AzureDeleteStorage {
+        account: applied.account_name.clone(),
+        resource_group: credentials(observed).map(|c| c.resource_group).unwrap_or_default(),
+        container: applied.container.clone(),
+        require_tag: tag,
+    });
+    let deleted = ("AccountDeleted", "Storage account has been deleted");
+    decide_removal("storage account", &applied.account_name, facts.state, owned, deleted, delete)
 }
 
 /// Tags as a map (for the world model).

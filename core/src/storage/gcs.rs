@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::VolumeMount;
 
 use super::credentials::{self, Source};
 use super::envvar::{Setting, SettingValue};
-use super::provision::{Completion, Removal, STORAGE_EXISTS};
+use super::provision::{Completion, Removal, STORAGE_EXISTS, decide_removal};
 use super::s3::platform_status;
 use super::{Wiring, infrastructure_name, naming, secret_volume};
 use crate::action::{Action, CloudAction};
@@ -86,7 +86,7 @@ fn wanted_tags(observed: &Observed) -> Vec<String> {
 }
 
 fn push(out: &mut Completion, type_: &str, status: ConditionStatus, reason: &str, message: impl Into<String>) {
-    out.conditions.push(Wanted::new(type_, status, reason, message));
+    out.set(type_, status, reason, message);
 }
 
 /// Completes GCS storage for a Managed pass.
@@ -157,13 +157,7 @@ pub fn complete(observed: &Observed, applied: &Storage, out: &mut Completion) {
             out.spec.gcs = Some(gcs);
         }
         BucketState::Missing if applied.gcs.as_ref().is_some_and(|a| a.bucket == gcs.bucket) => {
-            let message = format!(
-                "The GCS bucket {} that held the registry's data no longer exists. It is not recreated empty: \
-                 restore it, or clear status.storage to have a new one created",
-                gcs.bucket
-            );
-            push(out, STORAGE_EXISTS, ConditionStatus::False, "GCS Bucket Missing", message.clone());
-            out.permanent = Some(("StorageMissing".to_owned(), message));
+            out.vanished("GCS bucket", &gcs.bucket, "GCS Bucket Missing");
         }
         BucketState::Missing => {
             push(
@@ -207,33 +201,15 @@ pub fn remove(observed: &Observed, applied: &Gcs) -> (Removal, Vec<Wanted>) {
         return (Removal::Blocked(format!("GCS bucket {} has not been observed", applied.bucket)), Vec::new());
     };
     let label = ownership_label(&infrastructure_name(observed));
-    match facts.state {
-        BucketState::Missing => (
-            Removal::Done,
-            vec![Wanted::new(
-                STORAGE_EXISTS,
-                ConditionStatus::False,
-                "GCS Bucket Deleted",
-                "The GCS bucket has been removed.",
-            )],
-        ),
-        _ if facts.labels.get(&label.key) != Some(&label.value) => {
-            let message = format!(
-                "The GCS bucket {} is kept: it does not carry the label {}={}",
-                applied.bucket, label.key, label.value
-            );
-            (
-                Removal::Kept(message.clone()),
-                vec![Wanted::new(STORAGE_EXISTS, ConditionStatus::True, "GCS Bucket Kept", message)],
-            )
-        }
-        _ => {
-            let delete = CloudAction::GcsDeleteBucket { bucket: applied.bucket.clone(), require_label: label };
-            let reason = format!(
-                "the operator created and manages GCS bucket {}, and the registry is being removed",
-                applied.bucket
-            );
-            (Removal::Pending(vec![(Action::Cloud(delete), reason)]), Vec::new())
-        }
-    }
+    let labelled = facts.labels.get(&label.key) == Some(&label.value);
+    let owned = if labelled { Ok(()) } else { Err(format!("the label {}={}", label.key, label.value)) };
+    let delete = Action::Cloud(CloudAction::GcsDeleteBucket { bucket: applied.bucket.clone(), require_label: label });
+    decide_removal(
+        "GCS bucket",
+        &applied.bucket,
+        facts.state,
+        owned,
+        ("GCS Bucket Deleted", "The GCS bucket has been removed."),
+        delete,
+    )
 }

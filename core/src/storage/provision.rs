@@ -40,8 +40,25 @@ impl Completion {
         Self { spec: spec.clone(), ..Self::default() }
     }
 
-    fn condition(&mut self, status: ConditionStatus, reason: &str, message: impl Into<String>) {
+    /// Sets `StorageExists`.
+    pub(crate) fn condition(&mut self, status: ConditionStatus, reason: &str, message: impl Into<String>) {
         self.conditions.push(Wanted::new(STORAGE_EXISTS, status, reason, message));
+    }
+
+    /// Sets another storage condition (`StorageTagged`, `StorageEncrypted`, …).
+    pub(crate) fn set(&mut self, type_: &str, status: ConditionStatus, reason: &str, message: impl Into<String>) {
+        self.conditions.push(Wanted::new(type_, status, reason, message));
+    }
+
+    /// Storage the operator recorded in `status.storage` is gone: reported, not recreated
+    /// empty (docs/storage.md decision a).
+    pub(crate) fn vanished(&mut self, what: &str, name: &str, reason: &str) {
+        let message = format!(
+            "The {what} {name} that held the registry's data no longer exists. It is not recreated empty: \
+             restore it, or clear status.storage to have a new one created"
+        );
+        self.condition(ConditionStatus::False, reason, message.clone());
+        self.permanent = Some(("StorageMissing".to_owned(), message));
     }
 
     fn fail(&mut self, reason: &str, message: String) {
@@ -208,6 +225,33 @@ pub enum Removal {
     Pending(Vec<(Action, String)>),
     /// Cannot decide yet (facts missing); retried.
     Blocked(String),
+}
+
+/// The removal decision every cloud backend shares: gone → done; present but not marked as
+/// this cluster's (`owner_mark` names the missing mark) → kept and reported; else delete.
+pub(crate) fn decide_removal(
+    what: &str,
+    name: &str,
+    state: crate::observed::BucketState,
+    owned: Result<(), String>,
+    deleted: (&str, &str),
+    delete: Action,
+) -> (Removal, Vec<Wanted>) {
+    match (state, owned) {
+        (crate::observed::BucketState::Missing, _) => {
+            (Removal::Done, vec![Wanted::new(STORAGE_EXISTS, ConditionStatus::False, deleted.0, deleted.1)])
+        }
+        (_, Err(mark)) => {
+            let message =
+                format!("The {what} {name} is kept: it does not carry {mark}, so this cluster did not create it");
+            let reason = format!("{} Kept", deleted.0.trim_end_matches(" Deleted"));
+            (Removal::Kept(message.clone()), vec![Wanted::new(STORAGE_EXISTS, ConditionStatus::True, &reason, message)])
+        }
+        (_, Ok(())) => {
+            let reason = format!("the operator created and manages {what} {name}, and the registry is being removed");
+            (Removal::Pending(vec![(delete, reason)]), Vec::new())
+        }
+    }
 }
 
 /// Removal of the storage recorded in `status.storage`, gated by `spec.storage.managementState`

@@ -4,7 +4,7 @@
 //! by another account is never retried under another name; only a bucket carrying this
 //! cluster's ownership tag is ever deleted.
 
-use super::provision::{Completion, Removal, STORAGE_EXISTS};
+use super::provision::{Completion, Removal, STORAGE_EXISTS, decide_removal};
 use super::s3::{credentials_file, effective, platform_status};
 use super::{infrastructure_name, naming};
 use crate::action::{Action, CloudAction, S3Target};
@@ -51,7 +51,7 @@ fn failed(observed: &Observed, call: &CloudAction) -> Option<(ErrorClass, String
 }
 
 fn condition(out: &mut Completion, type_: &str, status: ConditionStatus, reason: &str, message: impl Into<String>) {
-    out.conditions.push(Wanted::new(type_, status, reason, message));
+    out.set(type_, status, reason, message);
 }
 
 /// Completes S3 storage for a Managed pass.
@@ -105,13 +105,7 @@ pub fn complete(config: &Config, observed: &Observed, applied: &Storage, out: &m
             out.spec.s3 = Some(s3);
         }
         BucketState::Missing if applied.s3.as_ref().is_some_and(|a| a.bucket == s3.bucket) => {
-            let message = format!(
-                "The S3 bucket {} that held the registry's data no longer exists. It is not recreated empty: \
-                 restore it, or clear status.storage to have a new one created",
-                s3.bucket
-            );
-            condition(out, STORAGE_EXISTS, ConditionStatus::False, "S3 Bucket Missing", message.clone());
-            out.permanent = Some(("StorageMissing".to_owned(), message));
+            out.vanished("S3 bucket", &s3.bucket, "S3 Bucket Missing");
         }
         BucketState::Forbidden
             if exists_condition.is_some_and(|c| c.reason == "Unable to Access Bucket")
@@ -217,38 +211,16 @@ pub fn remove(observed: &Observed, applied: &S3) -> (Removal, Vec<Wanted>) {
     let Some(facts) = observed.cloud.s3.get(&applied.bucket) else {
         return (Removal::Blocked(format!("S3 bucket {} has not been observed", applied.bucket)), Vec::new());
     };
-    let infra = infrastructure_name(observed);
-    let tag = ownership_tag(&infra);
-    match facts.state {
-        BucketState::Missing => (
-            Removal::Done,
-            vec![Wanted::new(
-                STORAGE_EXISTS,
-                ConditionStatus::False,
-                "S3 Bucket Deleted",
-                "The S3 bucket has been removed.",
-            )],
-        ),
-        _ if !facts.tags.contains(&tag) => {
-            let message = format!(
-                "The S3 bucket {} is kept: it does not carry the tag {}={}, so this cluster did not create it",
-                applied.bucket, tag.key, tag.value
-            );
-            (
-                Removal::Kept(message.clone()),
-                vec![Wanted::new(STORAGE_EXISTS, ConditionStatus::True, "S3 Bucket Kept", message)],
-            )
-        }
-        _ => {
-            let delete = CloudAction::S3DeleteBucket {
-                target: target(&effective(applied, platform_status(observed).as_ref())),
-                require_tag: tag,
-            };
-            let reason = format!(
-                "the operator created and manages S3 bucket {}, and the registry is being removed",
-                applied.bucket
-            );
-            (Removal::Pending(vec![(Action::Cloud(delete), reason)]), Vec::new())
-        }
-    }
+    let tag = ownership_tag(&infrastructure_name(observed));
+    let owned = if facts.tags.contains(&tag) { Ok(()) } else { Err(format!("the tag {}={}", tag.key, tag.value)) };
+    let target = target(&effective(applied, platform_status(observed).as_ref()));
+    let delete = Action::Cloud(CloudAction::S3DeleteBucket { target, require_tag: tag });
+    decide_removal(
+        "S3 bucket",
+        &applied.bucket,
+        facts.state,
+        owned,
+        ("S3 Bucket Deleted", "The S3 bucket has been removed."),
+        delete,
+    )
 }

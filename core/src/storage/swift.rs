@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::credentials::{self, Source};
 use super::envvar::{Setting, SettingValue};
-use super::provision::{Completion, Removal, STORAGE_EXISTS};
+use super::provision::{Completion, Removal, decide_removal};
 use super::s3::platform_status;
 use super::{Wiring, infrastructure_name, naming};
 use crate::action::{Action, CloudAction};
@@ -224,7 +224,7 @@ pub fn wiring(spec: Option<&Swift>, observed: &Observed) -> Result<Wiring, Strin
 }
 
 fn push(out: &mut Completion, status: ConditionStatus, reason: &str, message: impl Into<String>) {
-    out.conditions.push(Wanted::new(STORAGE_EXISTS, status, reason, message));
+    out.condition(status, reason, message);
 }
 
 /// Completes Swift storage for a Managed pass.
@@ -257,13 +257,7 @@ pub fn complete(observed: &Observed, applied: &Storage, out: &mut Completion) {
             out.spec.swift = Some(swift);
         }
         BucketState::Missing if applied.swift.as_ref().is_some_and(|a| a.container == swift.container) => {
-            let message = format!(
-                "The Swift container {} that held the registry's data no longer exists. It is not recreated empty: \
-                 restore it, or clear status.storage to have a new one created",
-                swift.container
-            );
-            push(out, ConditionStatus::False, "Swift Container Missing", message.clone());
-            out.permanent = Some(("StorageMissing".to_owned(), message));
+            out.vanished("Swift container", &swift.container, "Swift Container Missing");
         }
         BucketState::Missing => {
             push(
@@ -302,36 +296,14 @@ pub fn remove(observed: &Observed, applied: &Swift) -> (Removal, Vec<Wanted>) {
         return (Removal::Blocked(format!("Swift container {} has not been observed", applied.container)), Vec::new());
     };
     let infra = infrastructure_name(observed);
-    match facts.state {
-        BucketState::Missing => (
-            Removal::Done,
-            vec![Wanted::new(
-                STORAGE_EXISTS,
-                ConditionStatus::False,
-                "Swift Container Deleted",
-                "The swift container has been removed.",
-            )],
-        ),
-        _ if facts.metadata.get("Openshiftclusterid") != Some(&infra) => {
-            let message = format!(
-                "The Swift container {} is kept: its Openshiftclusterid metadata does not name this cluster",
-                applied.container
-            );
-            (
-                Removal::Kept(message.clone()),
-                vec![Wanted::new(STORAGE_EXISTS, ConditionStatus::True, "Swift Container Kept", message)],
-            )
-        }
-        _ => {
-            let delete =
-                CloudAction::SwiftDeleteContainer { container: applied.container.clone(), require_cluster_id: infra };
-            let reason = format!(
-                "the operator created and manages Swift container {}, and the registry is being removed",
-                applied.container
-            );
-            (Removal::Pending(vec![(Action::Cloud(delete), reason)]), Vec::new())
-        }
-    }
+    let marked = facts.metadata.get("Openshiftclusterid") == Some(&infra);
+    let owned = if marked { Ok(()) } else { Err(format!("Openshiftclusterid metadata {infra}")) };
+    let delete = Action::Cloud(CloudAction::SwiftDeleteContainer {
+        container: applied.container.clone(),
+        require_cluster_id: infra,
+    });
+    let deleted = ("Swift Container Deleted", "The swift container has been removed.");
+    decide_removal("Swift container", &applied.container, facts.state, owned, deleted, delete)
 }
 
 #[cfg(test)]
