@@ -18,6 +18,19 @@ fn cloud_calls(plan: &Plan) -> Vec<String> {
         .collect()
 }
 
+/// The Config status a plan writes.
+fn config_status(plan: &Plan) -> serde_json::Value {
+    plan.steps
+        .iter()
+        .find_map(|s| match &s.action {
+            Action::Kube(KubeAction::ApplyStatus { key, object, .. }) if key.kind == "Config" => {
+                Some(object.expose().clone())
+            }
+            _ => None,
+        })
+        .unwrap()
+}
+
 #[test]
 fn converged_backends_plan_nothing() {
     for backend in ["s3", "gcs", "azure", "swift", "pvc", "emptydir"] {
