@@ -99,16 +99,7 @@ fn user_provided_bucket_is_adopted_untouched() {
 fn another_accounts_bucket_is_reported_not_retried() {
     let plan = plan("s3/owned-by-another-account");
     assert!(cloud_calls(&plan).is_empty());
-    let status = plan
-        .steps
-        .iter()
-        .find_map(|s| match &s.action {
-            Action::Kube(KubeAction::ApplyStatus { key, object, .. }) if key.kind == "Config" => {
-                Some(object.expose().clone())
-            }
-            _ => None,
-        })
-        .unwrap();
+    let status = config_status(&plan);
     let conditions = status["status"]["conditions"].as_array().unwrap();
     let exists = conditions.iter().find(|c| c["type"] == "StorageExists").unwrap();
     assert_eq!(exists["reason"], "Unable to Access Bucket");
@@ -152,16 +143,7 @@ fn malformed_credentials_name_the_secret_and_key() {
 fn a_vanished_managed_bucket_is_reported_not_recreated_until_status_is_cleared() {
     let plan = plan("s3/bucket-disappeared");
     assert!(cloud_calls(&plan).is_empty(), "{:?}", cloud_calls(&plan));
-    let status = plan
-        .steps
-        .iter()
-        .find_map(|s| match &s.action {
-            Action::Kube(KubeAction::ApplyStatus { key, object, .. }) if key.kind == "Config" => {
-                Some(object.expose().clone())
-            }
-            _ => None,
-        })
-        .unwrap();
+    let status = config_status(&plan);
     let conditions = status["status"]["conditions"].as_array().unwrap();
     let find = |t: &str| conditions.iter().find(|c| c["type"] == t).unwrap().clone();
     assert_eq!(find("StorageExists")["reason"], "S3 Bucket Missing");
