@@ -38,10 +38,22 @@ fn change(path: &str, before: Option<&Value>, after: &Value, out: &mut Vec<Field
     out.push(FieldChange { path: path.to_owned(), before: before.cloned(), after: Some(after.clone()), secret: false });
 }
 
-fn list_key(items: &[Value]) -> Option<&'static str> {
-    ["name", "mountPath", "containerPort"]
-        .into_iter()
-        .find(|key| !items.is_empty() && items.iter().all(|item| item.get(*key).is_some_and(|v| !v.is_null())))
+/// The key the elements of a list merge on under server-side apply (`name`, `mountPath` or
+/// `containerPort`, when every element has it and no two share a value); `None` for a list
+/// that is replaced whole. A repeated value means the list is not a map by that key (the
+/// ClusterOperator's `relatedObjects` names `cluster` twice: it is atomic).
+pub fn list_key(items: &[Value]) -> Option<&'static str> {
+    ["name", "mountPath", "containerPort"].into_iter().find(|key| {
+        let mut seen = Vec::with_capacity(items.len());
+        !items.is_empty()
+            && items.iter().all(|item| match item.get(*key) {
+                Some(v) if !v.is_null() && !seen.contains(&v) => {
+                    seen.push(v);
+                    true
+                }
+                _ => false,
+            })
+    })
 }
 
 fn compare(desired: &Value, observed: &Value, path: &str, quantity: bool, out: &mut Vec<FieldChange>) {

@@ -40,6 +40,25 @@ impl ObjectKey {
     }
 }
 
+impl ObjectKey {
+    /// The key an object's own `apiVersion`, `kind`, namespace and name give it. The namespace
+    /// of a kind known to be cluster-scoped is ignored.
+    pub fn identify(object: &Value) -> Result<Self, ObjectError> {
+        let api_version = text(object, "/apiVersion").ok_or(ObjectError::Missing("apiVersion"))?;
+        let kind = text(object, "/kind").ok_or(ObjectError::Missing("kind"))?;
+        let name = text(object, "/metadata/name").ok_or(ObjectError::Missing("metadata.name"))?;
+        let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+        let namespaced = api::is_namespaced(group, kind).unwrap_or(true);
+        let namespace = if namespaced { text(object, "/metadata/namespace").unwrap_or_default() } else { "" };
+        Ok(Self {
+            group: group.to_owned(),
+            kind: kind.to_owned(),
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+}
+
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.kind)?;
@@ -85,18 +104,7 @@ fn text<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
 impl ObjectStore {
     /// Adds (or replaces) an object, keyed by its `apiVersion`, `kind`, namespace and name.
     pub fn insert(&mut self, object: Value) -> Result<ObjectKey, ObjectError> {
-        let api_version = text(&object, "/apiVersion").ok_or(ObjectError::Missing("apiVersion"))?;
-        let kind = text(&object, "/kind").ok_or(ObjectError::Missing("kind"))?;
-        let name = text(&object, "/metadata/name").ok_or(ObjectError::Missing("metadata.name"))?;
-        let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
-        let namespaced = api::is_namespaced(group, kind).unwrap_or(true);
-        let namespace = if namespaced { text(&object, "/metadata/namespace").unwrap_or_default() } else { "" };
-        let key = ObjectKey {
-            group: group.to_owned(),
-            kind: kind.to_owned(),
-            namespace: namespace.to_owned(),
-            name: name.to_owned(),
-        };
+        let key = ObjectKey::identify(&object)?;
         self.objects.insert(key.clone(), object);
         Ok(key)
     }

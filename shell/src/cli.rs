@@ -1,7 +1,11 @@
-//! Command-line parsing and the offline commands (`plan`, `crds`).
+//! Command-line parsing and dispatch: the offline commands (`plan --observed`, `simulate`,
+//! `crds`) and the live ones (`plan --kubeconfig`, `run`).
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use image_registry_core::fixture;
 use image_registry_core::outcome::{ErrorClass, OutcomeResult};
@@ -11,15 +15,32 @@ use image_registry_core::sim::Fault;
 use image_registry_core::sim::run::{self, Ending};
 use jiff::Timestamp;
 
+use crate::cloud::{CloudApi, NoCloud};
+use crate::controller::LoopSettings;
+use crate::lease::LeaseSettings;
+use crate::live::{self, Ended, RunSettings, Target};
+
 /// Usage text.
 pub const USAGE: &str = "\
 Usage: cluster-image-registry-operator <command> [options]
 
 Commands:
-  plan --observed FILE [--output text|yaml|json] [--now RFC3339]
-        Print what the operator would do for the snapshot in FILE (a fixture).
+  plan (--observed FILE | --kubeconfig FILE | --in-cluster) [--output text|yaml|json] [--now RFC3339]
+        Print what the operator would do for the snapshot in FILE (a fixture), or for a live
+        cluster (read-only: a dry-run that sends no write).
         --now replaces the snapshot's clock (\"what would it do ten minutes from now?\").
         Exit code: 0 no changes, 2 changes pending, 1 error.
+  run [--kubeconfig FILE | --in-cluster] [--metrics-address ADDR] [--identity NAME]
+      [--lease-duration S] [--renew-deadline S] [--retry-period S] [--resync S]
+      [--log-format text|json] [--cloud none|fake]
+        The operator: waits for the lease openshift-master-controllers, then watches and
+        reconciles until SIGTERM/SIGINT (exit 0, lease released) or the lease is lost (exit 1).
+        Defaults: no kubeconfig flag infers the configuration; metrics on 0.0.0.0:60000
+        (/metrics, /healthz, /readyz; `none` turns it off); identity $POD_NAME or the host
+        name; lease 137 s, renew deadline 107 s, retry 26 s; resync 600 s.
+        Settings from the environment: RELEASE_VERSION, IMAGE, IMAGE_PRUNER, OPERATOR_IMAGE.
+        --cloud fake (test stand only; needs the `fake-cloud` build feature) uses the modelled
+        clouds of `simulate` instead of real ones.
   simulate --observed FILE [--max-passes N] [--faults SPEC] [--write-final FILE]
         Run the operator loop offline against a model of the cluster until a pass plans
         nothing. Prints every pass's plan, then one summary line.
@@ -38,10 +59,12 @@ Commands:
 /// A parsed command line.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
-    /// Offline plan of a fixture.
+    /// Plan of a fixture, or a live dry-run.
     Plan {
-        /// The fixture file.
-        observed: PathBuf,
+        /// The fixture file, or the cluster.
+        source: Source,
+        /// Which clouds a live dry-run asks.
+        cloud: CloudChoice,
         /// Output format.
         output: Format,
         /// Clock override.
@@ -63,8 +86,74 @@ pub enum Command {
         /// Where to write; stdout when absent.
         dir: Option<PathBuf>,
     },
+    /// The operator.
+    Run {
+        /// The cluster.
+        target: Target,
+        /// Which clouds.
+        cloud: CloudChoice,
+        /// Metrics and health endpoints.
+        metrics_address: Option<SocketAddr>,
+        /// Leader election.
+        lease: LeaseSettings,
+        /// Loop timing.
+        looping: LoopSettings,
+        /// JSON log lines.
+        json_logs: bool,
+    },
     /// Print usage.
     Help,
+}
+
+/// What a plan is made from.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A fixture file.
+    Fixture(PathBuf),
+    /// A live cluster, read-only.
+    Live(Target),
+}
+
+/// Which clouds the live commands talk to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloudChoice {
+    /// No cloud client (until the real clients land): storage reports that plainly.
+    None,
+    /// The world model's clouds, for the test stand (`fake-cloud` feature).
+    Fake,
+}
+
+fn seconds(flags: &mut Flags, name: &str, default: u64) -> Result<Duration, String> {
+    match flags.take(name) {
+        Some(v) => v
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| format!("{name} {v:?} is not a positive number of seconds")),
+        None => Ok(Duration::from_secs(default)),
+    }
+}
+
+fn target(flags: &mut Flags) -> Result<Option<Target>, String> {
+    let kubeconfig = flags.take("--kubeconfig");
+    let in_cluster = flags.take("--in-cluster");
+    match (kubeconfig, in_cluster.as_deref()) {
+        (Some(_), Some(_)) => Err("--kubeconfig and --in-cluster exclude each other".into()),
+        (Some(path), None) => Ok(Some(Target::Kubeconfig(path.into()))),
+        (None, Some("true")) => Ok(Some(Target::InCluster)),
+        (None, Some(other)) => Err(format!("--in-cluster takes no value (got {other:?})")),
+        (None, None) => Ok(None),
+    }
+}
+
+fn cloud_choice(flags: &mut Flags) -> Result<CloudChoice, String> {
+    match flags.take("--cloud").as_deref() {
+        None | Some("none") => Ok(CloudChoice::None),
+        Some("fake") if cfg!(feature = "fake-cloud") => Ok(CloudChoice::Fake),
+        Some("fake") => Err("--cloud fake needs a build with the `fake-cloud` feature (test stand only)".into()),
+        Some(other) => Err(format!("--cloud {other:?}: expected none or fake")),
+    }
 }
 
 /// Parses arguments (without the program name).
@@ -73,7 +162,15 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     let mut flags = Flags::new(rest)?;
     let parsed = match command.as_str() {
         "plan" => {
-            let observed = flags.take("--observed").ok_or("plan needs --observed FILE")?;
+            let observed = flags.take("--observed");
+            let live = target(&mut flags)?;
+            let source = match (observed, live) {
+                (Some(file), None) => Source::Fixture(file.into()),
+                (None, Some(target)) => Source::Live(target),
+                (Some(_), Some(_)) => return Err("plan takes --observed FILE or a cluster, not both".into()),
+                (None, None) => return Err("plan needs --observed FILE (or --kubeconfig FILE / --in-cluster)".into()),
+            };
+            let cloud = cloud_choice(&mut flags)?;
             let output = match flags.take("--output") {
                 Some(o) => o.parse().map_err(|e| format!("--output: {e}"))?,
                 None => Format::Text,
@@ -82,7 +179,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 Some(n) => Some(n.parse().map_err(|e| format!("--now {n:?} is not an RFC 3339 time: {e}"))?),
                 None => None,
             };
-            Command::Plan { observed: observed.into(), output, now }
+            Command::Plan { source, cloud, output, now }
         }
         "simulate" => {
             let observed = flags.take("--observed").ok_or("simulate needs --observed FILE")?;
@@ -102,6 +199,27 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             }
         }
         "crds" => Command::Crds { dir: flags.take("--dir").map(PathBuf::from) },
+        "run" => {
+            let target = target(&mut flags)?.unwrap_or(Target::Infer);
+            let cloud = cloud_choice(&mut flags)?;
+            let metrics_address = match flags.take("--metrics-address").as_deref() {
+                Some("none") => None,
+                Some(a) => Some(a.parse().map_err(|_| format!("--metrics-address {a:?} is not HOST:PORT"))?),
+                None => Some(SocketAddr::from(([0, 0, 0, 0], 60000))),
+            };
+            let identity = flags.take("--identity").unwrap_or_else(default_identity);
+            let mut lease = LeaseSettings::reference(identity);
+            lease.lease_duration = seconds(&mut flags, "--lease-duration", 137)?;
+            lease.renew_deadline = seconds(&mut flags, "--renew-deadline", 107)?;
+            lease.retry_period = seconds(&mut flags, "--retry-period", 26)?;
+            let looping = LoopSettings { resync: seconds(&mut flags, "--resync", 600)?, ..LoopSettings::default() };
+            let json_logs = match flags.take("--log-format").as_deref() {
+                None | Some("text") => false,
+                Some("json") => true,
+                Some(other) => return Err(format!("--log-format {other:?}: expected text or json")),
+            };
+            Command::Run { target, cloud, metrics_address, lease, looping, json_logs }
+        }
         "help" | "--help" | "-h" => Command::Help,
         other => return Err(format!("unknown command {other:?}")),
     };
@@ -129,6 +247,18 @@ pub fn parse_faults(spec: &str) -> Result<Vec<Fault>, String> {
         .collect()
 }
 
+/// Flags that take no value.
+const SWITCHES: &[&str] = &["--in-cluster"];
+
+fn default_identity() -> String {
+    std::env::var("POD_NAME")
+        .ok()
+        .filter(|n| !n.is_empty())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_owned()))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| format!("cluster-image-registry-operator-{}", std::process::id()))
+}
+
 /// `--name value` / `--name=value` pairs, each allowed once.
 struct Flags {
     pairs: Vec<(String, String)>,
@@ -141,6 +271,10 @@ impl Flags {
         while let Some(arg) = iter.next() {
             if !arg.starts_with("--") {
                 return Err(format!("unexpected argument {arg:?}"));
+            }
+            if SWITCHES.contains(&arg.as_str()) {
+                pairs.push((arg.clone(), "true".to_owned()));
+                continue;
             }
             let (name, value) = match arg.split_once('=') {
                 Some((name, value)) => (name.to_owned(), value.to_owned()),
@@ -183,7 +317,14 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             }
             out.write_all(text.as_bytes()).map(|_| 0).map_err(|e| e.to_string())
         }),
-        Command::Plan { observed, output, now } => plan(&observed, output, now, out),
+        Command::Plan { source: Source::Fixture(observed), output, now, .. } => plan(&observed, output, now, out),
+        Command::Plan { source: Source::Live(target), cloud, output, now } => {
+            live_plan(&target, cloud, output, now, out)
+        }
+        Command::Run { target, cloud, metrics_address, lease, looping, json_logs } => {
+            crate::telemetry::init(json_logs);
+            operate(&target, cloud, RunSettings { metrics_address, lease, looping })
+        }
         Command::Simulate { observed, max_passes, faults, write_final } => {
             simulate(&observed, max_passes, faults, write_final.as_deref(), out)
         }
@@ -195,6 +336,46 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             1
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start: {e}"))
+}
+
+fn cloud_for(choice: CloudChoice) -> Arc<dyn CloudApi> {
+    match choice {
+        #[cfg(feature = "fake-cloud")]
+        CloudChoice::Fake => Arc::new(crate::cloud::FakeCloud::new(Default::default())),
+        _ => Arc::new(NoCloud),
+    }
+}
+
+fn live_plan(
+    target: &Target,
+    cloud: CloudChoice,
+    output: Format,
+    now: Option<Timestamp>,
+    out: &mut dyn Write,
+) -> Result<i32, String> {
+    let plan = runtime()?.block_on(async {
+        let client = live::connect(target).await?;
+        live::dry_run(&client, cloud_for(cloud).as_ref(), now).await
+    })?;
+    let rendered = render::render(&plan, output).map_err(|e| e.to_string())?;
+    out.write_all(rendered.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(plan.exit_code())
+}
+
+fn operate(target: &Target, cloud: CloudChoice, settings: RunSettings) -> Result<i32, String> {
+    let ended = runtime()?.block_on(async {
+        let client = live::connect(target).await?;
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        live::run(client, cloud_for(cloud), settings, metrics, live::signals()).await
+    })?;
+    Ok(match ended {
+        Ended::Shutdown => 0,
+        Ended::LostLease => 1,
+    })
 }
 
 fn load(path: &std::path::Path) -> Result<fixture::Fixture, String> {
@@ -263,7 +444,8 @@ mod tests {
         assert_eq!(
             c,
             Command::Plan {
-                observed: "f.yaml".into(),
+                source: Source::Fixture("f.yaml".into()),
+                cloud: CloudChoice::None,
                 output: Format::Json,
                 now: Some("2026-01-01T00:10:00Z".parse().unwrap())
             }
@@ -272,7 +454,13 @@ mod tests {
 
     #[test]
     fn rejects_bad_arguments_with_a_clear_message() {
-        assert_eq!(parse(&args("plan")).unwrap_err(), "plan needs --observed FILE");
+        assert_eq!(
+            parse(&args("plan")).unwrap_err(),
+            "plan needs --observed FILE (or --kubeconfig FILE / --in-cluster)"
+        );
+        assert!(parse(&args("plan --observed f --kubeconfig k")).unwrap_err().contains("not both"));
+        assert!(parse(&args("run --lease-duration -3")).unwrap_err().contains("--lease-duration"));
+        assert!(parse(&args("run --log-format xml")).unwrap_err().contains("--log-format"));
         assert!(parse(&args("plan --observed f --output xml")).unwrap_err().contains("unknown output format"));
         assert!(parse(&args("plan --observed f --now soon")).unwrap_err().contains("--now"));
         assert_eq!(parse(&args("plan --observed f --bogus 1")).unwrap_err(), "unknown option --bogus");

@@ -1,5 +1,14 @@
-//! The imperative shell of the image registry operator: the command line, and (as they land)
-//! observing the cluster and executing plans.
+//! The imperative shell of the image registry operator: the command line, observing the
+//! cluster and the clouds, executing plans, and the leader-elected operator loop.
 
 pub mod cli;
+pub mod cloud;
+pub mod controller;
 pub mod crds;
+pub mod execute;
+pub mod kinds;
+pub mod lease;
+pub mod live;
+pub mod metrics;
+pub mod observe;
+pub mod telemetry;

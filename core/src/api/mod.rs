@@ -49,6 +49,33 @@ pub fn decode<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Resu
         .map_err(|err| FieldError { path: err.path().to_string(), message: err.inner().to_string() })
 }
 
+/// Where one kind lives in the API, for the shell to address it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kind {
+    /// API group (`""` for core).
+    pub group: &'static str,
+    /// API version inside the group.
+    pub version: &'static str,
+    /// Kind.
+    pub kind: &'static str,
+    /// Resource (plural) name.
+    pub plural: &'static str,
+    /// Whether objects of this kind live in a namespace.
+    pub namespaced: bool,
+}
+
+impl Kind {
+    /// `group/version`, or just `version` for the core group.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() { self.version.to_owned() } else { format!("{}/{}", self.group, self.version) }
+    }
+
+    /// The known kind `kind` of `group`.
+    pub fn find(group: &str, kind: &str) -> Option<&'static Kind> {
+        KINDS.iter().find(|k| k.group == group && k.kind == kind)
+    }
+}
+
 macro_rules! api_object {
     ($($ty:ty => $group:literal, $version:literal, $kind:literal, $plural:literal, $namespaced:literal;)*) => {
         $(impl ApiObject for $ty {
@@ -67,6 +94,15 @@ macro_rules! api_object {
             })*
             None
         }
+
+        /// Every kind the core reads or writes, with where it lives in the API.
+        pub const KINDS: &[Kind] = &[$(Kind {
+            group: $group,
+            version: $version,
+            kind: $kind,
+            plural: $plural,
+            namespaced: $namespaced,
+        }),*];
 
         /// Whether objects of a known `(group, kind)` are namespaced.
         pub fn is_namespaced(group: &str, kind: &str) -> Option<bool> {

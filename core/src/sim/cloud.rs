@@ -5,163 +5,168 @@ use super::{Failure, World, fail};
 use crate::action::CloudAction;
 use crate::api::Config;
 use crate::names::CLUSTER;
-use crate::observed::{AzureAccount, BucketState, GcsBucket, S3Bucket, SwiftContainer};
+use crate::observed::{AzureAccount, BucketState, CloudFacts, GcsBucket, ObjectStore, S3Bucket, SwiftContainer};
 use crate::outcome::ErrorClass;
 
 impl World {
     /// Makes sure every bucket named in the Config's spec or status has an observed answer
     /// (unknown names do not exist).
     pub fn observe_cloud(&mut self) {
-        let Ok(Some(config)) = self.observed.objects.get::<Config>("", CLUSTER) else { return };
-        let status = config.status.map(|s| s.storage).unwrap_or_default();
-        let spec = config.spec.storage;
-        let cloud = &mut self.observed.cloud;
-        for name in
-            [spec.s3.map(|s| s.bucket), status.s3.map(|s| s.bucket)].into_iter().flatten().filter(|n| !n.is_empty())
-        {
-            cloud.s3.entry(name).or_default();
-        }
-        for name in
-            [spec.gcs.map(|s| s.bucket), status.gcs.map(|s| s.bucket)].into_iter().flatten().filter(|n| !n.is_empty())
-        {
-            cloud.gcs.entry(name).or_default();
-        }
-        for azure in [spec.azure, status.azure].into_iter().flatten().filter(|a| !a.account_name.is_empty()) {
-            let account = cloud.azure.entry(azure.account_name).or_default();
-            if !azure.container.is_empty() {
-                account.containers.entry(azure.container).or_default();
-            }
-        }
-        for name in [spec.swift.map(|s| s.container), status.swift.map(|s| s.container)]
-            .into_iter()
-            .flatten()
-            .filter(|n| !n.is_empty())
-        {
-            cloud.swift_containers.entry(name).or_default();
-        }
+        name_all(&self.observed.objects, &mut self.observed.cloud);
     }
 
     pub(super) fn cloud(&mut self, call: &CloudAction) -> Result<(), Failure> {
-        let bucket = |t: &crate::action::S3Target| t.bucket.clone();
-        match call {
-            CloudAction::S3CreateBucket { target } => {
-                let entry = self.observed.cloud.s3.entry(bucket(target)).or_default();
-                match entry.state {
-                    BucketState::Exists => {} // BucketAlreadyOwnedByYou: success
-                    BucketState::Forbidden => {
-                        return fail(
-                            ErrorClass::AlreadyExists,
-                            "BucketAlreadyExists: the requested bucket name is not available",
-                        );
-                    }
-                    BucketState::Missing | BucketState::Unknown => {
-                        *entry = S3Bucket { state: BucketState::Exists, ..S3Bucket::default() };
-                    }
-                }
-            }
-            CloudAction::S3PutPublicAccessBlock { target } => {
-                self.bucket_mut(&bucket(target))?.public_access_blocked = true
-            }
-            CloudAction::S3PutBucketTagging { target, tags } => self.bucket_mut(&bucket(target))?.tags = tags.clone(),
-            CloudAction::S3PutBucketEncryption { target, kms_key_id } => {
-                let facts = self.bucket_mut(&bucket(target))?;
-                facts.encryption = if kms_key_id.is_empty() { "AES256" } else { "aws:kms" }.to_owned();
-                facts.kms_key_id = kms_key_id.clone();
-            }
-            CloudAction::S3PutLifecycleConfiguration { target } => {
-                self.bucket_mut(&bucket(target))?.incomplete_upload_cleanup = true;
-            }
-            CloudAction::S3DeleteBucket { target, require_tag } => {
-                let facts = self.bucket_mut(&bucket(target))?;
-                if !facts.tags.contains(require_tag) {
+        carry_out(&mut self.observed.cloud, call)
+    }
+}
+
+/// Gives every bucket, account and container the Config names (spec or status) an entry in
+/// `cloud`; a name the model has never seen does not exist.
+pub fn name_all(objects: &ObjectStore, cloud: &mut CloudFacts) {
+    let Ok(Some(config)) = objects.get::<Config>("", CLUSTER) else { return };
+    let status = config.status.map(|s| s.storage).unwrap_or_default();
+    let spec = config.spec.storage;
+    for name in [spec.s3.map(|s| s.bucket), status.s3.map(|s| s.bucket)].into_iter().flatten().filter(|n| !n.is_empty())
+    {
+        cloud.s3.entry(name).or_default();
+    }
+    for name in
+        [spec.gcs.map(|s| s.bucket), status.gcs.map(|s| s.bucket)].into_iter().flatten().filter(|n| !n.is_empty())
+    {
+        cloud.gcs.entry(name).or_default();
+    }
+    for azure in [spec.azure, status.azure].into_iter().flatten().filter(|a| !a.account_name.is_empty()) {
+        let account = cloud.azure.entry(azure.account_name).or_default();
+        if !azure.container.is_empty() {
+            account.containers.entry(azure.container).or_default();
+        }
+    }
+    for name in [spec.swift.map(|s| s.container), status.swift.map(|s| s.container)]
+        .into_iter()
+        .flatten()
+        .filter(|n| !n.is_empty())
+    {
+        cloud.swift_containers.entry(name).or_default();
+    }
+}
+
+/// Carries out one cloud call against the modelled clouds, as the real services answer it.
+pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failure> {
+    let bucket = |t: &crate::action::S3Target| t.bucket.clone();
+    match call {
+        CloudAction::S3CreateBucket { target } => {
+            let entry = cloud.s3.entry(bucket(target)).or_default();
+            match entry.state {
+                BucketState::Exists => {} // BucketAlreadyOwnedByYou: success
+                BucketState::Forbidden => {
                     return fail(
-                        ErrorClass::Forbidden,
-                        format!("refusing to delete {}: tag {} missing", target.bucket, require_tag.key),
+                        ErrorClass::AlreadyExists,
+                        "BucketAlreadyExists: the requested bucket name is not available",
                     );
                 }
-                *facts = S3Bucket::default();
-            }
-            CloudAction::GcsCreateBucket { bucket, labels, .. } => {
-                let entry = self.observed.cloud.gcs.entry(bucket.clone()).or_default();
-                if entry.state == BucketState::Forbidden {
-                    return fail(ErrorClass::AlreadyExists, "409: the requested bucket name is not available");
-                }
-                if entry.state != BucketState::Exists {
-                    *entry = GcsBucket {
-                        state: BucketState::Exists,
-                        labels: crate::storage::azure::tag_map(labels),
-                        ..GcsBucket::default()
-                    };
-                }
-            }
-            CloudAction::GcsBindTags { bucket, tags } => match self.observed.cloud.gcs.get_mut(bucket) {
-                Some(facts) if facts.state == BucketState::Exists => facts.tags.extend(tags.iter().cloned()),
-                _ => return fail(ErrorClass::NotFound, format!("404: bucket {bucket}")),
-            },
-            CloudAction::GcsDeleteBucket { bucket, require_label } => match self.observed.cloud.gcs.get_mut(bucket) {
-                Some(facts) if facts.labels.get(&require_label.key) == Some(&require_label.value) => {
-                    *facts = GcsBucket::default()
-                }
-                _ => return fail(ErrorClass::Forbidden, format!("refusing to delete {bucket}")),
-            },
-            CloudAction::AzureCreateStorageAccount { account, tags, .. } => {
-                let entry = self.observed.cloud.azure.entry(account.clone()).or_default();
-                if entry.state == BucketState::Forbidden {
-                    return fail(ErrorClass::AlreadyExists, "StorageAccountAlreadyTaken");
-                }
-                if entry.state != BucketState::Exists {
-                    let containers = entry.containers.keys().map(|c| (c.clone(), BucketState::Missing)).collect();
-                    *entry = AzureAccount {
-                        state: BucketState::Exists,
-                        tags: crate::storage::azure::tag_map(tags),
-                        containers,
-                        primary_key: format!("modelled-key-{account}"),
-                        ..AzureAccount::default()
-                    };
-                }
-            }
-            CloudAction::AzureCreateContainer { account, container } => {
-                match self.observed.cloud.azure.get_mut(account) {
-                    Some(facts) if facts.state == BucketState::Exists => {
-                        facts.containers.insert(container.clone(), BucketState::Exists);
-                    }
-                    _ => return fail(ErrorClass::NotFound, format!("AccountNotFound: {account}")),
-                }
-            }
-            CloudAction::AzureDeleteStorage { account, require_tag, .. } => {
-                match self.observed.cloud.azure.get_mut(account) {
-                    Some(facts) if facts.tags.get(&require_tag.key) == Some(&require_tag.value) => {
-                        *facts = AzureAccount::default()
-                    }
-                    _ => return fail(ErrorClass::Forbidden, format!("refusing to delete {account}")),
-                }
-            }
-            CloudAction::SwiftCreateContainer { container, metadata } => {
-                let entry = self.observed.cloud.swift_containers.entry(container.clone()).or_default();
-                if entry.state != BucketState::Exists {
-                    *entry = SwiftContainer {
-                        state: BucketState::Exists,
-                        metadata: crate::storage::azure::tag_map(metadata),
-                        ..SwiftContainer::default()
-                    };
-                }
-            }
-            CloudAction::SwiftDeleteContainer { container, require_cluster_id } => {
-                match self.observed.cloud.swift_containers.get_mut(container) {
-                    Some(facts) if facts.metadata.get("Openshiftclusterid") == Some(require_cluster_id) => {
-                        *facts = SwiftContainer::default();
-                    }
-                    _ => return fail(ErrorClass::Forbidden, format!("refusing to delete {container}")),
+                BucketState::Missing | BucketState::Unknown => {
+                    *entry = S3Bucket { state: BucketState::Exists, ..S3Bucket::default() };
                 }
             }
         }
-        Ok(())
+        CloudAction::S3PutPublicAccessBlock { target } => {
+            bucket_mut(cloud, &bucket(target))?.public_access_blocked = true
+        }
+        CloudAction::S3PutBucketTagging { target, tags } => bucket_mut(cloud, &bucket(target))?.tags = tags.clone(),
+        CloudAction::S3PutBucketEncryption { target, kms_key_id } => {
+            let facts = bucket_mut(cloud, &bucket(target))?;
+            facts.encryption = if kms_key_id.is_empty() { "AES256" } else { "aws:kms" }.to_owned();
+            facts.kms_key_id = kms_key_id.clone();
+        }
+        CloudAction::S3PutLifecycleConfiguration { target } => {
+            bucket_mut(cloud, &bucket(target))?.incomplete_upload_cleanup = true;
+        }
+        CloudAction::S3DeleteBucket { target, require_tag } => {
+            let facts = bucket_mut(cloud, &bucket(target))?;
+            if !facts.tags.contains(require_tag) {
+                return fail(
+                    ErrorClass::Forbidden,
+                    format!("refusing to delete {}: tag {} missing", target.bucket, require_tag.key),
+                );
+            }
+            *facts = S3Bucket::default();
+        }
+        CloudAction::GcsCreateBucket { bucket, labels, .. } => {
+            let entry = cloud.gcs.entry(bucket.clone()).or_default();
+            if entry.state == BucketState::Forbidden {
+                return fail(ErrorClass::AlreadyExists, "409: the requested bucket name is not available");
+            }
+            if entry.state != BucketState::Exists {
+                *entry = GcsBucket {
+                    state: BucketState::Exists,
+                    labels: crate::storage::azure::tag_map(labels),
+                    ..GcsBucket::default()
+                };
+            }
+        }
+        CloudAction::GcsBindTags { bucket, tags } => match cloud.gcs.get_mut(bucket) {
+            Some(facts) if facts.state == BucketState::Exists => facts.tags.extend(tags.iter().cloned()),
+            _ => return fail(ErrorClass::NotFound, format!("404: bucket {bucket}")),
+        },
+        CloudAction::GcsDeleteBucket { bucket, require_label } => match cloud.gcs.get_mut(bucket) {
+            Some(facts) if facts.labels.get(&require_label.key) == Some(&require_label.value) => {
+                *facts = GcsBucket::default()
+            }
+            _ => return fail(ErrorClass::Forbidden, format!("refusing to delete {bucket}")),
+        },
+        CloudAction::AzureCreateStorageAccount { account, tags, .. } => {
+            let entry = cloud.azure.entry(account.clone()).or_default();
+            if entry.state == BucketState::Forbidden {
+                return fail(ErrorClass::AlreadyExists, "StorageAccountAlreadyTaken");
+            }
+            if entry.state != BucketState::Exists {
+                let containers = entry.containers.keys().map(|c| (c.clone(), BucketState::Missing)).collect();
+                *entry = AzureAccount {
+                    state: BucketState::Exists,
+                    tags: crate::storage::azure::tag_map(tags),
+                    containers,
+                    primary_key: format!("modelled-key-{account}"),
+                    ..AzureAccount::default()
+                };
+            }
+        }
+        CloudAction::AzureCreateContainer { account, container } => match cloud.azure.get_mut(account) {
+            Some(facts) if facts.state == BucketState::Exists => {
+                facts.containers.insert(container.clone(), BucketState::Exists);
+            }
+            _ => return fail(ErrorClass::NotFound, format!("AccountNotFound: {account}")),
+        },
+        CloudAction::AzureDeleteStorage { account, require_tag, .. } => match cloud.azure.get_mut(account) {
+            Some(facts) if facts.tags.get(&require_tag.key) == Some(&require_tag.value) => {
+                *facts = AzureAccount::default()
+            }
+            _ => return fail(ErrorClass::Forbidden, format!("refusing to delete {account}")),
+        },
+        CloudAction::SwiftCreateContainer { container, metadata } => {
+            let entry = cloud.swift_containers.entry(container.clone()).or_default();
+            if entry.state != BucketState::Exists {
+                *entry = SwiftContainer {
+                    state: BucketState::Exists,
+                    metadata: crate::storage::azure::tag_map(metadata),
+                    ..SwiftContainer::default()
+                };
+            }
+        }
+        CloudAction::SwiftDeleteContainer { container, require_cluster_id } => {
+            match cloud.swift_containers.get_mut(container) {
+                Some(facts) if facts.metadata.get("Openshiftclusterid") == Some(require_cluster_id) => {
+                    *facts = SwiftContainer::default();
+                }
+                _ => return fail(ErrorClass::Forbidden, format!("refusing to delete {container}")),
+            }
+        }
     }
+    Ok(())
+}
 
-    fn bucket_mut(&mut self, name: &str) -> Result<&mut S3Bucket, Failure> {
-        match self.observed.cloud.s3.get_mut(name) {
-            Some(facts) if facts.state == BucketState::Exists => Ok(facts),
-            _ => fail(ErrorClass::NotFound, format!("NoSuchBucket: {name}")),
-        }
+fn bucket_mut<'a>(cloud: &'a mut CloudFacts, name: &str) -> Result<&'a mut S3Bucket, Failure> {
+    match cloud.s3.get_mut(name) {
+        Some(facts) if facts.state == BucketState::Exists => Ok(facts),
+        _ => fail(ErrorClass::NotFound, format!("NoSuchBucket: {name}")),
     }
 }

@@ -41,7 +41,8 @@ pub struct World {
     pub faults: Vec<Fault>,
 }
 
-type Failure = (ErrorClass, String);
+/// A failed call: its class and the message a real service would give.
+pub type Failure = (ErrorClass, String);
 
 fn fail<T>(class: ErrorClass, message: impl Into<String>) -> Result<T, Failure> {
     Err((class, message.into()))

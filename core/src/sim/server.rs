@@ -3,12 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-/// The key a list's elements merge on under server-side apply, as the diff uses it.
-fn list_key(items: &[Value]) -> Option<&'static str> {
-    ["name", "mountPath", "containerPort"]
-        .into_iter()
-        .find(|key| !items.is_empty() && items.iter().all(|item| item.get(*key).is_some_and(|v| !v.is_null())))
-}
+use crate::diff::list_key;
 
 /// Merges an applied configuration into an existing object.
 pub fn apply_merge(existing: &mut Value, applied: &Value) {

@@ -20,24 +20,9 @@ impl World {
                 self.observed.objects.remove(&key);
                 continue;
             }
-            let mut after = before.clone();
-            match (key.group.as_str(), key.kind.as_str()) {
-                ("apps", "Deployment") if key.namespace == NAMESPACE && key.name == REGISTRY_NAME && !deleting => {
-                    roll_out(&mut after);
-                }
-                ("route.openshift.io", "Route") => admit(&mut after, &key.name),
-                ("apps", "DaemonSet") if !deleting => schedule_everywhere(&mut after),
-                ("", "ConfigMap") if inject_ca(&before) => {
-                    if let Some(Value::Object(map)) = Some(&mut after) {
-                        let data = map.entry("data").or_insert_with(|| json!({}));
-                        if let Value::Object(data) = data {
-                            data.insert("service-ca.crt".into(), json!(SERVICE_CA));
-                        }
-                    }
-                }
-                _ => {}
+            if let Some(after) = settle_object(&key, &before) {
+                self.store_changed(&before, after);
             }
-            self.store_changed(&before, after);
         }
         self.serving_certificates();
     }
@@ -52,31 +37,52 @@ impl World {
             .map(|(_, v)| v.clone())
             .collect();
         for service in services {
-            let annotation = "/metadata/annotations/service.alpha.openshift.io~1serving-cert-secret-name";
-            let (Some(name), Some(namespace)) = (
-                service.pointer(annotation).and_then(Value::as_str),
-                service.pointer("/metadata/namespace").and_then(Value::as_str),
-            ) else {
-                continue;
-            };
-            let key = ObjectKey {
-                group: String::new(),
-                kind: "Secret".into(),
-                namespace: namespace.into(),
-                name: name.into(),
-            };
+            let Some(secret) = serving_certificate(&service) else { continue };
+            let Ok(key) = ObjectKey::identify(&secret) else { continue };
             if self.observed.objects.raw(&key).is_none() {
-                let mut secret = json!({
-                    "apiVersion": "v1", "kind": "Secret",
-                    "metadata": {"name": name, "namespace": namespace},
-                    "type": "kubernetes.io/tls",
-                    "data": {"tls.crt": "bW9kZWxsZWQtdGxzLWNlcnRpZmljYXRlLXBlbQ==", "tls.key": "bW9kZWxsZWQtdGxzLXByaXZhdGUta2V5LXBlbQ=="}
-                });
+                let mut secret = secret;
                 self.stamp_new(&key, &mut secret);
                 let _ = self.observed.objects.insert(secret);
             }
         }
     }
+}
+
+/// What the other controllers (Deployment and DaemonSet controllers, the router, the service-ca
+/// CA injector) make of one object; `None` when they leave it as it is.
+pub fn settle_object(key: &ObjectKey, object: &Value) -> Option<Value> {
+    let deleting = object.pointer("/metadata/deletionTimestamp").is_some();
+    let mut after = object.clone();
+    match (key.group.as_str(), key.kind.as_str()) {
+        ("apps", "Deployment") if key.namespace == NAMESPACE && key.name == REGISTRY_NAME && !deleting => {
+            roll_out(&mut after);
+        }
+        ("route.openshift.io", "Route") => admit(&mut after, &key.name),
+        ("apps", "DaemonSet") if !deleting => schedule_everywhere(&mut after),
+        ("", "ConfigMap") if inject_ca(object) => {
+            if let Value::Object(map) = &mut after
+                && let Value::Object(data) = map.entry("data").or_insert_with(|| json!({}))
+            {
+                data.insert("service-ca.crt".into(), json!(SERVICE_CA));
+            }
+        }
+        _ => {}
+    }
+    (&after != object).then_some(after)
+}
+
+/// The serving-certificate Secret the service-ca operator mints for a Service that asks for
+/// one (annotation `service.alpha.openshift.io/serving-cert-secret-name`).
+pub fn serving_certificate(service: &Value) -> Option<Value> {
+    let annotation = "/metadata/annotations/service.alpha.openshift.io~1serving-cert-secret-name";
+    let name = service.pointer(annotation).and_then(Value::as_str)?;
+    let namespace = service.pointer("/metadata/namespace").and_then(Value::as_str)?;
+    Some(json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": name, "namespace": namespace},
+        "type": "kubernetes.io/tls",
+        "data": {"tls.crt": "bW9kZWxsZWQtdGxzLWNlcnRpZmljYXRlLXBlbQ==", "tls.key": "bW9kZWxsZWQtdGxzLXByaXZhdGUta2V5LXBlbQ=="}
+    }))
 }
 
 /// The certificate the modelled service-ca operator injects.

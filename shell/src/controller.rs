@@ -1,0 +1,273 @@
+//! The operator loop: watches fill caches and wake one coalesced queue; each pass observes,
+//! reconciles, executes and carries the outcomes and memory into the next. After writes the
+//! loop waits until its caches show them, so the next pass never plans from stale state.
+//! Failures back off exponentially; a quiet plan waits for events or its requeue.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use image_registry_core::observed::{ObjectKey, ObjectStore};
+use image_registry_core::outcome::OutcomeResult;
+use image_registry_core::reconcile;
+use kube::api::{ApiResource, DynamicObject};
+use kube::runtime::reflector::store::Writer;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+use tracing::{debug, info, warn};
+
+use crate::cloud::CloudApi;
+use crate::execute::{self, Written};
+use crate::kinds;
+use crate::metrics::Metrics;
+use crate::observe::{self, Carried, Source};
+
+/// The reflector caches of every watched collection.
+pub struct Caches {
+    stores: Vec<(Source, ApiResource, Store<DynamicObject>)>,
+    tasks: Vec<JoinHandle<()>>,
+    /// Woken by every change a watch sees: one permit, so bursts coalesce into one pass.
+    trigger: Arc<Notify>,
+}
+
+impl Drop for Caches {
+    fn drop(&mut self) {
+        self.tasks.iter().for_each(JoinHandle::abort);
+    }
+}
+
+/// Tracks which objects a watch has seen at which resourceVersion, so relists and unchanged
+/// re-deliveries do not wake the loop (spec 10 §1.7: equal resourceVersions are ignored).
+#[derive(Default)]
+struct Seen {
+    versions: BTreeMap<(String, String), String>,
+    relisting: Option<BTreeMap<(String, String), String>>,
+}
+
+impl Seen {
+    fn key(o: &DynamicObject) -> (String, String) {
+        (o.metadata.namespace.clone().unwrap_or_default(), o.metadata.name.clone().unwrap_or_default())
+    }
+
+    /// Whether the event changes what the cache holds.
+    fn changed(&mut self, event: &watcher::Event<DynamicObject>) -> bool {
+        match event {
+            watcher::Event::Apply(o) => {
+                let version = o.metadata.resource_version.clone().unwrap_or_default();
+                self.versions.insert(Self::key(o), version.clone()).as_ref() != Some(&version)
+            }
+            watcher::Event::Delete(o) => self.versions.remove(&Self::key(o)).is_some(),
+            watcher::Event::Init => {
+                self.relisting = Some(BTreeMap::new());
+                false
+            }
+            watcher::Event::InitApply(o) => {
+                let version = o.metadata.resource_version.clone().unwrap_or_default();
+                if let Some(relist) = &mut self.relisting {
+                    relist.insert(Self::key(o), version);
+                }
+                false
+            }
+            watcher::Event::InitDone => {
+                let relist = self.relisting.take().unwrap_or_default();
+                let changed = relist != self.versions;
+                self.versions = relist;
+                changed
+            }
+        }
+    }
+}
+
+impl Caches {
+    /// Starts one watch per collection; each change wakes the loop.
+    pub fn start(client: &kube::Client) -> Result<Self, String> {
+        let trigger = Arc::new(Notify::new());
+        let mut stores = Vec::new();
+        let mut tasks = Vec::new();
+        for source in observe::sources()? {
+            let api = kinds::api_over(client, source.kind, source.namespace);
+            let resource = kinds::resource(source.kind);
+            let writer = Writer::<DynamicObject>::new(resource.clone());
+            let reader = writer.as_reader();
+            let wake = trigger.clone();
+            let plural = source.kind.plural;
+            let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()).default_backoff());
+            tasks.push(tokio::spawn(async move {
+                let mut seen = Seen::default();
+                futures::pin_mut!(stream);
+                while let Some(event) = stream.next().await {
+                    match event {
+                        Ok(event) => {
+                            if seen.changed(&event) {
+                                debug!(resource = plural, "change seen");
+                                wake.notify_one();
+                            }
+                        }
+                        Err(e) => warn!(resource = plural, error = %e, "watch failed; retrying"),
+                    }
+                }
+            }));
+            stores.push((source, resource, reader));
+        }
+        Ok(Self { stores, tasks, trigger })
+    }
+
+    /// Waits until every cache has listed once.
+    pub async fn ready(&self) {
+        for (_, _, store) in &self.stores {
+            let _ = store.wait_until_ready().await;
+        }
+    }
+
+    /// Every cached object.
+    pub fn objects(&self) -> Result<ObjectStore, String> {
+        let mut store = ObjectStore::default();
+        for (_, resource, cache) in &self.stores {
+            let values: Result<Vec<_>, String> = cache.state().iter().map(|o| observe::to_value(o, resource)).collect();
+            observe::insert_all(&mut store, values?)?;
+        }
+        Ok(store)
+    }
+
+    fn version(&self, key: &ObjectKey) -> Option<Option<String>> {
+        let (_, _, cache) = self.stores.iter().find(|(s, _, _)| {
+            s.kind.group == key.group && s.kind.kind == key.kind && s.namespace.is_none_or(|ns| ns == key.namespace)
+        })?;
+        let found = cache.state().into_iter().find(|o| {
+            o.metadata.name.as_deref() == Some(key.name.as_str())
+                && o.metadata.namespace.as_deref().unwrap_or_default() == key.namespace
+        });
+        Some(found.and_then(|o| o.metadata.resource_version.clone()))
+    }
+
+    /// Whether the caches show `write` (or something newer).
+    fn shows(&self, write: &Written) -> bool {
+        let Some(cached) = self.version(&write.key) else { return true };
+        match (&write.resource_version, cached) {
+            (None, None) => true,
+            (None, Some(_)) => false,
+            (Some(_), None) => false,
+            (Some(want), Some(have)) => match (want.parse::<u64>(), have.parse::<u64>()) {
+                (Ok(want), Ok(have)) => have >= want,
+                _ => *want == have,
+            },
+        }
+    }
+
+    /// Waits (at most `limit`) until the caches show every write.
+    pub async fn catch_up(&self, written: &[Written], limit: Duration) {
+        let start = Instant::now();
+        while !written.iter().all(|w| self.shows(w)) {
+            if start.elapsed() > limit {
+                debug!("caches did not show every write in time");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Timing of the loop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoopSettings {
+    /// A pass at least this often, even without events (the reference's informer resync).
+    pub resync: Duration,
+    /// First retry delay after a failed pass; doubles up to `max_backoff`.
+    pub min_backoff: Duration,
+    /// Longest retry delay.
+    pub max_backoff: Duration,
+}
+
+impl Default for LoopSettings {
+    fn default() -> Self {
+        Self {
+            resync: Duration::from_secs(600),
+            min_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Runs passes until `stop` turns true.
+pub async fn run_loop(
+    client: &kube::Client,
+    cloud: &dyn CloudApi,
+    caches: &Caches,
+    metrics: &Metrics,
+    settings: &LoopSettings,
+    mut carried: Carried,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut backoff = settings.min_backoff;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let started = Instant::now();
+        let span = tracing::info_span!("pass");
+        let _entered = span.enter();
+        let wait = match pass(client, cloud, caches, metrics, &mut carried).await {
+            Ok(PassResult { failed: false, changed, requeue }) => {
+                backoff = settings.min_backoff;
+                if changed { Duration::ZERO } else { requeue.map_or(settings.resync, |r| r.min(settings.resync)) }
+            }
+            Ok(PassResult { failed: true, .. }) | Err(_) => {
+                let wait = backoff;
+                backoff = (backoff * 2).min(settings.max_backoff);
+                wait
+            }
+        };
+        debug!(elapsed_ms = started.elapsed().as_millis(), next_in_ms = wait.as_millis(), "pass done");
+        drop(_entered);
+        if wait.is_zero() {
+            continue;
+        }
+        tokio::select! {
+            () = caches.trigger.notified() => {}
+            () = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+struct PassResult {
+    failed: bool,
+    changed: bool,
+    requeue: Option<Duration>,
+}
+
+async fn pass(
+    client: &kube::Client,
+    cloud: &dyn CloudApi,
+    caches: &Caches,
+    metrics: &Metrics,
+    carried: &mut Carried,
+) -> Result<PassResult, String> {
+    let started = Instant::now();
+    let objects = caches.objects()?;
+    let observed = match observe::snapshot(client, objects, cloud, carried).await {
+        Ok(observed) => observed,
+        Err(e) => {
+            warn!(error = %e, "cannot observe");
+            return Err(e);
+        }
+    };
+    let plan = reconcile(&observed);
+    for error in &plan.errors {
+        warn!(controller = %error.controller, message = %error.message, "pass error");
+    }
+    if plan.has_changes() {
+        info!(actions = plan.steps.len(), "executing plan");
+    }
+    let executed = execute::execute(client, cloud, &plan).await;
+    metrics.record(&plan, &executed, started.elapsed().as_secs_f64());
+    let failed =
+        !plan.errors.is_empty() || executed.outcomes.iter().any(|o| matches!(o.result, OutcomeResult::Failed { .. }));
+    caches.catch_up(&executed.written, Duration::from_secs(5)).await;
+    carried.memory = plan.memory.clone();
+    carried.outcomes = executed.outcomes;
+    Ok(PassResult { failed, changed: plan.has_changes(), requeue: plan.requeue_after_seconds.map(Duration::from_secs) })
+}

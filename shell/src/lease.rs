@@ -1,0 +1,121 @@
+//! Leader election on a `coordination.k8s.io/v1` Lease: acquire when free or expired, renew
+//! while holding, release on shutdown. Every write is guarded by the resourceVersion read, so
+//! two candidates never both win.
+
+use std::time::Duration;
+
+use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use kube::api::{Api, PostParams};
+
+/// Lease name and timing (spec 40 §8.1: 137 s lease, 107 s renew deadline, 26 s retry).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaseSettings {
+    /// Lease name.
+    pub name: String,
+    /// Namespace.
+    pub namespace: String,
+    /// This candidate's identity (the pod name).
+    pub identity: String,
+    /// How long a lease holds without renewal.
+    pub lease_duration: Duration,
+    /// How long the leader keeps trying to renew before it gives up leading.
+    pub renew_deadline: Duration,
+    /// Time between attempts.
+    pub retry_period: Duration,
+}
+
+impl LeaseSettings {
+    /// The reference's settings for `identity`.
+    pub fn reference(identity: String) -> Self {
+        Self {
+            name: "openshift-master-controllers".into(),
+            namespace: image_registry_core::names::NAMESPACE.into(),
+            identity,
+            lease_duration: Duration::from_secs(137),
+            renew_deadline: Duration::from_secs(107),
+            retry_period: Duration::from_secs(26),
+        }
+    }
+}
+
+/// One candidate.
+pub struct Elector {
+    api: Api<Lease>,
+    settings: LeaseSettings,
+}
+
+fn micro_now() -> MicroTime {
+    MicroTime(jiff::Timestamp::now())
+}
+
+impl Elector {
+    /// A candidate for the lease in `settings`.
+    pub fn new(client: kube::Client, settings: LeaseSettings) -> Self {
+        Self { api: Api::namespaced(client, &settings.namespace), settings }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &LeaseSettings {
+        &self.settings
+    }
+
+    /// Takes or renews the lease; `Ok(true)` while this candidate holds it.
+    pub async fn try_acquire_or_renew(&self) -> Result<bool, kube::Error> {
+        let me = &self.settings.identity;
+        let duration = i32::try_from(self.settings.lease_duration.as_secs()).unwrap_or(i32::MAX);
+        let Some(mut lease) = self.api.get_opt(&self.settings.name).await? else {
+            let lease = Lease {
+                metadata: ObjectMeta { name: Some(self.settings.name.clone()), ..ObjectMeta::default() },
+                spec: Some(LeaseSpec {
+                    holder_identity: Some(me.clone()),
+                    lease_duration_seconds: Some(duration),
+                    acquire_time: Some(micro_now()),
+                    renew_time: Some(micro_now()),
+                    lease_transitions: Some(0),
+                    ..LeaseSpec::default()
+                }),
+            };
+            return match self.api.create(&PostParams::default(), &lease).await {
+                Ok(_) => Ok(true),
+                Err(kube::Error::Api(s)) if s.code == 409 => Ok(false),
+                Err(e) => Err(e),
+            };
+        };
+        let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
+        let holder = spec.holder_identity.clone().unwrap_or_default();
+        let held_by_me = holder == *me;
+        if !held_by_me && !holder.is_empty() {
+            let renewed = spec.renew_time.as_ref().map(|t| t.0).unwrap_or_default();
+            let lasts = jiff::SignedDuration::from_secs(i64::from(spec.lease_duration_seconds.unwrap_or(duration)));
+            let expires = renewed.saturating_add(lasts).unwrap_or(renewed);
+            if jiff::Timestamp::now() < expires {
+                return Ok(false);
+            }
+        }
+        if !held_by_me {
+            spec.acquire_time = Some(micro_now());
+            spec.lease_transitions = Some(spec.lease_transitions.unwrap_or(0) + 1);
+        }
+        spec.holder_identity = Some(me.clone());
+        spec.lease_duration_seconds = Some(duration);
+        spec.renew_time = Some(micro_now());
+        match self.api.replace(&self.settings.name, &PostParams::default(), &lease).await {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(s)) if s.code == 409 => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Gives the lease up (if held), so the next candidate need not wait for it to expire.
+    pub async fn release(&self) -> Result<(), kube::Error> {
+        let Some(mut lease) = self.api.get_opt(&self.settings.name).await? else { return Ok(()) };
+        let Some(spec) = lease.spec.as_mut() else { return Ok(()) };
+        if spec.holder_identity.as_deref() != Some(self.settings.identity.as_str()) {
+            return Ok(());
+        }
+        spec.holder_identity = None;
+        spec.lease_duration_seconds = Some(1);
+        self.api.replace(&self.settings.name, &PostParams::default(), &lease).await.map(|_| ())
+    }
+}

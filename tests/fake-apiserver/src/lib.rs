@@ -1,0 +1,15 @@
+//! A test double of the Kubernetes API server, for the operator's shell tests: never linked into
+//! the operator. It serves what the operator relies on (typed paths for its groups, get, list,
+//! watch, create, update, server-side apply with field ownership, merge and JSON patches, the
+//! status subresource, deletes with preconditions and finalizers, discovery for kubectl), plays
+//! the cluster's other controllers (rollouts, routers, service-ca), injects faults and logs every
+//! request. Use it in-process as a `tower::Service` for `kube::Client::new`, or over HTTP.
+
+pub mod fields;
+pub mod http;
+pub mod resources;
+pub mod serve;
+pub mod store;
+
+pub use http::{FakeApiServer, Fault, LogEntry};
+pub use store::Store;
