@@ -323,7 +323,8 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         }
         Command::Run { target, cloud, metrics_address, lease, looping, json_logs } => {
             crate::telemetry::init(json_logs);
-            operate(&target, cloud, RunSettings { metrics_address, lease, looping })
+            let operator = crate::observe::operator_env();
+            operate(&target, cloud, RunSettings { metrics_address, lease, looping, operator })
         }
         Command::Simulate { observed, max_passes, faults, write_final } => {
             simulate(&observed, max_passes, faults, write_final.as_deref(), out)

@@ -67,6 +67,8 @@ pub struct RunSettings {
     pub lease: LeaseSettings,
     /// Loop timing.
     pub looping: LoopSettings,
+    /// The operator's settings (images, release version).
+    pub operator: image_registry_core::observed::OperatorEnv,
 }
 
 /// Why `run` ended.
@@ -120,7 +122,7 @@ pub async fn run(
     }
     metrics.set_ready(true);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let carried = Carried { operator: observe::operator_env(), ..Carried::default() };
+    let carried = Carried { operator: settings.operator.clone(), ..Carried::default() };
     let passes = controller::run_loop(&client, cloud.as_ref(), &caches, &metrics, &settings.looping, carried, stop_rx);
     tokio::pin!(passes);
     let mut last_renewal = Instant::now();

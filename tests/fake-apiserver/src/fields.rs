@@ -196,12 +196,13 @@ pub fn apply(
     }
     let previous = owners.remove(owner).unwrap_or_default();
     let mut result = base;
-    let mut released: Vec<&Path> = previous
+    let released: Vec<&Path> = previous
         .difference(&wanted)
         .filter(|p| !owners.values().any(|paths| paths.iter().any(|o| o.starts_with(p))))
         .collect();
-    released.sort_by_key(|p| std::cmp::Reverse(p.len()));
-    for path in released {
+    // Remove the outermost released paths only: taking a keyed item's key field first would
+    // leave an item no key can find.
+    for path in released.iter().filter(|p| !released.iter().any(|q| q.len() < p.len() && p.starts_with(q))) {
         remove_at(&mut result, path);
     }
     let mut part = applied.clone();

@@ -148,6 +148,13 @@ impl FakeApiServer {
         let params = Params::parse(&query);
         let content_type =
             parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        if content_type.contains("protobuf") {
+            return error(&ApiError::new(
+                415,
+                "UnsupportedMediaType",
+                "the fake API server speaks JSON only, not protobuf",
+            ));
+        }
         let route = route(&path);
         let verb = verb(&parts.method, &route, &params, &content_type);
         let write = matches!(verb, "create" | "update" | "patch" | "apply" | "delete");
