@@ -100,11 +100,9 @@ impl Elector {
         spec.holder_identity = Some(me.clone());
         spec.lease_duration_seconds = Some(duration);
         spec.renew_time = Some(micro_now());
-        match self.api.replace(&self.settings.name, &PostParams::default(), &lease).await {
-            Ok(_) => Ok(true),
-            Err(kube::Error::Api(s)) if s.code == 409 => Ok(false),
-            Err(e) => Err(e),
-        }
+        // A conflict is an error, not a loss: the leader retries until its renew deadline,
+        // and a candidate re-reads who holds the lease on its next attempt.
+        self.api.replace(&self.settings.name, &PostParams::default(), &lease).await.map(|_| true)
     }
 
     /// Gives the lease up (if held), so the next candidate need not wait for it to expire.

@@ -77,7 +77,7 @@ impl Metrics {
         registry.register("reconcile_passes", "Reconcile passes run", passes.clone());
         registry.register("actions", "Executed actions by kind and outcome", actions.clone());
         registry.register("pass_duration_seconds", "Time one pass takes: observe, decide, execute", duration.clone());
-        registry.register("leader", "1 while this instance holds the leader lease", leader.clone());
+        registry.register("leader", "Whether this instance holds the leader lease (1) or not (0)", leader.clone());
         Self { registry, passes, actions, duration, leader, ready: AtomicBool::new(false) }
     }
 
@@ -105,6 +105,14 @@ impl Metrics {
     /// Marks the operator ready (caches synced) or not.
     pub fn set_ready(&self, ready: bool) {
         self.ready.store(ready, Ordering::Relaxed);
+    }
+
+    /// The value of one sample (`name` with no labels), as `/metrics` shows it.
+    pub fn sample(&self, name: &str) -> Option<f64> {
+        self.encode()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
     }
 
     /// Prometheus text format.

@@ -1,0 +1,249 @@
+//! End to end: the real operator loop (`live::run`: lease, watches, passes, execution) against
+//! the fake API server and the modelled clouds. Convergence from a fresh AWS cluster, silence
+//! at the fixpoint while watches relist and unrelated objects change, convergence through
+//! injected API errors without a second bucket, the finalizer path on deletion, and leader
+//! election handing over when one instance stops.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fake_apiserver::{FakeApiServer, Fault, serve};
+use image_registry_core::action::CloudAction;
+use image_registry_core::observed::OperatorEnv;
+use image_registry_operator::cloud::FakeCloud;
+use image_registry_operator::controller::LoopSettings;
+use image_registry_operator::lease::LeaseSettings;
+use image_registry_operator::live::{self, Ended, RunSettings};
+use image_registry_operator::metrics::Metrics;
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::core::{ApiResource, GroupVersionKind};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+const NS: &str = "openshift-image-registry";
+
+struct Stand {
+    fake: FakeApiServer,
+    cloud: Arc<FakeCloud>,
+}
+
+fn stand(fixture: &str) -> Stand {
+    let fake = FakeApiServer::default();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(fixture);
+    serve::load_fixture(&fake, &path).unwrap();
+    Stand { fake, cloud: Arc::new(FakeCloud::new(Default::default())) }
+}
+
+struct Running {
+    task: JoinHandle<Result<Ended, String>>,
+    stop: oneshot::Sender<()>,
+    metrics: Arc<Metrics>,
+}
+
+fn start(stand: &Stand, identity: &str) -> Running {
+    let client = kube::Client::new(stand.fake.clone(), NS);
+    let mut lease = LeaseSettings::reference(identity.to_owned());
+    lease.lease_duration = Duration::from_secs(3);
+    lease.renew_deadline = Duration::from_secs(2);
+    lease.retry_period = Duration::from_millis(200);
+    let settings = RunSettings {
+        metrics_address: None,
+        lease,
+        looping: LoopSettings {
+            resync: Duration::from_secs(2),
+            min_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_secs(1),
+        },
+        operator: OperatorEnv {
+            release_version: "4.20.0".into(),
+            image: "quay.io/openshift/origin-docker-registry:4.20".into(),
+            image_pruner: "quay.io/openshift/origin-cli:4.20".into(),
+            operator_image: "quay.io/openshift/origin-cluster-image-registry-operator:4.20".into(),
+        },
+    };
+    let metrics = Arc::new(Metrics::new());
+    let (stop, stopped) = oneshot::channel();
+    let cloud: Arc<dyn image_registry_operator::cloud::CloudApi> = stand.cloud.clone();
+    let task = tokio::spawn(live::run(client, cloud, settings, metrics.clone(), async move {
+        let _ = stopped.await;
+    }));
+    Running { task, stop, metrics }
+}
+
+impl Running {
+    async fn stop(self) -> Ended {
+        let _ = self.stop.send(());
+        self.task.await.unwrap().unwrap()
+    }
+}
+
+fn object(fake: &FakeApiServer, kind: &str, name: &str) -> Option<Value> {
+    fake.with_store(|s| s.dump()).into_iter().find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+}
+
+fn condition(fake: &FakeApiServer, kind: &str, type_: &str) -> Option<String> {
+    let object = object(fake, kind, if kind == "ClusterOperator" { "image-registry" } else { "cluster" })?;
+    object["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)
+        .and_then(|c| c["status"].as_str().map(str::to_owned))
+}
+
+fn available(fake: &FakeApiServer) -> bool {
+    condition(fake, "Config", "Available").as_deref() == Some("True")
+        && condition(fake, "Config", "Degraded").as_deref() == Some("False")
+        && condition(fake, "ClusterOperator", "Available").as_deref() == Some("True")
+        && object(fake, "Deployment", "image-registry").is_some()
+        && object(fake, "Service", "image-registry").is_some()
+}
+
+async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The operator's writes: everything but leader election's lease heartbeats and the test's own.
+fn operator_writes(fake: &FakeApiServer) -> Vec<String> {
+    fake.requests()
+        .into_iter()
+        .filter(|e| e.write && !e.path.contains("/leases") && e.manager != "someone-else")
+        .map(|e| format!("{} {} {} -> {}", e.verb, e.path, e.query, e.code))
+        .collect()
+}
+
+fn bucket_creations(cloud: &FakeCloud) -> usize {
+    cloud.calls().iter().filter(|c| matches!(c, CloudAction::S3CreateBucket { .. })).count()
+}
+
+fn dynamic(fake: &FakeApiServer, group: &str, kind: &str, plural: &str, namespace: Option<&str>) -> Api<DynamicObject> {
+    let client = kube::Client::new(fake.clone(), NS);
+    let ar = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, "v1", kind), plural);
+    match namespace {
+        Some(ns) => Api::namespaced_with(client, ns, &ar),
+        None => Api::all_with(client, &ar),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn converges_from_aws_fresh_then_writes_nothing_while_idle() {
+    let stand = stand("aws-fresh.yaml");
+    let operator = start(&stand, "a");
+    wait_for("the registry to be available", Duration::from_secs(60), || available(&stand.fake)).await;
+    assert_eq!(bucket_creations(&stand.cloud), 1);
+    // Let the last passes settle, then listen for 30 seconds while watches relist and objects
+    // the operator watches but does not own change.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = operator_writes(&stand.fake);
+    let other = dynamic(&stand.fake, "", "ConfigMap", "configmaps", Some("openshift-config"));
+    let started = Instant::now();
+    let mut round = 0;
+    while started.elapsed() < Duration::from_secs(30) {
+        round += 1;
+        stand.fake.close_watches();
+        let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "unrelated", "namespace": "openshift-config"}, "data": {"round": round.to_string()}});
+        other.patch("unrelated", &PatchParams::apply("someone-else"), &Patch::Apply(&body)).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    let after = operator_writes(&stand.fake);
+    assert_eq!(after[before.len()..].to_vec(), Vec::<String>::new(), "writes at the fixpoint");
+    assert!(operator.metrics.sample("image_registry_operator_reconcile_passes_total").is_some_and(|n| n >= 3.0));
+    assert_eq!(operator.stop().await, Ended::Shutdown);
+    assert_eq!(bucket_creations(&stand.cloud), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn converges_through_api_errors_on_every_write_kind_without_duplicates() {
+    let stand = stand("aws-fresh.yaml");
+    for verb in ["create", "apply", "patch", "update", "delete"] {
+        for code in [409, 429, 500, 503] {
+            stand.fake.inject(Fault {
+                verb: Some(verb.into()),
+                resource: None,
+                name: None,
+                code,
+                count: 1,
+                delay_ms: 0,
+            });
+        }
+    }
+    // The status subresource and the Config itself fail too.
+    stand.fake.inject(Fault {
+        verb: Some("apply".into()),
+        resource: Some("configs/status".into()),
+        name: None,
+        code: 503,
+        count: 2,
+        delay_ms: 0,
+    });
+    stand.fake.inject(Fault {
+        verb: Some("get".into()),
+        resource: Some("configs".into()),
+        name: None,
+        code: 500,
+        count: 2,
+        delay_ms: 0,
+    });
+    let operator = start(&stand, "a");
+    wait_for("the registry to be available despite the faults", Duration::from_secs(90), || available(&stand.fake))
+        .await;
+    let log = stand.fake.requests();
+    assert!(log.iter().any(|e| e.code >= 400 && e.write), "faults were hit");
+    assert_eq!(bucket_creations(&stand.cloud), 1, "exactly one bucket");
+    assert_eq!(stand.cloud.facts().s3.len(), 1);
+    let created: Vec<String> =
+        log.iter().filter(|e| e.verb == "create" && e.code == 201).map(|e| e.path.clone()).collect();
+    let configs = created.iter().filter(|p| p.ends_with("/configs")).count();
+    assert_eq!(configs, 1, "one Config created: {created:?}");
+    assert_eq!(operator.stop().await, Ended::Shutdown);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_the_config_removes_the_registry_and_its_managed_bucket_then_the_finalizer() {
+    let stand = stand("aws-fresh.yaml");
+    let operator = start(&stand, "a");
+    wait_for("the registry to be available", Duration::from_secs(60), || available(&stand.fake)).await;
+    let configs = dynamic(&stand.fake, "imageregistry.operator.openshift.io", "Config", "configs", None);
+    let uid = configs.get("cluster").await.unwrap().metadata.uid.unwrap();
+    configs.delete("cluster", &DeleteParams::default()).await.unwrap();
+    wait_for("the finalizer to let the Config go", Duration::from_secs(60), || {
+        object(&stand.fake, "Config", "cluster").is_none_or(|c| c["metadata"]["uid"] != uid.as_str())
+    })
+    .await;
+    let calls = stand.cloud.calls();
+    assert!(calls.iter().any(|c| matches!(c, CloudAction::S3DeleteBucket { .. })), "{calls:?}");
+    let log = stand.fake.requests();
+    let deployment_deleted =
+        log.iter().any(|e| e.verb == "delete" && e.path.ends_with("/deployments/image-registry") && e.code == 200);
+    assert!(deployment_deleted);
+    let finalizer_removed =
+        log.iter().any(|e| e.verb == "patch" && e.path.ends_with("/configs/cluster") && e.code == 200);
+    assert!(finalizer_removed);
+    operator.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leader_election_hands_over_when_the_leader_stops() {
+    let stand = stand("aws-fresh.yaml");
+    let first = start(&stand, "first");
+    wait_for("the registry to be available", Duration::from_secs(60), || available(&stand.fake)).await;
+    let second = start(&stand, "second");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(second.metrics.sample("image_registry_operator_leader"), Some(0.0), "the second waits");
+    assert_eq!(first.stop().await, Ended::Shutdown);
+    wait_for("the second instance to lead", Duration::from_secs(10), || {
+        second.metrics.sample("image_registry_operator_leader") == Some(1.0)
+    })
+    .await;
+    let lease = object(&stand.fake, "Lease", "openshift-master-controllers").unwrap();
+    assert_eq!(lease["spec"]["holderIdentity"], "second", "{lease:#}");
+    // The new leader finds nothing to do.
+    let before = operator_writes(&stand.fake).len();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(operator_writes(&stand.fake).len(), before);
+    second.stop().await;
+}
