@@ -35,6 +35,15 @@ fn stand(fixture: &str) -> Stand {
     Stand { fake, cloud: Arc::new(FakeCloud::new(Default::default())) }
 }
 
+fn operator_env() -> OperatorEnv {
+    OperatorEnv {
+        release_version: "4.20.0".into(),
+        image: "quay.io/openshift/origin-docker-registry:4.20".into(),
+        image_pruner: "quay.io/openshift/origin-cli:4.20".into(),
+        operator_image: "quay.io/openshift/origin-cluster-image-registry-operator:4.20".into(),
+    }
+}
+
 struct Running {
     task: JoinHandle<Result<Ended, String>>,
     stop: oneshot::Sender<()>,
@@ -55,12 +64,7 @@ fn start(stand: &Stand, identity: &str) -> Running {
             min_backoff: Duration::from_millis(50),
             max_backoff: Duration::from_secs(1),
         },
-        operator: OperatorEnv {
-            release_version: "4.20.0".into(),
-            image: "quay.io/openshift/origin-docker-registry:4.20".into(),
-            image_pruner: "quay.io/openshift/origin-cli:4.20".into(),
-            operator_image: "quay.io/openshift/origin-cluster-image-registry-operator:4.20".into(),
-        },
+        operator: operator_env(),
     };
     let metrics = Arc::new(Metrics::new());
     let (stop, stopped) = oneshot::channel();
@@ -246,4 +250,27 @@ async fn leader_election_hands_over_when_the_leader_stops() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(operator_writes(&stand.fake).len(), before);
     second.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_dry_run_only_reads() {
+    let stand = stand("aws-fresh.yaml");
+    let client = kube::Client::new(stand.fake.clone(), NS);
+    let plan = live::dry_run(&client, &image_registry_operator::cloud::NoCloud, operator_env(), None).await.unwrap();
+    assert!(
+        plan.steps.iter().any(|s| s.action.describe() == "create Config.imageregistry.operator.openshift.io cluster")
+    );
+    let log = stand.fake.requests();
+    assert!(!log.is_empty());
+    assert!(log.iter().all(|e| !e.write && matches!(e.verb.as_str(), "get" | "list")), "{log:?}");
+    // Against a converged cluster the dry-run plans nothing.
+    let operator = start(&stand, "a");
+    wait_for("the registry to be available", Duration::from_secs(60), || available(&stand.fake)).await;
+    operator.stop().await;
+    stand.fake.clear_requests();
+    let cloud = stand.cloud.clone();
+    let plan = live::dry_run(&client, cloud.as_ref(), operator_env(), None).await.unwrap();
+    let steps: Vec<String> = plan.steps.iter().map(|s| s.action.describe()).collect();
+    assert_eq!(steps, Vec::<String>::new());
+    assert!(stand.fake.requests().iter().all(|e| !e.write));
 }

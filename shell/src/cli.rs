@@ -360,7 +360,8 @@ fn live_plan(
 ) -> Result<i32, String> {
     let plan = runtime()?.block_on(async {
         let client = live::connect(target).await?;
-        live::dry_run(&client, cloud_for(cloud).as_ref(), now).await
+        let operator = live::operator_settings(&client, crate::observe::operator_env()).await;
+        live::dry_run(&client, cloud_for(cloud).as_ref(), operator, now).await
     })?;
     let rendered = render::render(&plan, output).map_err(|e| e.to_string())?;
     out.write_all(rendered.as_bytes()).map_err(|e| e.to_string())?;

@@ -7,9 +7,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use image_registry_core::observed::OperatorEnv;
 use image_registry_core::plan::Plan;
 use image_registry_core::reconcile;
 use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::api::Api;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use tokio::sync::watch;
 use tracing::{info, warn};
@@ -47,10 +50,44 @@ pub async fn connect(target: &Target) -> Result<kube::Client, String> {
     kube::Client::try_from(config).map_err(|e| format!("cannot build a client: {e}"))
 }
 
+/// The operator's settings for a dry-run from outside the cluster: the environment where it
+/// sets them, else what the running operator's Deployment gives its container (so a laptop's
+/// dry-run plans with the images the cluster's operator uses, not with empty ones).
+pub async fn operator_settings(client: &kube::Client, mut env: OperatorEnv) -> OperatorEnv {
+    let api: Api<Deployment> = Api::namespaced(client.clone(), image_registry_core::names::NAMESPACE);
+    let Ok(Some(deployment)) = api.get_opt(OPERATOR_DEPLOYMENT).await else { return env };
+    let vars: Vec<_> = deployment
+        .spec
+        .and_then(|s| s.template.spec)
+        .and_then(|s| s.containers.into_iter().next())
+        .and_then(|c| c.env)
+        .unwrap_or_default();
+    let lookup = |name: &str| vars.iter().find(|v| v.name == name).and_then(|v| v.value.clone()).unwrap_or_default();
+    for (field, name) in [
+        (&mut env.release_version, "RELEASE_VERSION"),
+        (&mut env.image, "IMAGE"),
+        (&mut env.image_pruner, "IMAGE_PRUNER"),
+        (&mut env.operator_image, "OPERATOR_IMAGE"),
+    ] {
+        if field.is_empty() {
+            *field = lookup(name);
+        }
+    }
+    env
+}
+
+/// The operator's own Deployment (manifests/07-operator.yaml).
+pub const OPERATOR_DEPLOYMENT: &str = "cluster-image-registry-operator";
+
 /// The live dry-run: observe read-only, decide, return the plan. Sends no write.
-pub async fn dry_run(client: &kube::Client, cloud: &dyn CloudApi, now: Option<Timestamp>) -> Result<Plan, String> {
+pub async fn dry_run(
+    client: &kube::Client,
+    cloud: &dyn CloudApi,
+    operator: OperatorEnv,
+    now: Option<Timestamp>,
+) -> Result<Plan, String> {
     let objects = observe::list_once(client).await?;
-    let carried = Carried { operator: observe::operator_env(), ..Carried::default() };
+    let carried = Carried { operator, ..Carried::default() };
     let mut observed = observe::snapshot(client, objects, cloud, &carried).await?;
     if let Some(now) = now {
         observed.now = now;
@@ -68,7 +105,7 @@ pub struct RunSettings {
     /// Loop timing.
     pub looping: LoopSettings,
     /// The operator's settings (images, release version).
-    pub operator: image_registry_core::observed::OperatorEnv,
+    pub operator: OperatorEnv,
 }
 
 /// Why `run` ended.
