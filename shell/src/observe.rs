@@ -32,7 +32,6 @@ const WATCHED: &[(&str, &str, Option<&str>)] = &[
     ("config.openshift.io", "ClusterOperator", None),
     ("rbac.authorization.k8s.io", "ClusterRole", None),
     ("rbac.authorization.k8s.io", "ClusterRoleBinding", None),
-    ("", "Node", None),
     ("apps", "Deployment", Some(NAMESPACE)),
     ("apps", "DaemonSet", Some(NAMESPACE)),
     ("", "Service", Some(NAMESPACE)),
@@ -87,7 +86,7 @@ pub fn insert_all(store: &mut ObjectStore, objects: impl IntoIterator<Item = Val
     Ok(())
 }
 
-/// One list of every watched collection (the dry-run's reads).
+/// One list of every watched collection (the dry-run's reads; [`read_direct`] adds the rest).
 pub async fn list_once(client: &kube::Client) -> Result<ObjectStore, String> {
     let mut store = ObjectStore::default();
     for source in sources()? {
@@ -105,8 +104,23 @@ pub async fn list_once(client: &kube::Client) -> Result<ObjectStore, String> {
     Ok(store)
 }
 
+/// Kinds listed afresh each pass rather than watched (the reference lists nodes for the zone
+/// check; its RBAC grants nodes `list` only).
+pub const LISTED: &[(&str, &str)] = &[("", "Node")];
+
 /// The direct reads, over whatever the caches said about the same objects.
 pub async fn read_direct(client: &kube::Client, store: &mut ObjectStore) -> Result<(), String> {
+    for (group, kind) in LISTED {
+        let kind = kinds::find(group, kind)?;
+        let resource = kinds::resource(kind);
+        let items = kinds::api_over(client, kind, None)
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| format!("cannot list {}: {e}", kind.plural))?
+            .items;
+        let values: Result<Vec<Value>, String> = items.iter().map(|o| to_value(o, &resource)).collect();
+        insert_all(store, values?)?;
+    }
     for (group, kind, namespace, name) in direct() {
         let key = image_registry_core::ObjectKey {
             group: group.into(),

@@ -1,0 +1,195 @@
+//! The operator's manifests: RBAC no wider than the reference's (spec 40 §8.3) plus the
+//! documented server-side-apply additions, and wide enough for everything the shell does:
+//! every watch, list and direct read, and every write any fixture's plan makes.
+
+use std::collections::BTreeSet;
+
+use image_registry_core::action::{Action, KubeAction};
+use image_registry_core::api::Kind;
+use image_registry_core::fixture;
+use image_registry_core::sim::run::simulate;
+use serde_json::Value;
+
+type Grant = (String, String, String); // (apiGroup, resource, verb)
+
+const ALL: &str = "CDGLPUW";
+
+/// The reference's ClusterRole and Role (spec 40 §8.3), verbs abbreviated.
+const REFERENCE_CLUSTER: &[(&str, &[&str], &str)] = &[
+    ("imageregistry.operator.openshift.io", &["configs", "configs/status", "imagepruners", "imagepruners/status"], ALL),
+    ("config.openshift.io", &["images", "images/status"], "CGLPUW"),
+    ("config.openshift.io", &["apiservers", "clusterversions", "featuregates", "infrastructures"], "GLW"),
+    ("", &["namespaces"], "G"),
+    ("", &["configmaps", "events", "persistentvolumeclaims", "pods", "secrets", "services", "serviceaccounts"], ALL),
+    ("rbac.authorization.k8s.io", &["clusterroles", "clusterrolebindings"], ALL),
+    ("", &["limitranges", "resourcequotas", "nodes"], "L"),
+    ("route.openshift.io", &["routes", "routes/custom-host"], ALL),
+    ("config.openshift.io", &["clusteroperators", "clusteroperators/status"], "CGLWUD"),
+    ("config.openshift.io", &["proxies"], "LGW"),
+    ("batch", &["cronjobs", "jobs"], "GL"),
+    ("apps", &["daemonsets", "deployments", "replicasets", "statefulsets"], "GL"),
+    ("", &["replicationcontrollers"], "GL"),
+    ("apps.openshift.io", &["deploymentconfigs"], "GL"),
+    ("build.openshift.io", &["buildconfigs", "builds"], "GL"),
+    ("image.openshift.io", &["images"], "GUCDLW"),
+    ("image.openshift.io", &["imagestreams"], "GLWU"),
+    ("image.openshift.io", &["imagestreams/status"], "U"),
+    ("image.openshift.io", &["imagestreamimages", "imagestreams/layers", "imagestreams/secrets"], "G"),
+    ("image.openshift.io", &["imagestreammappings"], "C"),
+    ("image.openshift.io", &["imagestreamtags"], "D"),
+    ("config.openshift.io", &["imagedigestmirrorsets", "imagetagmirrorsets"], "L"),
+    ("operator.openshift.io", &["imagecontentsourcepolicies"], "L"),
+    ("authorization.k8s.io", &["subjectaccessreviews"], "C"),
+];
+
+const REFERENCE_ROLE: &[(&str, &[&str], &str)] = &[
+    ("apps", &["daemonsets", "deployments", "replicasets", "statefulsets"], ALL),
+    ("batch", &["cronjobs", "jobs"], ALL),
+    ("coordination.k8s.io", &["leases"], ALL),
+    ("policy", &["poddisruptionbudgets"], ALL),
+    ("networking.k8s.io", &["networkpolicies"], ALL),
+];
+
+/// Server-side apply patches where the reference updated (docs/differences.md).
+const ADDED: &[(&str, &str, &str)] = &[
+    ("config.openshift.io", "clusteroperators", "patch"),
+    ("config.openshift.io", "clusteroperators/status", "patch"),
+];
+
+fn verb(letter: char) -> &'static str {
+    match letter {
+        'C' => "create",
+        'D' => "delete",
+        'G' => "get",
+        'L' => "list",
+        'P' => "patch",
+        'U' => "update",
+        'W' => "watch",
+        other => panic!("unknown verb letter {other}"),
+    }
+}
+
+fn table(rows: &[(&str, &[&str], &str)]) -> BTreeSet<Grant> {
+    let mut out = BTreeSet::new();
+    for (group, resources, verbs) in rows {
+        for resource in *resources {
+            for letter in verbs.chars() {
+                out.insert(((*group).to_owned(), (*resource).to_owned(), verb(letter).to_owned()));
+            }
+        }
+    }
+    out
+}
+
+fn manifest_rules(kind: &str) -> BTreeSet<Grant> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/02-rbac.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let docs = fixture::documents(path, &text).unwrap();
+    let role = docs.iter().find(|d| d.value["kind"] == kind).unwrap();
+    let mut out = BTreeSet::new();
+    for rule in role.value["rules"].as_array().unwrap() {
+        for group in rule["apiGroups"].as_array().unwrap() {
+            for resource in rule["resources"].as_array().unwrap() {
+                for verb in rule["verbs"].as_array().unwrap() {
+                    out.insert((
+                        group.as_str().unwrap().to_owned(),
+                        resource.as_str().unwrap().to_owned(),
+                        verb.as_str().unwrap().to_owned(),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn rbac_is_no_wider_than_the_reference() {
+    let mut allowed = table(REFERENCE_CLUSTER);
+    allowed.extend(ADDED.iter().map(|(g, r, v)| ((*g).to_owned(), (*r).to_owned(), (*v).to_owned())));
+    let wider: Vec<_> = manifest_rules("ClusterRole").difference(&allowed).cloned().collect();
+    assert_eq!(wider, Vec::<Grant>::new(), "ClusterRole grants beyond the reference");
+    let wider: Vec<_> = manifest_rules("Role").difference(&table(REFERENCE_ROLE)).cloned().collect();
+    assert_eq!(wider, Vec::<Grant>::new(), "Role grants beyond the reference");
+}
+
+fn plural(group: &str, kind: &str) -> String {
+    Kind::find(group, kind).map(|k| k.plural.to_owned()).unwrap_or_else(|| panic!("unknown kind {kind}.{group}"))
+}
+
+fn needs(group: &str, resource: &str, verbs: &[&str]) -> Vec<Grant> {
+    verbs.iter().map(|v| (group.to_owned(), resource.to_owned(), (*v).to_owned())).collect()
+}
+
+#[test]
+fn rbac_grants_everything_the_shell_does() {
+    let mut granted = manifest_rules("ClusterRole");
+    granted.extend(manifest_rules("Role"));
+    let mut needed: BTreeSet<Grant> = BTreeSet::new();
+    // Watches, per-pass lists and direct reads.
+    for source in image_registry_operator::observe::sources().unwrap() {
+        needed.extend(needs(source.kind.group, source.kind.plural, &["list", "watch"]));
+    }
+    for (group, kind) in image_registry_operator::observe::LISTED {
+        needed.extend(needs(group, &plural(group, kind), &["list"]));
+    }
+    needed.extend(needs("imageregistry.operator.openshift.io", "configs", &["get"]));
+    needed.extend(needs("", "namespaces", &["get"]));
+    needed.extend(needs("", "secrets", &["get"]));
+    needed.extend(needs("coordination.k8s.io", "leases", &["get", "create", "update"]));
+    needed.extend(needs("apps", "deployments", &["get"])); // the dry-run reads the operator's settings
+    // Every write any fixture's simulated convergence makes.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures");
+    let mut files: Vec<_> = walk(std::path::Path::new(dir));
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let Ok(parsed) = fixture::parse(&file.display().to_string(), &text) else { continue };
+        for pass in simulate(parsed.observed, 10, Vec::new()).passes {
+            for step in pass.plan.steps {
+                let Action::Kube(action) = step.action else { continue };
+                let key = action.key();
+                let resource = plural(&key.group, &key.kind);
+                let (resource, verbs): (String, &[&str]) = match action {
+                    KubeAction::Create { .. } => (resource, &["create"]),
+                    KubeAction::Apply { .. } => (resource, &["patch", "create"]),
+                    KubeAction::ApplyStatus { .. } => (format!("{resource}/status"), &["patch"]),
+                    KubeAction::Patch { .. } | KubeAction::AddFinalizer { .. } | KubeAction::RemoveFinalizer { .. } => {
+                        (resource, &["patch", "get"])
+                    }
+                    KubeAction::Delete { .. } => (resource, &["delete"]),
+                };
+                needed.extend(needs(&key.group, &resource, verbs));
+            }
+        }
+    }
+    let missing: Vec<_> = needed.difference(&granted).cloned().collect();
+    assert_eq!(missing, Vec::<Grant>::new(), "the shell needs grants the manifests lack");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else if path.extension().is_some_and(|e| e == "yaml") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn every_manifest_parses_and_names_the_operator_namespace() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests");
+    for path in walk(std::path::Path::new(dir)) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let docs = fixture::documents(&path.display().to_string(), &text).unwrap();
+        assert!(!docs.is_empty(), "{}", path.display());
+        for doc in docs {
+            let namespace = doc.value.pointer("/metadata/namespace").and_then(Value::as_str);
+            assert!(namespace.is_none_or(|ns| ns == "openshift-image-registry"), "{}", path.display());
+        }
+    }
+}
