@@ -256,6 +256,14 @@ async fn pass(
         }
     };
     let plan = reconcile(&observed);
+    // The storage-safety rules (core/src/safety.rs), checked once more before anything runs: a
+    // plan that would delete storage it must not is refused whole, and says why.
+    if let Err(violations) = image_registry_core::safety::check(&observed, &plan) {
+        for violation in &violations {
+            tracing::error!(%violation, "refusing to execute a plan that breaks a storage-safety rule");
+        }
+        return Ok(PassResult { failed: true, changed: false, requeue: None });
+    }
     for error in &plan.errors {
         warn!(controller = %error.controller, message = %error.message, "pass error");
     }

@@ -1,6 +1,9 @@
 //! The fake API server against kube's typed `Api` (in-process, as a tower Service) and against
 //! kubectl (over HTTP): the semantics the operator relies on.
 
+// Tests fail by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use std::time::Duration;
 
 use fake_apiserver::{FakeApiServer, Fault, serve};
