@@ -91,7 +91,7 @@ fn unmanaged_changes_only_status() {
         targets,
         [
             "apply status of Config.imageregistry.operator.openshift.io cluster (1 field)",
-            "apply status of ClusterOperator.config.openshift.io image-registry (2 fields)"
+            "apply status of ClusterOperator.config.openshift.io image-registry (1 field)"
         ]
     );
 }

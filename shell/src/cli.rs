@@ -50,6 +50,10 @@ Commands:
         --write-final: save the final state as a fixture.
         Exit code: 0 converged, 3 not converged within --max-passes (default 10),
         1 error (bad input, or stuck on an error it cannot get past).
+  node-ca-sync [--source DIR] [--destination DIR] [--interval S]
+        What the node-ca DaemonSet runs: mirror the registry CAs (default /tmp/serviceca) into
+        the node's trust directory (default /etc/docker/certs.d) now and every 60 s, until
+        SIGTERM/SIGINT.
   crds [--dir DIR]
         Print the CustomResourceDefinitions generated from the API types, or write
         them into DIR (the committed copies live in manifests/).
@@ -100,6 +104,15 @@ pub enum Command {
         looping: LoopSettings,
         /// JSON log lines.
         json_logs: bool,
+    },
+    /// The node-ca DaemonSet's sync loop.
+    NodeCaSync {
+        /// The mounted CA ConfigMap.
+        source: PathBuf,
+        /// The node's trust directory.
+        destination: PathBuf,
+        /// Time between syncs.
+        interval: Duration,
     },
     /// Print usage.
     Help,
@@ -199,6 +212,11 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             }
         }
         "crds" => Command::Crds { dir: flags.take("--dir").map(PathBuf::from) },
+        "node-ca-sync" => Command::NodeCaSync {
+            source: flags.take("--source").unwrap_or_else(|| "/tmp/serviceca".into()).into(),
+            destination: flags.take("--destination").unwrap_or_else(|| "/etc/docker/certs.d".into()).into(),
+            interval: seconds(&mut flags, "--interval", 60)?,
+        },
         "run" => {
             let target = target(&mut flags)?.unwrap_or(Target::Infer);
             let cloud = cloud_choice(&mut flags)?;
@@ -320,6 +338,13 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         Command::Plan { source: Source::Fixture(observed), output, now, .. } => plan(&observed, output, now, out),
         Command::Plan { source: Source::Live(target), cloud, output, now } => {
             live_plan(&target, cloud, output, now, out)
+        }
+        Command::NodeCaSync { source, destination, interval } => {
+            crate::telemetry::init(false);
+            runtime().map(|rt| {
+                rt.block_on(crate::nodeca::run(&source, &destination, interval, live::signals()));
+                0
+            })
         }
         Command::Run { target, cloud, metrics_address, lease, looping, json_logs } => {
             crate::telemetry::init(json_logs);

@@ -10,5 +10,6 @@ pub mod kinds;
 pub mod lease;
 pub mod live;
 pub mod metrics;
+pub mod nodeca;
 pub mod observe;
 pub mod telemetry;
