@@ -1,0 +1,126 @@
+//! The documented commands, as processes: `fake-apiserver --load fixtures/aws-fresh.yaml
+//! --kubeconfig-out K`, then `cluster-image-registry-operator run --kubeconfig K` converges and
+//! goes quiet, stops cleanly on SIGTERM, and `plan --kubeconfig K` prints a plan with reads only.
+//! The operator binary must carry the `fake-cloud` feature, as `cargo test --workspace` builds it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn http(address: &str, method: &str, path: &str) -> Value {
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let (_, body) = text.split_once("\r\n\r\n").unwrap();
+    serde_json::from_str(body).unwrap()
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn operator_binary() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_fake-apiserver")).with_file_name("cluster-image-registry-operator")
+}
+
+fn operator(args: &[&str]) -> Command {
+    let mut command = Command::new(operator_binary());
+    command
+        .args(args)
+        .env("RELEASE_VERSION", "4.20.0")
+        .env("IMAGE", "quay.io/openshift/origin-docker-registry:4.20")
+        .env("IMAGE_PRUNER", "quay.io/openshift/origin-cli:4.20")
+        .env("OPERATOR_IMAGE", "quay.io/openshift/origin-cluster-image-registry-operator:4.20")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+fn available(objects: &Value) -> bool {
+    objects.as_array().unwrap().iter().any(|o| {
+        o["kind"] == "Config"
+            && o["status"]["conditions"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c["type"] == "Available" && c["status"] == "True"))
+    })
+}
+
+fn writes(address: &str) -> usize {
+    let log = http(address, "GET", "/_fake/requests");
+    log.as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["write"] == true && !e["path"].as_str().unwrap().contains("/leases"))
+        .count()
+}
+
+#[test]
+fn the_documented_commands_converge_go_quiet_and_dry_run_reads_only() {
+    assert!(operator_binary().exists(), "build the workspace first (cargo test --workspace builds the operator)");
+    let dir = std::env::temp_dir().join(format!("fake-apiserver-binaries-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/aws-fresh.yaml");
+    let mut fake = Killed(
+        Command::new(env!("CARGO_BIN_EXE_fake-apiserver"))
+            .arg("--load")
+            .arg(&fixture)
+            .args(["--port", "0", "--kubeconfig-out"])
+            .arg(&kubeconfig)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(fake.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let address = line.trim().rsplit("http://").next().unwrap().to_owned();
+    let k = kubeconfig.to_str().unwrap();
+
+    let run =
+        operator(&["run", "--kubeconfig", k, "--cloud", "fake", "--metrics-address", "none", "--retry-period", "2"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+    let pid = run.id().to_string();
+    let mut run = Killed(run);
+    let started = Instant::now();
+    while !available(&http(&address, "GET", "/_fake/objects")) {
+        if let Some(status) = run.0.try_wait().unwrap() {
+            let mut err = String::new();
+            run.0.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            panic!("the operator exited ({status}): {err}");
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "no Available Config after 60 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let settled = writes(&address);
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(writes(&address), settled, "the idle operator wrote");
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = run.0.wait().unwrap();
+    assert!(status.success(), "SIGTERM ends the operator cleanly: {status}");
+
+    http(&address, "DELETE", "/_fake/requests");
+    let dry = operator(&["plan", "--kubeconfig", k]).output().unwrap();
+    let text = String::from_utf8_lossy(&dry.stdout);
+    assert!(text.starts_with("Plan: "), "{text}\n{}", String::from_utf8_lossy(&dry.stderr));
+    let log = http(&address, "GET", "/_fake/requests");
+    let log = log.as_array().unwrap();
+    assert!(log.iter().any(|e| e["verb"] == "list"));
+    assert!(log.iter().all(|e| e["write"] == false), "the dry-run wrote: {log:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
