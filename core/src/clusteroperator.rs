@@ -149,7 +149,21 @@ pub fn compute(
     status
 }
 
-/// Plans the ClusterOperator's creation (when missing) and status.
+/// While the Config is being bootstrapped: create the ClusterOperator if it is missing, so the
+/// cluster shows the operator at once; its status follows once the Config exists (spec 40 §1.1:
+/// no Config, no status).
+pub fn bootstrap(observed: &Observed, plan: &mut Plan) {
+    if matches!(observed.objects.get::<ClusterOperator>("", NAME), Ok(None)) {
+        plan.push(create_action(), "the ClusterOperator image-registry does not exist");
+    }
+}
+
+fn create_action() -> Action {
+    let object = json!({ "apiVersion": ClusterOperator::api_version(), "kind": ClusterOperator::KIND, "metadata": { "name": NAME }, "spec": {} });
+    Action::Kube(KubeAction::Create { key: ObjectKey::of::<ClusterOperator>("", NAME), object: Payload::new(object) })
+}
+
+/// Plans the ClusterOperator's creation (when missing) and its status.
 pub fn plan(
     observed: &Observed,
     config: &Config,
@@ -174,11 +188,7 @@ pub fn plan(
         observed.now,
     );
     if existing.is_none() {
-        let object = json!({ "apiVersion": ClusterOperator::api_version(), "kind": ClusterOperator::KIND, "metadata": { "name": NAME }, "spec": {} });
-        plan.push(
-            Action::Kube(KubeAction::Create { key: key.clone(), object: Payload::new(object) }),
-            "the ClusterOperator image-registry does not exist",
-        );
+        plan.push(create_action(), "the ClusterOperator image-registry does not exist");
     }
     if old.as_ref() != Some(&new) {
         let new_value = serde_json::to_value(&new).unwrap_or_default();

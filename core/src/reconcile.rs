@@ -21,6 +21,8 @@ pub fn reconcile(observed: &Observed) -> Plan {
         }
         registry::write_status(&draft, &mut plan);
         clusteroperator::plan(observed, &draft.config, &draft.status.conditions, pruner.as_ref(), &mut plan);
+    } else if matches!(observed.objects.get::<crate::api::Config>("", crate::names::CLUSTER), Ok(None)) {
+        clusteroperator::bootstrap(observed, &mut plan);
     }
     plan
 }

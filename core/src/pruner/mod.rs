@@ -43,19 +43,24 @@ pub fn plan(observed: &Observed, registry_hostname: &str, plan: &mut Plan) -> Op
             return None;
         }
         Ok(Some(pruner)) => pruner,
-        Ok(None) => {
-            match serde_json::to_value(default_image_pruner()) {
-                Ok(object) => plan.push(
+        // The default is created and its objects planned in the same pass: they follow from
+        // the object this pass creates, as the plan executes in order.
+        Ok(None) => match serde_json::to_value(default_image_pruner()) {
+            Ok(object) => {
+                plan.push(
                     Action::Kube(KubeAction::Create {
                         key: ObjectKey::of::<ImagePruner>("", CLUSTER),
                         object: Payload::new(object),
                     }),
                     "no ImagePruner \"cluster\" exists: create it with the defaults",
-                ),
-                Err(e) => plan.error(CONTROLLER, format!("cannot encode the default ImagePruner: {e}")),
+                );
+                default_image_pruner()
             }
-            return None;
-        }
+            Err(e) => {
+                plan.error(CONTROLLER, format!("cannot encode the default ImagePruner: {e}"));
+                return None;
+            }
+        },
     };
     let builders: [&dyn Fn() -> Result<Desired, String>; 6] = [
         &resources::cluster_role,
