@@ -185,3 +185,29 @@ fn exactly_one_storage_backend() {
         (Some("StorageNotConfigured"), Some("Error: storage backend not configured"))
     );
 }
+
+#[test]
+fn an_object_already_being_deleted_is_waited_for_not_deleted_again() {
+    // Foreground deletion keeps the Deployment (with a finalizer) until its pods are gone.
+    let mut observed = load(&fixtures_dir().join("removed.yaml")).observed;
+    let key = image_registry_core::ObjectKey {
+        group: "apps".into(),
+        kind: "Deployment".into(),
+        namespace: "openshift-image-registry".into(),
+        name: "image-registry".into(),
+    };
+    let first = reconcile(&observed);
+    let deletes = |plan: &image_registry_core::Plan| {
+        plan.steps
+            .iter()
+            .filter(|s| matches!(&s.action, Action::Kube(KubeAction::Delete { key: k, .. }) if *k == key))
+            .count()
+    };
+    assert_eq!(deletes(&first), 1, "the Removed registry's Deployment is deleted");
+    let mut terminating = observed.objects.raw(&key).unwrap().clone();
+    terminating["metadata"]["deletionTimestamp"] = serde_json::json!("2026-01-01T00:00:00Z");
+    terminating["metadata"]["finalizers"] = serde_json::json!(["foregroundDeletion"]);
+    observed.objects.insert_at(key.clone(), terminating);
+    let second = reconcile(&observed);
+    assert_eq!(deletes(&second), 0, "no second DELETE while it terminates");
+}

@@ -323,7 +323,7 @@ fn apply_objects(
     }
     let wanted: BTreeSet<String> = routes::wanted(config).into_iter().map(|r| r.name).collect();
     for (key, route) in owned_routes(observed) {
-        if !wanted.contains(&key.name) {
+        if !wanted.contains(&key.name) && route.metadata.deletion_timestamp.is_none() {
             plan.push(delete(&key, &route), "the operator created this route and the Config no longer asks for it");
         }
     }
@@ -391,7 +391,11 @@ fn delete_owned(config: &Config, observed: &Observed, plan: &mut Plan, why: &str
     for key in owned_keys(config, observed) {
         if let Some(object) = observed.objects.raw(&key) {
             remaining = true;
-            plan.push(delete(&key, object), why);
+            // One already being deleted (foreground deletion waits for its pods) is waited
+            // for, not deleted again on every pass.
+            if object.pointer("/metadata/deletionTimestamp").is_none() {
+                plan.push(delete(&key, object), why);
+            }
         }
     }
     remaining

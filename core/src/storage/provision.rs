@@ -273,6 +273,10 @@ pub fn remove(config: &Config, observed: &Observed) -> (Removal, Vec<Wanted>) {
                 return (Removal::Done, Vec::new());
             }
             match observed.objects.get::<PersistentVolumeClaim>(NAMESPACE, &claim) {
+                // Already being deleted (the claim waits for its pods): wait, do not delete again.
+                Ok(Some(existing)) if existing.metadata.deletion_timestamp.is_some() => {
+                    (Removal::Pending(Vec::new()), Vec::new())
+                }
                 Ok(Some(existing)) => (
                     Removal::Pending(vec![(
                         Action::Kube(KubeAction::Delete {
