@@ -255,6 +255,7 @@ async fn pass(
             return Err(e);
         }
     };
+    metrics.observe(&observed);
     let plan = reconcile(&observed);
     // The storage-safety rules (core/src/safety.rs), checked once more before anything runs: a
     // plan that would delete storage it must not is refused whole, and says why.

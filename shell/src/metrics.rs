@@ -1,5 +1,7 @@
-//! Prometheus metrics (passes, actions by kind and outcome, pass duration, leadership) and the
-//! small HTTP server for `/metrics`, `/healthz` and `/readyz`.
+//! Prometheus metrics and the small HTTP server for `/metrics`, `/healthz` and `/readyz`: the
+//! loop's own (passes, actions by kind and outcome, pass duration, leadership) and the
+//! reference's families that dashboards and alerts use (spec 40 §7.1: the pruner's install
+//! status, the storage type).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -13,8 +15,12 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use image_registry_core::action::{Action, KubeAction};
+use image_registry_core::api::{Config, StorageKind};
+use image_registry_core::names::{CLUSTER, NAMESPACE};
+use image_registry_core::observed::Observed;
 use image_registry_core::outcome::OutcomeResult;
 use image_registry_core::plan::Plan;
+use k8s_openapi::api::batch::v1::CronJob;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -35,6 +41,13 @@ pub struct ActionLabels {
     pub outcome: String,
 }
 
+/// The `storage` label of `image_registry_storage_type`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StorageLabels {
+    /// `EmptyDir`, `S3`, `Swift`, `GCS`, `IBMCOS`, `PVC` or `Azure`.
+    pub storage: String,
+}
+
 /// The operator's metrics, and whether it is ready.
 pub struct Metrics {
     registry: Registry,
@@ -42,6 +55,8 @@ pub struct Metrics {
     actions: Family<ActionLabels, Counter>,
     duration: Histogram,
     leader: Gauge,
+    pruner_install_status: Gauge,
+    storage_type: Family<StorageLabels, Gauge>,
     ready: AtomicBool,
 }
 
@@ -69,16 +84,45 @@ fn kind_of(action: &Action) -> &'static str {
 impl Metrics {
     /// Registers every metric.
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix("image_registry_operator");
+        let mut registry = Registry::default();
         let passes = Counter::default();
         let actions = Family::<ActionLabels, Counter>::default();
         let duration = Histogram::new(exponential_buckets(0.005, 2.0, 14));
         let leader = Gauge::default();
-        registry.register("reconcile_passes", "Reconcile passes run", passes.clone());
-        registry.register("actions", "Executed actions by kind and outcome", actions.clone());
-        registry.register("pass_duration_seconds", "Time one pass takes: observe, decide, execute", duration.clone());
-        registry.register("leader", "Whether this instance holds the leader lease (1) or not (0)", leader.clone());
-        Self { registry, passes, actions, duration, leader, ready: AtomicBool::new(false) }
+        let pruner_install_status = Gauge::default();
+        let storage_type = Family::<StorageLabels, Gauge>::default();
+        registry.register("image_registry_operator_reconcile_passes", "Reconcile passes run", passes.clone());
+        registry.register("image_registry_operator_actions", "Executed actions by kind and outcome", actions.clone());
+        registry.register(
+            "image_registry_operator_pass_duration_seconds",
+            "Time one pass takes: observe, decide, execute",
+            duration.clone(),
+        );
+        registry.register(
+            "image_registry_operator_leader",
+            "Whether this instance holds the leader lease (1) or not (0)",
+            leader.clone(),
+        );
+        registry.register(
+            "image_registry_operator_image_pruner_install_status",
+            "The image pruner CronJob: 0 = not installed, 1 = suspended, 2 = enabled",
+            pruner_install_status.clone(),
+        );
+        registry.register(
+            "image_registry_storage_type",
+            "1 for each storage backend the registry has been configured with since the operator started",
+            storage_type.clone(),
+        );
+        Self {
+            registry,
+            passes,
+            actions,
+            duration,
+            leader,
+            pruner_install_status,
+            storage_type,
+            ready: AtomicBool::new(false),
+        }
     }
 
     /// Records one pass.
@@ -94,6 +138,32 @@ impl Metrics {
                 }
             };
             self.actions.get_or_create(&ActionLabels { kind: kind_of(&step.action).to_owned(), outcome }).inc();
+        }
+    }
+
+    /// Updates the cluster-derived gauges from a pass's snapshot.
+    pub fn observe(&self, observed: &Observed) {
+        let cronjob = observed.objects.get::<CronJob>(NAMESPACE, "image-pruner").ok().flatten();
+        let status = match cronjob.and_then(|c| c.spec).map(|s| s.suspend.unwrap_or(false)) {
+            None => 0,
+            Some(true) => 1,
+            Some(false) => 2,
+        };
+        self.pruner_install_status.set(status);
+        if let Ok(Some(config)) = observed.objects.get::<Config>("", CLUSTER)
+            && let [kind] = config.spec.storage.kinds().as_slice()
+        {
+            let storage = match kind {
+                StorageKind::EmptyDir => "EmptyDir",
+                StorageKind::S3 => "S3",
+                StorageKind::Swift => "Swift",
+                StorageKind::Gcs => "GCS",
+                StorageKind::IbmCos => "IBMCOS",
+                StorageKind::Pvc => "PVC",
+                StorageKind::Azure => "Azure",
+            };
+            // Never reset to 0, as in the reference.
+            self.storage_type.get_or_create(&StorageLabels { storage: storage.to_owned() }).set(1);
         }
     }
 
@@ -156,4 +226,32 @@ pub async fn serve(metrics: Arc<Metrics>, listener: TcpListener) {
 /// Binds the metrics address.
 pub async fn bind(address: SocketAddr) -> Result<TcpListener, String> {
     TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn pruner_and_storage_gauges_follow_the_snapshot() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/aws-converged.yaml")).unwrap();
+        let mut observed = image_registry_core::fixture::parse("aws-converged", &text).unwrap().observed;
+        let metrics = Metrics::new();
+        assert_eq!(metrics.sample("image_registry_operator_image_pruner_install_status"), Some(0.0));
+        metrics.observe(&observed);
+        assert_eq!(metrics.sample("image_registry_operator_image_pruner_install_status"), Some(2.0));
+        assert!(metrics.encode().contains("image_registry_storage_type{storage=\"S3\"} 1"));
+        let key = image_registry_core::ObjectKey::of::<CronJob>(NAMESPACE, "image-pruner");
+        let mut cronjob = observed.objects.raw(&key).unwrap().clone();
+        cronjob["spec"]["suspend"] = serde_json::json!(true);
+        observed.objects.insert_at(key.clone(), cronjob);
+        metrics.observe(&observed);
+        assert_eq!(metrics.sample("image_registry_operator_image_pruner_install_status"), Some(1.0));
+        observed.objects.remove(&key);
+        metrics.observe(&observed);
+        assert_eq!(metrics.sample("image_registry_operator_image_pruner_install_status"), Some(0.0));
+    }
 }
