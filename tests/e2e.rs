@@ -58,6 +58,7 @@ fn start(stand: &Stand, identity: &str) -> Running {
     lease.retry_period = Duration::from_millis(200);
     let settings = RunSettings {
         metrics_address: None,
+        tls: None,
         lease,
         looping: LoopSettings {
             resync: Duration::from_secs(2),

@@ -32,11 +32,13 @@ Commands:
         Exit code: 0 no changes, 2 changes pending, 1 error.
   run [--kubeconfig FILE | --in-cluster] [--metrics-address ADDR] [--identity NAME]
       [--lease-duration S] [--renew-deadline S] [--retry-period S] [--resync S]
+      [--tls-cert FILE --tls-key FILE [--tls-min-version VersionTLS12|VersionTLS13]]
       [--log-format text|json] [--cloud none|fake]
         The operator: waits for the lease openshift-master-controllers, then watches and
         reconciles until SIGTERM/SIGINT (exit 0, lease released) or the lease is lost (exit 1).
         Defaults: no kubeconfig flag infers the configuration; metrics on 0.0.0.0:60000
-        (/metrics, /healthz, /readyz; `none` turns it off); identity $POD_NAME or the host
+        (/metrics, /healthz, /readyz; `none` turns it off; HTTPS with --tls-cert/--tls-key,
+        re-read when the files change); identity $POD_NAME or the host
         name; lease 137 s, renew deadline 107 s, retry 26 s; resync 600 s.
         Settings from the environment: RELEASE_VERSION, IMAGE, IMAGE_PRUNER, OPERATOR_IMAGE.
         --cloud fake (test stand only; needs the `fake-cloud` build feature) uses the modelled
@@ -98,6 +100,8 @@ pub enum Command {
         cloud: CloudChoice,
         /// Metrics and health endpoints.
         metrics_address: Option<SocketAddr>,
+        /// Their TLS certificate.
+        tls: Option<crate::tls::TlsFiles>,
         /// Leader election.
         lease: LeaseSettings,
         /// Loop timing.
@@ -225,6 +229,17 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 Some(a) => Some(a.parse().map_err(|_| format!("--metrics-address {a:?} is not HOST:PORT"))?),
                 None => Some(SocketAddr::from(([0, 0, 0, 0], 60000))),
             };
+            let tls = match (flags.take("--tls-cert"), flags.take("--tls-key")) {
+                (Some(cert), Some(key)) => {
+                    let min_version = match flags.take("--tls-min-version") {
+                        Some(v) => v.parse().map_err(|e| format!("--tls-min-version: {e}"))?,
+                        None => crate::tls::MinVersion::Tls12,
+                    };
+                    Some(crate::tls::TlsFiles { cert: cert.into(), key: key.into(), min_version })
+                }
+                (None, None) if flags.take("--tls-min-version").is_none() => None,
+                _ => return Err("--tls-cert and --tls-key go together (and --tls-min-version with them)".into()),
+            };
             let identity = flags.take("--identity").unwrap_or_else(default_identity);
             let mut lease = LeaseSettings::reference(identity);
             lease.lease_duration = seconds(&mut flags, "--lease-duration", 137)?;
@@ -236,7 +251,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 Some("json") => true,
                 Some(other) => return Err(format!("--log-format {other:?}: expected text or json")),
             };
-            Command::Run { target, cloud, metrics_address, lease, looping, json_logs }
+            Command::Run { target, cloud, metrics_address, tls, lease, looping, json_logs }
         }
         "help" | "--help" | "-h" => Command::Help,
         other => return Err(format!("unknown command {other:?}")),
@@ -346,10 +361,10 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
                 0
             })
         }
-        Command::Run { target, cloud, metrics_address, lease, looping, json_logs } => {
+        Command::Run { target, cloud, metrics_address, tls, lease, looping, json_logs } => {
             crate::telemetry::init(json_logs);
             let operator = crate::observe::operator_env();
-            operate(&target, cloud, RunSettings { metrics_address, lease, looping, operator })
+            operate(&target, cloud, RunSettings { metrics_address, tls, lease, looping, operator })
         }
         Command::Simulate { observed, max_passes, faults, write_final } => {
             simulate(&observed, max_passes, faults, write_final.as_deref(), out)
@@ -488,6 +503,12 @@ mod tests {
         assert!(parse(&args("plan --observed f --kubeconfig k")).unwrap_err().contains("not both"));
         assert!(parse(&args("run --lease-duration -3")).unwrap_err().contains("--lease-duration"));
         assert!(parse(&args("run --log-format xml")).unwrap_err().contains("--log-format"));
+        assert!(parse(&args("run --tls-cert c")).unwrap_err().contains("go together"));
+        assert!(
+            parse(&args("run --tls-cert c --tls-key k --tls-min-version VersionTLS10"))
+                .unwrap_err()
+                .contains("not offered")
+        );
         assert!(parse(&args("plan --observed f --output xml")).unwrap_err().contains("unknown output format"));
         assert!(parse(&args("plan --observed f --now soon")).unwrap_err().contains("--now"));
         assert_eq!(parse(&args("plan --observed f --bogus 1")).unwrap_err(), "unknown option --bogus");

@@ -13,3 +13,4 @@ pub mod metrics;
 pub mod nodeca;
 pub mod observe;
 pub mod telemetry;
+pub mod tls;

@@ -100,6 +100,8 @@ pub async fn dry_run(
 pub struct RunSettings {
     /// Where to serve `/metrics`, `/healthz` and `/readyz` (`None`: not at all).
     pub metrics_address: Option<SocketAddr>,
+    /// Serve them over TLS with this certificate (`None`: plain HTTP).
+    pub tls: Option<crate::tls::TlsFiles>,
     /// Leader election.
     pub lease: LeaseSettings,
     /// Loop timing.
@@ -126,8 +128,12 @@ pub async fn run(
     metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<Ended, String> {
+    let tls = match &settings.tls {
+        Some(files) => Some(Arc::new(crate::tls::Reloading::new(files.clone())?)),
+        None => None,
+    };
     let server = match settings.metrics_address {
-        Some(address) => Some(tokio::spawn(metrics::serve(metrics.clone(), metrics::bind(address).await?))),
+        Some(address) => Some(tokio::spawn(metrics::serve(metrics.clone(), metrics::bind(address).await?, tls))),
         None => None,
     };
     let _server = AbortOnDrop(server);

@@ -208,17 +208,28 @@ impl Metrics {
     }
 }
 
-/// Serves `/metrics`, `/healthz` and `/readyz` on `listener` until the task is dropped.
-pub async fn serve(metrics: Arc<Metrics>, listener: TcpListener) {
+/// Serves `/metrics`, `/healthz` and `/readyz` on `listener` (over TLS when `tls` is given)
+/// until the task is dropped.
+pub async fn serve(metrics: Arc<Metrics>, listener: TcpListener, tls: Option<Arc<crate::tls::Reloading>>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
         let metrics = metrics.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request: Request<hyper::body::Incoming>| {
                 let metrics = metrics.clone();
                 async move { Ok::<_, Infallible>(metrics.answer(request.uri().path())) }
             });
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            match tls {
+                Some(tls) => {
+                    if let Ok(stream) = tls.acceptor().accept(stream).await {
+                        let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    }
+                }
+                None => {
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                }
+            }
         });
     }
 }
