@@ -93,22 +93,7 @@ pub enum Command {
         dir: Option<PathBuf>,
     },
     /// The operator.
-    Run {
-        /// The cluster.
-        target: Target,
-        /// Which clouds.
-        cloud: CloudChoice,
-        /// Metrics and health endpoints.
-        metrics_address: Option<SocketAddr>,
-        /// Their TLS certificate.
-        tls: Option<crate::tls::TlsFiles>,
-        /// Leader election.
-        lease: LeaseSettings,
-        /// Loop timing.
-        looping: LoopSettings,
-        /// JSON log lines.
-        json_logs: bool,
-    },
+    Run(Box<RunArgs>),
     /// The node-ca DaemonSet's sync loop.
     NodeCaSync {
         /// The mounted CA ConfigMap.
@@ -120,6 +105,25 @@ pub enum Command {
     },
     /// Print usage.
     Help,
+}
+
+/// The arguments of `run`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RunArgs {
+    /// The cluster.
+    pub target: Target,
+    /// Which clouds.
+    pub cloud: CloudChoice,
+    /// Metrics and health endpoints.
+    pub metrics_address: Option<SocketAddr>,
+    /// Their TLS certificate.
+    pub tls: Option<crate::tls::TlsFiles>,
+    /// Leader election.
+    pub lease: LeaseSettings,
+    /// Loop timing.
+    pub looping: LoopSettings,
+    /// JSON log lines.
+    pub json_logs: bool,
 }
 
 /// What a plan is made from.
@@ -251,7 +255,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 Some("json") => true,
                 Some(other) => return Err(format!("--log-format {other:?}: expected text or json")),
             };
-            Command::Run { target, cloud, metrics_address, tls, lease, looping, json_logs }
+            Command::Run(Box::new(RunArgs { target, cloud, metrics_address, tls, lease, looping, json_logs }))
         }
         "help" | "--help" | "-h" => Command::Help,
         other => return Err(format!("unknown command {other:?}")),
@@ -361,7 +365,8 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
                 0
             })
         }
-        Command::Run { target, cloud, metrics_address, tls, lease, looping, json_logs } => {
+        Command::Run(args) => {
+            let RunArgs { target, cloud, metrics_address, tls, lease, looping, json_logs } = *args;
             crate::telemetry::init(json_logs);
             let operator = crate::observe::operator_env();
             operate(&target, cloud, RunSettings { metrics_address, tls, lease, looping, operator })
