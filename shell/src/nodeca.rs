@@ -211,14 +211,19 @@ mod tests {
     fn full_sync_counts_copies_skips_and_trims() {
         let dir = scratch("sync");
         let (src, dst) = (dir.join("src"), dir.join("dst"));
-        fs::write(src.join("keep..80"), "k").unwrap();
-        fs::write(src.join("new..90"), "n").unwrap();
+        // Sources an hour old, so the copies made now are strictly newer, whatever the
+        // file system's timestamp resolution.
+        let past = SystemTime::now() - Duration::from_secs(3600);
+        for name in ["keep..80", "new..90"] {
+            fs::write(src.join(name), name).unwrap();
+            fs::File::options().write(true).open(src.join(name)).unwrap().set_modified(past).unwrap();
+        }
         fs::create_dir_all(src.join("..2026_01_01")).unwrap();
         std::os::unix::fs::symlink(src.join("..2026_01_01"), src.join("..data")).unwrap();
         fs::create_dir_all(dst.join("remove:70")).unwrap();
         fs::write(dst.join("a-file"), "untouched").unwrap();
         assert_eq!(sync(&src, &dst).unwrap(), Counts { copied: 2, skipped: 0, trimmed: 1 });
-        assert_eq!(fs::read_to_string(dst.join("keep:80/ca.crt")).unwrap(), "k");
+        assert_eq!(fs::read_to_string(dst.join("keep:80/ca.crt")).unwrap(), "keep..80");
         assert!(!dst.join(":data").exists() && !dst.join("..data").exists());
         assert_eq!(fs::read_to_string(dst.join("a-file")).unwrap(), "untouched");
         // Targets newer than their sources are left alone; a new source is copied.
