@@ -164,35 +164,22 @@ async fn converges_from_aws_fresh_then_writes_nothing_while_idle() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn converges_through_api_errors_on_every_write_kind_without_duplicates() {
     let stand = stand("aws-fresh.yaml");
+    let fault = |verb: &str, resource: Option<&str>, code, count| Fault {
+        verb: Some(verb.into()),
+        resource: resource.map(Into::into),
+        name: None,
+        code,
+        count,
+        delay_ms: 0,
+    };
     for verb in ["create", "apply", "patch", "update", "delete"] {
         for code in [409, 429, 500, 503] {
-            stand.fake.inject(Fault {
-                verb: Some(verb.into()),
-                resource: None,
-                name: None,
-                code,
-                count: 1,
-                delay_ms: 0,
-            });
+            stand.fake.inject(fault(verb, None, code, 1));
         }
     }
     // The status subresource and the Config itself fail too.
-    stand.fake.inject(Fault {
-        verb: Some("apply".into()),
-        resource: Some("configs/status".into()),
-        name: None,
-        code: 503,
-        count: 2,
-        delay_ms: 0,
-    });
-    stand.fake.inject(Fault {
-        verb: Some("get".into()),
-        resource: Some("configs".into()),
-        name: None,
-        code: 500,
-        count: 2,
-        delay_ms: 0,
-    });
+    stand.fake.inject(fault("apply", Some("configs/status"), 503, 2));
+    stand.fake.inject(fault("get", Some("configs"), 500, 2));
     let operator = start(&stand, "a");
     wait_for("the registry to be available despite the faults", Duration::from_secs(90), || available(&stand.fake))
         .await;

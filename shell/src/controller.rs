@@ -13,7 +13,7 @@ use image_registry_core::outcome::OutcomeResult;
 use image_registry_core::reconcile;
 use kube::api::{ApiResource, DynamicObject};
 use kube::runtime::reflector::store::Writer;
-use kube::runtime::reflector::{self, Store};
+use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -132,15 +132,17 @@ impl Caches {
         Ok(store)
     }
 
+    /// The cached resourceVersion of `key` (`Some(None)`: not cached); `None` when no cache
+    /// holds its kind.
     fn version(&self, key: &ObjectKey) -> Option<Option<String>> {
-        let (_, _, cache) = self.stores.iter().find(|(s, _, _)| {
+        let (_, resource, cache) = self.stores.iter().find(|(s, _, _)| {
             s.kind.group == key.group && s.kind.kind == key.kind && s.namespace.is_none_or(|ns| ns == key.namespace)
         })?;
-        let found = cache.state().into_iter().find(|o| {
-            o.metadata.name.as_deref() == Some(key.name.as_str())
-                && o.metadata.namespace.as_deref().unwrap_or_default() == key.namespace
-        });
-        Some(found.and_then(|o| o.metadata.resource_version.clone()))
+        let mut reference = ObjectRef::<DynamicObject>::new_with(&key.name, resource.clone());
+        if !key.namespace.is_empty() {
+            reference = reference.within(&key.namespace);
+        }
+        Some(cache.get(&reference).and_then(|o| o.metadata.resource_version.clone()))
     }
 
     /// Whether the caches show `write` (or something newer).

@@ -186,9 +186,13 @@ pub async fn run(
             }
         }
     };
-    // Let the pass in flight finish: never stop between a write and the next observation of it.
-    let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(30), &mut passes).await;
+    if ended == Ended::Shutdown {
+        // Still the leader: let the pass in flight finish rather than stop between its writes.
+        let _ = stop_tx.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(30), &mut passes).await;
+    }
+    // After losing the lease another instance may be writing: the pass is dropped at once, as a
+    // crash would end it (the core persists generated names before creating anything).
     metrics.set_ready(false);
     metrics.set_leader(false);
     if ended == Ended::Shutdown {

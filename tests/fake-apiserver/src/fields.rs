@@ -47,8 +47,7 @@ fn leaves(value: &Value, path: &mut Path, out: &mut BTreeSet<Path>) {
                 path.pop();
             }
         }
-        Value::Array(items) if list_key(items).is_some() => {
-            let key = list_key(items).unwrap_or("name");
+        Value::Array(items) if let Some(key) = list_key(items) => {
             for item in items {
                 path.push(item_element(key, item));
                 out.insert(path.clone());

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
 use crate::resources::{self, Resource};
-use crate::store::{ApiError, Event, PatchKind, Store};
+use crate::store::{ApiError, PatchKind, Store};
 
 /// The body of every answer.
 pub type Body = UnsyncBoxBody<Bytes, Infallible>;
@@ -313,34 +313,28 @@ impl FakeApiServer {
         let since = params.get("resourceVersion").unwrap_or_default();
         let timeout = params.get("timeoutSeconds").and_then(|t| t.parse().ok()).unwrap_or(1800u64);
         let r = *r;
-        let in_scope = move |e: &Event| {
-            e.key.group == r.group
-                && e.key.plural == r.plural
-                && namespace.as_deref().is_none_or(|ns| !r.namespaced || e.key.namespace == ns)
-        };
         let (backlog, mut live) = self.with_store(|s| {
-            let backlog: Vec<(u64, &'static str, Value)> = match since.parse::<u64>() {
+            // Subscribing under the same lock as reading the backlog: no event is missed or
+            // sent twice.
+            let backlog: Vec<(&'static str, Value)> = match since.parse::<u64>() {
                 Ok(revision) if revision > 0 => {
-                    s.events_since(&r, revision).into_iter().map(|e| (e.revision, e.kind, e.object)).collect()
+                    s.events_since(&r, revision).into_iter().map(|e| (e.kind, e.object)).collect()
                 }
-                _ => s.list(&r, None, &|_| true).into_iter().map(|o| (s.revision(), "ADDED", o)).collect(),
+                _ => s.list(&r, None, &|_| true).into_iter().map(|o| ("ADDED", o)).collect(),
             };
             (backlog, s.subscribe())
         });
         let backlog: Vec<_> = backlog
             .into_iter()
-            .filter(|(_, _, o)| {
+            .filter(|(_, o)| {
                 let ns = o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default();
-                filter.matches(o)
-                    && (!r.namespaced
-                        || in_scope(&Event { revision: 0, key: key_of(&r, ns), kind: "", object: Value::Null }))
+                filter.matches(o) && in_namespace(&r, namespace.as_deref(), ns)
             })
             .collect();
         let mut close = self.shared.close.subscribe();
         let (tx, rx) = mpsc::channel::<Bytes>(256);
-        let last = backlog.last().map_or(0, |(rev, _, _)| *rev);
         tokio::spawn(async move {
-            for (_, kind, object) in backlog {
+            for (kind, object) in backlog {
                 if tx.send(line(kind, &object)).await.is_err() {
                     return;
                 }
@@ -353,7 +347,11 @@ impl FakeApiServer {
                     _ = close.changed() => return,
                     () = tx.closed() => return,
                     event = live.recv() => match event {
-                        Ok(e) if e.revision > last && in_scope(&e) && filter.matches(&e.object) => {
+                        Ok(e) if e.key.group == r.group
+                            && e.key.plural == r.plural
+                            && in_namespace(&r, namespace.as_deref(), &e.key.namespace)
+                            && filter.matches(&e.object) =>
+                        {
                             if tx.send(line(e.kind, &e.object)).await.is_err() {
                                 return;
                             }
@@ -373,8 +371,9 @@ impl FakeApiServer {
     }
 }
 
-fn key_of(r: &Resource, namespace: &str) -> crate::store::Key {
-    crate::store::Key { group: r.group, plural: r.plural, namespace: namespace.to_owned(), name: String::new() }
+/// Whether an object in `namespace` is in a request's scope (`wanted`: `None` for all namespaces).
+fn in_namespace(r: &Resource, wanted: Option<&str>, namespace: &str) -> bool {
+    !r.namespaced || wanted.is_none_or(|w| w == namespace)
 }
 
 fn line(kind: &str, object: &Value) -> Bytes {
