@@ -262,3 +262,19 @@ async fn the_live_dry_run_only_reads() {
     assert_eq!(steps, Vec::<String>::new());
     assert!(stand.fake.requests().iter().all(|e| !e.write));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_that_loses_the_lease_stops() {
+    let stand = stand("aws-fresh.yaml");
+    let operator = start(&stand, "a");
+    wait_for("the registry to be available", Duration::from_secs(60), || available(&stand.fake)).await;
+    // Another instance takes the lease (as after a network partition healed the other way).
+    let leases = dynamic(&stand.fake, "coordination.k8s.io", "Lease", "leases", Some(NS));
+    let mut lease = leases.get("openshift-master-controllers").await.unwrap();
+    lease.data["spec"]["holderIdentity"] = json!("intruder");
+    lease.data["spec"]["renewTime"] = json!(jiff::Timestamp::now().to_string());
+    leases.replace("openshift-master-controllers", &Default::default(), &lease).await.unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(5), operator.task).await.unwrap().unwrap().unwrap();
+    assert_eq!(ended, Ended::LostLease);
+    assert_eq!(operator.metrics.sample("image_registry_operator_leader"), Some(0.0));
+}
