@@ -39,7 +39,7 @@ fn drift_is_reverted_exactly() {
             Action::Kube(KubeAction::ApplyStatus { key, changes, .. }) if key.kind == "Config" => {
                 assert_eq!(
                     changes.iter().map(|c| c.path.as_str()).collect::<Vec<_>>(),
-                    ["status.generations[name=image-registry].lastGeneration"]
+                    ["status.generations[group=apps,resource=deployments,namespace=openshift-image-registry,name=image-registry].lastGeneration"]
                 );
                 None
             }
@@ -49,13 +49,19 @@ fn drift_is_reverted_exactly() {
     assert_eq!(
         changes,
         [
+            // Service ports are keyed by port and protocol: the renumbered port is another
+            // item, taken back, and the operator's comes back in the same pass.
             (
                 "Service openshift-image-registry/image-registry".to_owned(),
-                vec!["spec.ports[name=5000-tcp].port".to_owned()]
+                vec!["spec.ports[port=5000,protocol=TCP]".to_owned(), "spec.ports[port=5001,protocol=TCP]".to_owned()]
             ),
+            // The env var another manager added to the operator's container is taken back.
             (
                 "Deployment.apps openshift-image-registry/image-registry".to_owned(),
-                vec!["spec.template.spec.containers[name=registry].env[name=REGISTRY_LOG_LEVEL].value".to_owned()]
+                vec![
+                    "spec.template.spec.containers[name=registry].env[name=REGISTRY_LOG_LEVEL].value".to_owned(),
+                    "spec.template.spec.containers[name=registry].env[name=USER_ADDED]".to_owned()
+                ]
             ),
         ]
     );
@@ -90,8 +96,8 @@ fn unmanaged_changes_only_status() {
     assert_eq!(
         targets,
         [
-            "apply status of Config.imageregistry.operator.openshift.io cluster (1 field)",
-            "apply status of ClusterOperator.config.openshift.io image-registry (1 field)"
+            "apply status of Config.imageregistry.operator.openshift.io cluster (6 fields)",
+            "apply status of ClusterOperator.config.openshift.io image-registry (6 fields)"
         ]
     );
 }

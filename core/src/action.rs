@@ -125,8 +125,12 @@ pub enum KubeAction {
         new: bool,
         /// The desired object (only owned fields).
         object: Payload,
-        /// What differs from the observed object.
+        /// What differs from the observed object (items taken back: `after` absent).
         changes: Vec<FieldChange>,
+        /// A guarded JSON patch sent first: it removes the items others added to the keyed
+        /// lists the operator defines (`objects::takeback`). Empty almost always.
+        #[serde(skip)]
+        take_back: Vec<Value>,
     },
     /// Server-side apply of `status` through the status subresource.
     ApplyStatus {
@@ -136,6 +140,10 @@ pub enum KubeAction {
         object: Payload,
         /// What differs from the observed status.
         changes: Vec<FieldChange>,
+        /// A guarded JSON patch of the status sent first, emptying the objects this apply
+        /// sends as `{}` (`objects::takeback::emptied`). Empty almost always.
+        #[serde(skip)]
+        take_back: Vec<Value>,
     },
     /// JSON merge patch of fields the operator fills in (finalizers, generated spec values),
     /// rejected if the object changed since it was read.

@@ -12,7 +12,7 @@ use crate::api::openshift::{
     ClusterOperator, ClusterOperatorCondition, ClusterOperatorStatus, OperandVersion, RelatedObject,
 };
 use crate::api::{ApiObject, ConditionStatus, Config, ImagePrunerStatus, ManagementState, OperatorCondition};
-use crate::diff::differences;
+use crate::diff::differences_under;
 use crate::names::{NAMESPACE, REGISTRY_NAME};
 use crate::observed::{ObjectKey, Observed};
 use crate::plan::Plan;
@@ -192,7 +192,8 @@ pub fn plan(
     }
     if old.as_ref() != Some(&new) {
         let new_value = serde_json::to_value(&new).unwrap_or_default();
-        let mut changes = differences(&new_value, &serde_json::to_value(old.unwrap_or_default()).unwrap_or_default());
+        let old_value = serde_json::to_value(old.unwrap_or_default()).unwrap_or_default();
+        let mut changes = differences_under("ClusterOperator", &["status"], &new_value, &old_value);
         changes.iter_mut().for_each(|c| c.path = format!("status.{}", c.path));
         let object = json!({
             "apiVersion": ClusterOperator::api_version(),
@@ -201,7 +202,12 @@ pub fn plan(
             "status": new_value,
         });
         plan.push(
-            Action::Kube(KubeAction::ApplyStatus { key, object: Payload::new(object), changes }),
+            Action::Kube(KubeAction::ApplyStatus {
+                key,
+                take_back: crate::objects::takeback::emptied(&old_value, &object["status"]),
+                object: Payload::new(object),
+                changes,
+            }),
             "the operator's aggregated status changed",
         );
     }

@@ -3,15 +3,17 @@
 //! (defaults, `managedFields`, `resourceVersion`, timestamps, status, extra list items) never
 //! counts as a difference.
 //!
-//! Rules: maps compare key by key over the desired keys; an empty desired map, list or `null`
-//! equals an absent field; lists of objects with a `name` (or `mountPath`, `containerPort`) are
-//! matched by that key, as server-side apply merges them; other lists compare position by
-//! position and must have the same length; numbers compare by value, and resource quantities
-//! by amount (`1Gi` = `1024Mi`).
+//! Rules: maps compare key by key over the desired keys, except atomic maps (label selectors,
+//! `Service.spec.selector`), which must be equal whole; an empty desired map, list or `null`
+//! equals an absent field; list items match by the keys server-side apply merges them on
+//! (`structure`: containers by `name`, Service ports by `port`+`protocol`, …); sets must hold
+//! the desired values; other lists compare position by position and must have the same length;
+//! numbers compare by value, and resource quantities by amount (`1Gi` = `1024Mi`).
 
 use serde_json::Value;
 
 use crate::action::FieldChange;
+use crate::structure::{ListType, is_atomic_map, list_type};
 
 fn is_empty(value: &Value) -> bool {
     match value {
@@ -22,12 +24,35 @@ fn is_empty(value: &Value) -> bool {
     }
 }
 
-/// The fields of `desired` that `observed` does not hold. Paths are dotted; keyed list
-/// elements print as `containers[name=registry]`.
-pub fn differences(desired: &Value, observed: &Value) -> Vec<FieldChange> {
+/// The fields of `desired` that `observed` (objects of `kind`) does not hold. Paths are dotted;
+/// keyed list elements print as `containers[name=registry]`.
+pub fn differences(kind: &str, desired: &Value, observed: &Value) -> Vec<FieldChange> {
+    differences_under(kind, &[], desired, observed)
+}
+
+/// [`differences`] of a part of an object: `at` names where the part sits (`["status"]`), so
+/// its lists merge as they do there; the paths printed are relative to it.
+pub fn differences_under<'a>(kind: &str, at: &[&'a str], desired: &'a Value, observed: &Value) -> Vec<FieldChange> {
     let mut out = Vec::new();
-    compare(desired, observed, "", false, &mut out);
+    Compare { kind, names: at.to_vec() }.compare(desired, observed, "", false, &mut out);
     out
+}
+
+/// How a keyed item prints: `[name=registry]`, `[port=5000,protocol=TCP]`.
+pub fn item_label(keys: &[&str], item: &Value) -> String {
+    let ids: Vec<String> = keys
+        .iter()
+        .map(|key| {
+            let id = item.get(*key).cloned().unwrap_or(Value::Null);
+            format!("{key}={}", id.as_str().map_or_else(|| id.to_string(), str::to_owned))
+        })
+        .collect();
+    format!("[{}]", ids.join(","))
+}
+
+/// Whether two items are the same keyed item.
+pub fn same_item(keys: &[&str], a: &Value, b: &Value) -> bool {
+    keys.iter().all(|key| a.get(*key).unwrap_or(&Value::Null) == b.get(*key).unwrap_or(&Value::Null))
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -38,79 +63,86 @@ fn change(path: &str, before: Option<&Value>, after: &Value, out: &mut Vec<Field
     out.push(FieldChange { path: path.to_owned(), before: before.cloned(), after: Some(after.clone()), secret: false });
 }
 
-/// The key the elements of a list merge on under server-side apply (`name`, `mountPath` or
-/// `containerPort`, when every element has it and no two share a value); `None` for a list
-/// that is replaced whole. A repeated value means the list is not a map by that key (the
-/// ClusterOperator's `relatedObjects` names `cluster` twice: it is atomic).
-pub fn list_key(items: &[Value]) -> Option<&'static str> {
-    ["name", "mountPath", "containerPort"].into_iter().find(|key| {
-        let mut seen = Vec::with_capacity(items.len());
-        !items.is_empty()
-            && items.iter().all(|item| match item.get(*key) {
-                Some(v) if !v.is_null() && !seen.contains(&v) => {
-                    seen.push(v);
-                    true
-                }
-                _ => false,
-            })
-    })
+struct Compare<'k, 'a> {
+    kind: &'k str,
+    names: Vec<&'a str>,
 }
 
-fn compare(desired: &Value, observed: &Value, path: &str, quantity: bool, out: &mut Vec<FieldChange>) {
-    match desired {
-        Value::Object(fields) => {
-            let Value::Object(actual) = observed else {
-                if !(is_empty(desired) && observed.is_null()) {
-                    change(path, Some(observed), desired, out);
+impl<'a> Compare<'_, 'a> {
+    fn compare(
+        &mut self,
+        desired: &'a Value,
+        observed: &Value,
+        path: &str,
+        quantity: bool,
+        out: &mut Vec<FieldChange>,
+    ) {
+        match desired {
+            Value::Object(fields) => {
+                let Value::Object(actual) = observed else {
+                    if !(is_empty(desired) && observed.is_null()) {
+                        change(path, Some(observed), desired, out);
+                    }
+                    return;
+                };
+                if is_atomic_map(self.kind, &self.names) {
+                    if desired != observed {
+                        change(path, Some(observed), desired, out);
+                    }
+                    return;
                 }
-                return;
-            };
-            for (key, want) in fields {
-                let here = join(path, key);
-                let is_quantity = quantity || matches!(key.as_str(), "requests" | "limits" | "capacity");
-                match actual.get(key) {
-                    Some(have) => compare(want, have, &here, is_quantity, out),
-                    None if is_empty(want) => {}
-                    None => change(&here, None, want, out),
+                for (key, want) in fields {
+                    let here = join(path, key);
+                    let is_quantity = quantity || matches!(key.as_str(), "requests" | "limits" | "capacity");
+                    self.names.push(key);
+                    match actual.get(key) {
+                        Some(have) => self.compare(want, have, &here, is_quantity, out),
+                        None if is_empty(want) => {}
+                        None => change(&here, None, want, out),
+                    }
+                    self.names.pop();
                 }
             }
-        }
-        Value::Array(items) => {
-            let Value::Array(actual) = observed else {
-                if !(items.is_empty() && observed.is_null()) {
-                    change(path, Some(observed), desired, out);
-                }
-                return;
-            };
-            match list_key(items) {
-                Some(key) => {
-                    for item in items {
-                        let id = item.get(key).cloned().unwrap_or(Value::Null);
-                        let label = id.as_str().map_or_else(|| id.to_string(), str::to_owned);
-                        let here = format!("{path}[{key}={label}]");
-                        match actual.iter().find(|a| a.get(key) == Some(&id)) {
-                            Some(have) => compare(item, have, &here, quantity, out),
-                            None => change(&here, None, item, out),
+            Value::Array(items) => {
+                let Value::Array(actual) = observed else {
+                    if !(items.is_empty() && observed.is_null()) {
+                        change(path, Some(observed), desired, out);
+                    }
+                    return;
+                };
+                match list_type(self.kind, &self.names) {
+                    ListType::Map(keys) => {
+                        for item in items {
+                            let here = format!("{path}{}", item_label(keys, item));
+                            match actual.iter().find(|a| same_item(keys, item, a)) {
+                                Some(have) => self.compare(item, have, &here, quantity, out),
+                                None => change(&here, None, item, out),
+                            }
+                        }
+                    }
+                    ListType::Set => {
+                        if items.iter().any(|item| !actual.contains(item)) {
+                            change(path, Some(observed), desired, out);
+                        }
+                    }
+                    ListType::Atomic if items.len() != actual.len() => change(path, Some(observed), desired, out),
+                    ListType::Atomic => {
+                        let before = out.len();
+                        for (index, (want, have)) in items.iter().zip(actual).enumerate() {
+                            self.compare(want, have, &format!("{path}[{index}]"), quantity, out);
+                        }
+                        // An atomic list is replaced whole: show it whole.
+                        if out.len() > before {
+                            out.truncate(before);
+                            change(path, Some(observed), desired, out);
                         }
                     }
                 }
-                None if items.len() != actual.len() => change(path, Some(observed), desired, out),
-                None => {
-                    let before = out.len();
-                    for (index, (want, have)) in items.iter().zip(actual).enumerate() {
-                        compare(want, have, &format!("{path}[{index}]"), quantity, out);
-                    }
-                    // A positional list is replaced whole: show it whole.
-                    if out.len() > before {
-                        out.truncate(before);
-                        change(path, Some(observed), desired, out);
-                    }
-                }
             }
-        }
-        scalar => {
-            if !scalar_equal(scalar, observed, quantity) {
-                change(path, Some(observed).filter(|v| !v.is_null()), desired, out);
+            scalar => {
+                if !scalar_equal(scalar, observed, quantity) {
+                    change(path, Some(observed).filter(|v| !v.is_null()), desired, out);
+                }
             }
         }
     }
@@ -179,16 +211,15 @@ mod tests {
     use super::*;
 
     fn paths(desired: Value, observed: Value) -> Vec<String> {
-        differences(&desired, &observed).into_iter().map(|c| c.path).collect()
+        differences("Deployment", &desired, &observed).into_iter().map(|c| c.path).collect()
     }
 
     #[test]
     fn server_additions_are_not_differences() {
-        let desired =
-            json!({"metadata": {"name": "a", "labels": {"x": "1"}}, "spec": {"ports": [{"name": "p", "port": 5000}]}});
+        let desired = json!({"metadata": {"name": "a", "labels": {"x": "1"}}, "spec": {"template": {"spec": {"containers": [{"name": "p", "image": "i"}]}}}});
         let observed = json!({
             "metadata": {"name": "a", "uid": "u", "resourceVersion": "9", "labels": {"x": "1", "extra": "y"}, "managedFields": []},
-            "spec": {"ports": [{"name": "p", "port": 5000, "protocol": "TCP"}, {"name": "other", "port": 1}], "clusterIP": "10.0.0.1"},
+            "spec": {"template": {"spec": {"containers": [{"name": "p", "image": "i", "imagePullPolicy": "Always"}, {"name": "other"}]}}, "paused": false},
             "status": {"loadBalancer": {}}
         });
         assert!(paths(desired, observed).is_empty());
@@ -196,10 +227,23 @@ mod tests {
 
     #[test]
     fn owned_edits_and_removals_are_differences() {
+        let container = |env: Value, command: Value| json!({"spec": {"template": {"spec": {"containers": [{"name": "r", "env": env, "command": command}]}}}});
+        let desired = container(json!([{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]), json!(["a", "b"]));
+        let observed = container(json!([{"name": "A", "value": "edited"}]), json!(["a"]));
+        let at = "spec.template.spec.containers[name=r]";
+        assert_eq!(
+            paths(desired, observed),
+            vec![format!("{at}.command"), format!("{at}.env[name=A].value"), format!("{at}.env[name=B]")]
+        );
+    }
+
+    #[test]
+    fn service_ports_match_by_port_and_protocol_and_selectors_whole() {
         let desired =
-            json!({"spec": {"env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}], "command": ["a", "b"]}});
-        let observed = json!({"spec": {"env": [{"name": "A", "value": "edited"}], "command": ["a"]}});
-        assert_eq!(paths(desired, observed), vec!["spec.command", "spec.env[name=A].value", "spec.env[name=B]"]);
+            json!({"spec": {"ports": [{"name": "5000-tcp", "port": 5000, "protocol": "TCP"}], "selector": {"a": "b"}}});
+        let observed = json!({"spec": {"ports": [{"name": "5000-tcp", "port": 5001, "protocol": "TCP"}], "selector": {"a": "b", "x": "y"}}});
+        let changes: Vec<String> = differences("Service", &desired, &observed).into_iter().map(|c| c.path).collect();
+        assert_eq!(changes, vec!["spec.ports[port=5000,protocol=TCP]", "spec.selector"]);
     }
 
     #[test]

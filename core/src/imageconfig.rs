@@ -7,7 +7,7 @@ use crate::action::{Action, KubeAction, Payload};
 use crate::api::openshift::{Image, ImageStatus, Route};
 use crate::api::{ApiObject, ConditionStatus};
 use crate::conditions::Wanted;
-use crate::diff::differences;
+use crate::diff::differences_under;
 use crate::names::{CLUSTER, NAMESPACE, OWNERSHIP_ANNOTATION, REGISTRY_NAME};
 use crate::objects::network::registry_port;
 use crate::observed::{ObjectKey, Observed};
@@ -70,11 +70,17 @@ pub fn plan(observed: &Observed, plan: &mut Plan) -> (String, Wanted) {
         };
         if new != old {
             let new_value = serde_json::to_value(&new).map_err(|e| e.to_string())?;
-            let mut changes = differences(&new_value, &serde_json::to_value(&old).map_err(|e| e.to_string())?);
+            let old_value = serde_json::to_value(&old).map_err(|e| e.to_string())?;
+            let mut changes = differences_under(Image::KIND, &["status"], &new_value, &old_value);
             changes.iter_mut().for_each(|c| c.path = format!("status.{}", c.path));
             let object = json!({ "apiVersion": Image::api_version(), "kind": Image::KIND, "metadata": { "name": CLUSTER }, "status": new_value });
             plan.push(
-                Action::Kube(KubeAction::ApplyStatus { key, object: Payload::new(object), changes }),
+                Action::Kube(KubeAction::ApplyStatus {
+                    key,
+                    take_back: crate::objects::takeback::emptied(&old_value, &object["status"]),
+                    object: Payload::new(object),
+                    changes,
+                }),
                 "the registry's hostnames changed",
             );
         }

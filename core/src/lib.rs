@@ -29,6 +29,7 @@ pub mod safety;
 pub mod seed;
 pub mod sim;
 pub mod storage;
+pub mod structure;
 pub mod tls;
 
 pub use action::{Action, CloudAction, KubeAction, Payload};

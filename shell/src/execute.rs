@@ -115,10 +115,23 @@ async fn kube_action(client: &kube::Client, action: &KubeAction) -> Result<Optio
             let params = PostParams { field_manager: Some(FIELD_MANAGER.into()), ..PostParams::default() };
             api.create(&params, &object_of(object.expose())?).await.map(written).map_err(|e| failed(&e))
         }
-        KubeAction::Apply { object, .. } => {
+        KubeAction::Apply { object, take_back, .. } => {
+            if !take_back.is_empty() {
+                // Each removal is guarded by a `test` of the item: a concurrent edit fails it.
+                let ops: json_patch::Patch = serde_json::from_value(Value::Array(take_back.clone()))
+                    .map_err(|e| (ErrorClass::Invalid, format!("take-back patch: {e}")))?;
+                let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..PatchParams::default() };
+                api.patch(name, &params, &Patch::<()>::Json(ops)).await.map_err(|e| failed(&e))?;
+            }
             api.patch(name, &apply, &Patch::Apply(object.expose())).await.map(written).map_err(|e| failed(&e))
         }
-        KubeAction::ApplyStatus { object, .. } => {
+        KubeAction::ApplyStatus { object, take_back, .. } => {
+            if !take_back.is_empty() {
+                let ops: json_patch::Patch = serde_json::from_value(Value::Array(take_back.clone()))
+                    .map_err(|e| (ErrorClass::Invalid, format!("status clearing patch: {e}")))?;
+                let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..PatchParams::default() };
+                api.patch_status(name, &params, &Patch::<()>::Json(ops)).await.map_err(|e| failed(&e))?;
+            }
             api.patch_status(name, &apply, &Patch::Apply(object.expose())).await.map(written).map_err(|e| failed(&e))
         }
         KubeAction::Patch { patch, resource_version, .. } => {

@@ -55,6 +55,21 @@ pub fn config_crd() -> Result<Value, CrdError> {
         ("status.generations[]", &["group", "resource", "namespace", "name"]),
     ];
     finish(NAME, &mut crd, required, "https://github.com/openshift/api/pull/519")?;
+    // The API's defaults (spec 50 §5), on both sides where the field exists; nothing else.
+    for side in ["spec", "status"] {
+        for (path, default) in [
+            ("storage.azure.networkAccess", json!({"type": "External"})),
+            ("storage.azure.networkAccess.type", json!("External")),
+            ("storage.oss.endpointAccessibility", json!("Internal")),
+            ("storage.oss.encryption.method", json!("AES256")),
+            ("storage.s3.cloudFront.privateKey.name", json!("")),
+        ] {
+            set(node(NAME, &mut crd, &format!("{side}.{path}"))?, "default", default);
+        }
+    }
+    for path in ["spec.logLevel", "spec.operatorLogLevel"] {
+        set(node(NAME, &mut crd, path)?, "default", json!("Normal"));
+    }
     for path in ["spec.unsupportedConfigOverrides", "spec.observedConfig"] {
         set(node(NAME, &mut crd, path)?, "nullable", Value::Bool(true));
     }
@@ -78,6 +93,7 @@ pub fn image_pruner_crd() -> Result<Value, CrdError> {
     let required: &[(&str, &[&str])] =
         &[("", &["metadata", "spec"]), ("status.conditions[]", &["type", "status", "lastTransitionTime"])];
     finish(NAME, &mut crd, required, "https://github.com/openshift/api/pull/555")?;
+    set(node(NAME, &mut crd, "spec.logLevel")?, "default", json!("Normal"));
     Ok(crd)
 }
 
@@ -162,11 +178,18 @@ fn node<'a>(crd: &'static str, value: &'a mut Value, path: &str) -> Result<&'a m
     Ok(current)
 }
 
-/// Strips derive-added nullability and writes integral bounds as integers, recursively.
+/// Strips derive-added nullability and defaults (serde's `default` is the decoder's, not the
+/// API server's: the API's own defaults are set afterwards from spec 50 §5) and writes
+/// integral bounds as integers, recursively.
 fn normalise(value: &mut Value) {
     match value {
         Value::Object(map) => {
             map.remove("nullable");
+            map.remove("default");
+            // Under `properties` the keys are field names, not schema keywords.
+            if let Some(Value::Object(properties)) = map.get_mut("properties") {
+                properties.values_mut().for_each(normalise);
+            }
             for key in ["minimum", "maximum"] {
                 if let Some(Value::Number(n)) = map.get(key)
                     && let Some(f) = n.as_f64()
@@ -179,7 +202,7 @@ fn normalise(value: &mut Value) {
                     map.insert(key.to_owned(), Value::from(whole));
                 }
             }
-            map.values_mut().for_each(normalise);
+            map.iter_mut().filter(|(k, _)| k.as_str() != "properties").for_each(|(_, v)| normalise(v));
         }
         Value::Array(items) => items.iter_mut().for_each(normalise),
         _ => {}

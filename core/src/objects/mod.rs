@@ -10,6 +10,7 @@ pub mod pod;
 pub mod rbac;
 pub mod routes;
 pub mod secrets;
+pub mod takeback;
 
 use serde_json::{Map, Value};
 
@@ -109,12 +110,20 @@ fn contains_any(value: &Value, needles: &[&str]) -> bool {
 pub fn apply_action(desired: &Desired, observed: &Observed) -> Option<KubeAction> {
     let object = desired.secrets.iter().fold(Payload::new(desired.object.clone()), |p, s| p.with_secret(s));
     let Some(current) = observed.objects.raw(&desired.key) else {
-        return Some(KubeAction::Apply { key: desired.key.clone(), new: true, object, changes: Vec::new() });
+        return Some(KubeAction::Apply {
+            key: desired.key.clone(),
+            new: true,
+            object,
+            changes: Vec::new(),
+            take_back: Vec::new(),
+        });
     };
-    let mut changes = differences(&desired.object, current);
-    if changes.is_empty() {
+    let mut changes = differences(&desired.key.kind, &desired.object, current);
+    let back = takeback::take_back(&desired.key.kind, &desired.object, current);
+    if changes.is_empty() && back.ops.is_empty() {
         return None;
     }
+    changes.extend(back.changes);
     let secret_values: Vec<&str> =
         desired.secrets.iter().filter_map(|p| desired.object.pointer(p)).filter_map(Value::as_str).collect();
     let is_secret_kind = desired.key.kind == "Secret";
@@ -125,5 +134,5 @@ pub fn apply_action(desired: &Desired, observed: &Observed) -> Option<KubeAction
             || change.path.starts_with("spec.tls")
             || values.iter().any(|v| v.as_ref().is_some_and(|v| contains_any(v, &secret_values)));
     }
-    Some(KubeAction::Apply { key: desired.key.clone(), new: false, object, changes })
+    Some(KubeAction::Apply { key: desired.key.clone(), new: false, object, changes, take_back: back.ops })
 }

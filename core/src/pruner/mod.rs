@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::action::{Action, KubeAction, Payload};
 use crate::api::{ApiObject, ImagePruner, ImagePrunerSpec, ImagePrunerStatus};
-use crate::diff::differences;
+use crate::diff::differences_under;
 use crate::names::{CLUSTER, NAMESPACE};
 use crate::objects::{Desired, apply_action};
 use crate::observed::{ObjectKey, Observed};
@@ -96,7 +96,8 @@ pub fn plan(observed: &Observed, registry_hostname: &str, plan: &mut Plan) -> Op
     let old = pruner.status.clone().unwrap_or_default();
     if new != old {
         let new_value = serde_json::to_value(&new).unwrap_or_default();
-        let mut changes = differences(&new_value, &serde_json::to_value(&old).unwrap_or_default());
+        let old_value = serde_json::to_value(&old).unwrap_or_default();
+        let mut changes = differences_under("ImagePruner", &["status"], &new_value, &old_value);
         changes.iter_mut().for_each(|c| c.path = format!("status.{}", c.path));
         let object = json!({
             "apiVersion": ImagePruner::api_version(),
@@ -107,6 +108,7 @@ pub fn plan(observed: &Observed, registry_hostname: &str, plan: &mut Plan) -> Op
         plan.push(
             Action::Kube(KubeAction::ApplyStatus {
                 key: ObjectKey::of::<ImagePruner>("", CLUSTER),
+                take_back: crate::objects::takeback::emptied(&old_value, &object["status"]),
                 object: Payload::new(object),
                 changes,
             }),

@@ -18,9 +18,9 @@ use crate::api::openshift::{Infrastructure, Route};
 use crate::api::{ApiObject, Config, ImageRegistryStatus, ManagementState, Storage};
 use crate::bootstrap;
 use crate::conditions::Wanted;
-use crate::diff::differences;
+use crate::diff::differences_under;
 use crate::names::{CLUSTER, DEFAULT_ROUTE, FINALIZER, NAMESPACE, OWNERSHIP_ANNOTATION, REGISTRY_NAME};
-use crate::objects::{self, Desired, Inputs, apply_action, routes};
+use crate::objects::{self, Desired, Inputs, apply_action, routes, takeback};
 use crate::observed::{ObjectKey, Observed};
 use crate::plan::Plan;
 use crate::platform::platform_storage;
@@ -91,7 +91,12 @@ pub fn write_status(draft: &Draft, plan: &mut Plan) {
         "status": new,
     });
     plan.push(
-        Action::Kube(KubeAction::ApplyStatus { key: config_key(), object: Payload::new(object), changes }),
+        Action::Kube(KubeAction::ApplyStatus {
+            key: config_key(),
+            take_back: takeback::emptied(&old, &object["status"]),
+            object: Payload::new(object),
+            changes,
+        }),
         "the registry's reported status changed",
     );
 }
@@ -182,7 +187,7 @@ fn config_patch(config: &Config, finalizers: Option<Vec<String>>, spec: &Config)
     let old = serde_json::to_value(&config.spec).ok()?;
     let new = serde_json::to_value(&spec.spec).ok()?;
     let mut patch = Map::new();
-    let mut changes = differences(&new, &old);
+    let mut changes = differences_under("Config", &["spec"], &new, &old);
     if let Some(spec_patch) = merge_patch(&old, &new) {
         patch.insert("spec".into(), spec_patch);
     }
@@ -499,8 +504,8 @@ fn report(
 
 /// Field-level changes between two statuses, both ways (a status write replaces the status).
 fn status_changes(old: &Value, new: &Value) -> Vec<FieldChange> {
-    let mut changes = differences(new, old);
-    for removed in differences(old, new) {
+    let mut changes = differences_under("Config", &["status"], new, old);
+    for removed in differences_under("Config", &["status"], old, new) {
         if !changes.iter().any(|c| c.path == removed.path) {
             changes.push(FieldChange { path: removed.path, before: removed.after, after: None, secret: false });
         }

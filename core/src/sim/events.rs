@@ -34,7 +34,7 @@ impl World {
                 if let Some(before) = self.observed.objects.raw(&key).cloned() {
                     let mut after = before.clone();
                     super::server::merge_patch(&mut after, patch);
-                    self.store_changed(&before, after);
+                    self.update(&key, super::OTHERS, &before, after);
                 }
             }
             Event::PodsUnavailable(count) => {

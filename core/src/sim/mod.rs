@@ -4,6 +4,7 @@
 
 pub mod cloud;
 pub mod events;
+pub mod fields;
 pub mod run;
 pub mod server;
 pub mod settle;
@@ -34,11 +35,22 @@ pub struct Fault {
 pub struct World {
     /// The current state, as the next pass would observe it.
     pub observed: Observed,
-    /// What the operator last applied to each object (its owned fields).
-    applied: BTreeMap<ObjectKey, Value>,
+    /// Who owns which fields of each object (server-side apply's managed fields).
+    owners: BTreeMap<ObjectKey, fields::Owners>,
     next_version: u64,
     /// Failures to inject, consumed in order of matching.
     pub faults: Vec<Fault>,
+}
+
+/// The field manager of the operator's writes.
+const OPERATOR: &str = "cluster-image-registry-operator";
+/// The field manager of the objects a world starts with.
+const SNAPSHOT: &str = "snapshot";
+/// The field manager of edits made between passes (users, other controllers).
+pub(crate) const OTHERS: &str = "others";
+
+fn update_owner(manager: &str, status: bool) -> fields::Owner {
+    fields::Owner { manager: manager.to_owned(), apply: false, status }
 }
 
 /// A failed call: its class and the message a real service would give.
@@ -49,8 +61,8 @@ fn fail<T>(class: ErrorClass, message: impl Into<String>) -> Result<T, Failure> 
 }
 
 impl World {
-    /// A world starting from a snapshot. Objects already there count as last applied by the
-    /// operator when they carry its checksum annotation.
+    /// A world starting from a snapshot. Objects already there are owned by whoever wrote the
+    /// snapshot (an update), as the fake API server records a loaded fixture.
     pub fn new(observed: Observed) -> Self {
         let next_version = observed
             .objects
@@ -59,7 +71,13 @@ impl World {
             .max()
             .unwrap_or(0)
             + 1;
-        Self { observed, applied: BTreeMap::new(), next_version, faults: Vec::new() }
+        let mut owners = BTreeMap::new();
+        for (key, object) in observed.objects.iter() {
+            let mut fields = fields::Owners::new();
+            fields::record_update(&key.kind, &mut fields, &update_owner(SNAPSHOT, false), &Value::Null, object);
+            owners.insert(key.clone(), fields);
+        }
+        Self { observed, owners, next_version, faults: Vec::new() }
     }
 
     fn version(&mut self) -> String {
@@ -139,6 +157,15 @@ impl World {
         let _ = self.observed.objects.insert(after);
     }
 
+    /// Records an update (not an apply) by `manager` in the managed fields, then stores it.
+    pub(super) fn update(&mut self, key: &ObjectKey, manager: &str, before: &Value, after: Value) {
+        let owners = self.owners.entry(key.clone()).or_default();
+        for status in [false, true] {
+            fields::record_update(&key.kind, owners, &update_owner(manager, status), before, &after);
+        }
+        self.store_changed(before, after);
+    }
+
     fn guard(current: &Value, resource_version: &str) -> Result<(), Failure> {
         let have = current.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or_default();
         if !resource_version.is_empty() && have != resource_version {
@@ -171,39 +198,58 @@ impl World {
                 self.stamp_new(key, &mut object);
                 self.store_new(object)?;
             }
-            KubeAction::Apply { key, object, .. } => {
-                let applied = object.expose().clone();
-                match self.observed.objects.raw(key).cloned() {
+            KubeAction::Apply { key, object, take_back, .. } => {
+                if !take_back.is_empty() {
+                    let before = self.current(key)?;
+                    let mut after = before.clone();
+                    server::json_patch(&mut after, take_back).map_err(|e| (ErrorClass::Invalid, e))?;
+                    self.update(key, OPERATOR, &before, after);
+                }
+                let applied = object.expose();
+                let before = self.observed.objects.raw(key).cloned();
+                let owner = fields::Owner { manager: OPERATOR.to_owned(), apply: true, status: false };
+                let mut owners = self.owners.get(key).cloned().unwrap_or_default();
+                let after = fields::apply(&key.kind, &mut owners, &owner, before.as_ref(), applied, true)
+                    .map_err(|c| (ErrorClass::Conflict, format!("{} conflicts", c.len())))?;
+                match before {
                     None => {
-                        let mut fresh = applied.clone();
+                        let mut fresh = after;
                         self.stamp_new(key, &mut fresh);
                         self.store_new(fresh)?;
                     }
                     Some(before) => {
-                        let mut after = before.clone();
-                        if let Some(previous) = self.applied.get(key) {
-                            server::remove_released(&mut after, previous, &applied);
-                        }
-                        server::apply_merge(&mut after, &applied);
+                        let mut after = after;
+                        server::add_defaults(&key.kind, &mut after);
                         self.store_changed(&before, after);
                     }
                 }
-                self.applied.insert(key.clone(), applied);
+                self.owners.insert(key.clone(), owners);
             }
-            KubeAction::ApplyStatus { key, object, .. } => {
+            KubeAction::ApplyStatus { key, object, take_back, .. } => {
+                if !take_back.is_empty() {
+                    let before = self.current(key)?;
+                    let mut after = before.clone();
+                    server::json_patch(&mut after, take_back).map_err(|e| (ErrorClass::Invalid, e))?;
+                    self.update(key, OPERATOR, &before, after);
+                }
                 let before = self.current(key)?;
-                let mut after = before.clone();
-                if let (Value::Object(map), Some(status)) = (&mut after, object.expose().get("status")) {
-                    map.insert("status".into(), status.clone());
+                let owner = fields::Owner { manager: OPERATOR.to_owned(), apply: true, status: true };
+                let mut owners = self.owners.get(key).cloned().unwrap_or_default();
+                let mut after = fields::apply(&key.kind, &mut owners, &owner, Some(&before), object.expose(), true)
+                    .map_err(|c| (ErrorClass::Conflict, format!("{} conflicts", c.len())))?;
+                // The status subresource changes the status alone.
+                if let (Value::Object(map), Some(spec)) = (&mut after, before.get("spec")) {
+                    map.insert("spec".into(), spec.clone());
                 }
                 self.store_changed(&before, after);
+                self.owners.insert(key.clone(), owners);
             }
             KubeAction::Patch { key, patch, resource_version, .. } => {
                 let before = self.current(key)?;
                 Self::guard(&before, resource_version)?;
                 let mut after = before.clone();
                 server::merge_patch(&mut after, patch.expose());
-                self.store_changed(&before, after);
+                self.update(key, OPERATOR, &before, after);
             }
             KubeAction::AddFinalizer { key, finalizer, resource_version } => {
                 let before = self.current(key)?;
@@ -217,7 +263,7 @@ impl World {
                         items.push(json!(finalizer));
                     }
                 }
-                self.store_changed(&before, after);
+                self.update(key, OPERATOR, &before, after);
             }
             KubeAction::RemoveFinalizer { key, finalizer, resource_version } => {
                 let before = self.current(key)?;
@@ -226,7 +272,7 @@ impl World {
                 if let Some(Value::Array(items)) = after.pointer_mut("/metadata/finalizers") {
                     items.retain(|f| f != &json!(finalizer));
                 }
-                self.store_changed(&before, after);
+                self.update(key, OPERATOR, &before, after);
                 self.reap(key);
             }
             KubeAction::Delete { key, preconditions } => {
@@ -263,7 +309,7 @@ impl World {
             }
         } else {
             self.observed.objects.remove(key);
-            self.applied.remove(key);
+            self.owners.remove(key);
         }
     }
 
@@ -275,7 +321,7 @@ impl World {
                 object.pointer("/metadata/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty());
             if deleting && !finalizers {
                 self.observed.objects.remove(key);
-                self.applied.remove(key);
+                self.owners.remove(key);
             }
         }
     }

@@ -1,73 +1,56 @@
-//! How the API server treats writes, for the world model: server-side apply (merge by list key,
-//! removal of fields the applier stopped applying), JSON merge patch, and the defaults it adds.
+//! How the API server treats writes other than server-side apply (that is `fields`): JSON merge
+//! patch, and the defaults it adds.
 
 use serde_json::{Map, Value, json};
 
-use crate::diff::list_key;
-
-/// Merges an applied configuration into an existing object.
-pub fn apply_merge(existing: &mut Value, applied: &Value) {
-    match (existing, applied) {
-        (Value::Object(have), Value::Object(want)) => {
-            for (key, value) in want {
-                match have.get_mut(key) {
-                    Some(slot) => apply_merge(slot, value),
-                    None => {
-                        have.insert(key.clone(), value.clone());
-                    }
+/// RFC 6902 JSON patch, the operations the operator sends (`test`, `remove`, `add`, `replace`);
+/// a failed `test` fails the whole patch and changes nothing.
+pub fn json_patch(target: &mut Value, ops: &[Value]) -> Result<(), String> {
+    let mut work = target.clone();
+    for op in ops {
+        let path = op.get("path").and_then(Value::as_str).unwrap_or_default();
+        let (parent, last) = path.rsplit_once('/').ok_or_else(|| format!("bad path {path:?}"))?;
+        let last = last.replace("~1", "/").replace("~0", "~");
+        let value = op.get("value").cloned().unwrap_or(Value::Null);
+        match op.get("op").and_then(Value::as_str) {
+            Some("test") => {
+                if work.pointer(path) != Some(&value) {
+                    return Err(format!("test failed at {path}"));
                 }
             }
-        }
-        (Value::Array(have), Value::Array(want)) => match list_key(want) {
-            Some(key) if have.iter().all(|h| h.get(key).is_some()) => {
-                for item in want {
-                    match have.iter_mut().find(|h| h.get(key) == item.get(key)) {
-                        Some(slot) => apply_merge(slot, item),
-                        None => have.push(item.clone()),
-                    }
-                }
-            }
-            _ => *have = want.clone(),
-        },
-        (slot, value) => *slot = value.clone(),
-    }
-}
-
-/// Removes from `existing` what `previous` applied and `current` no longer does: the applier
-/// owned those fields, and nobody else claims them in this model.
-pub fn remove_released(existing: &mut Value, previous: &Value, current: &Value) {
-    match (existing, previous, current) {
-        (Value::Object(have), Value::Object(before), Value::Object(now)) => {
-            for (key, old) in before {
-                match now.get(key) {
-                    None => {
-                        have.remove(key);
-                    }
-                    Some(new) => {
-                        if let Some(slot) = have.get_mut(key) {
-                            remove_released(slot, old, new);
-                        }
-                    }
-                }
-            }
-        }
-        (Value::Array(have), Value::Array(before), Value::Array(now)) => {
-            if let Some(key) = list_key(before) {
-                for old in before {
-                    let id = old.get(key);
-                    match now.iter().find(|n| n.get(key) == id) {
-                        None => have.retain(|h| h.get(key) != id),
-                        Some(new) => {
-                            if let Some(slot) = have.iter_mut().find(|h| h.get(key) == id) {
-                                remove_released(slot, old, new);
+            Some(verb @ ("remove" | "add" | "replace")) => {
+                let slot = work.pointer_mut(parent).ok_or_else(|| format!("no parent at {path}"))?;
+                match slot {
+                    Value::Array(items) => {
+                        let index = if last == "-" {
+                            items.len()
+                        } else {
+                            last.parse().map_err(|_| format!("bad index {path}"))?
+                        };
+                        match verb {
+                            "remove" if index < items.len() => {
+                                items.remove(index);
                             }
+                            "add" if index <= items.len() => items.insert(index, value),
+                            "replace" => *items.get_mut(index).ok_or_else(|| format!("no item at {path}"))? = value,
+                            _ => return Err(format!("no item at {path}")),
                         }
                     }
+                    Value::Object(map) => {
+                        if verb == "remove" {
+                            map.remove(&last).ok_or_else(|| format!("nothing at {path}"))?;
+                        } else {
+                            map.insert(last, value);
+                        }
+                    }
+                    _ => return Err(format!("cannot {verb} at {path}")),
                 }
             }
+            other => return Err(format!("unsupported JSON patch op {other:?}")),
         }
-        _ => {}
     }
+    *target = work;
+    Ok(())
 }
 
 /// RFC 7386 JSON merge patch.
@@ -144,20 +127,6 @@ pub fn add_defaults(kind: &str, object: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn apply_merges_keyed_lists_and_release_removes_fields() {
-        let mut object =
-            json!({"spec": {"env": [{"name": "A", "value": "1"}, {"name": "USER", "value": "u"}], "x": 1}});
-        let first = json!({"spec": {"env": [{"name": "A", "value": "1"}], "x": 1}});
-        let second = json!({"spec": {"env": [{"name": "A", "value": "2"}, {"name": "B", "value": "3"}]}});
-        apply_merge(&mut object, &second);
-        remove_released(&mut object, &first, &second);
-        assert_eq!(
-            object,
-            json!({"spec": {"env": [{"name": "A", "value": "2"}, {"name": "USER", "value": "u"}, {"name": "B", "value": "3"}]}})
-        );
-    }
 
     #[test]
     fn merge_patch_follows_rfc_7386() {

@@ -21,7 +21,7 @@ impl World {
                 continue;
             }
             if let Some(after) = settle_object(&key, &before) {
-                self.store_changed(&before, after);
+                self.update(&key, super::OTHERS, &before, after);
             }
         }
         self.serving_certificates();

@@ -5,9 +5,9 @@
 //! the cluster's other controllers (rollouts, routers, service-ca), injects faults and logs every
 //! request. Use it in-process as a `tower::Service` for `kube::Client::new`, or over HTTP.
 
-pub mod fields;
 pub mod http;
 pub mod resources;
+pub mod schema;
 pub mod serve;
 pub mod store;
 

@@ -1,5 +1,5 @@
 //! The resource types the fake serves: every kind the operator's core knows, plus the few the
-//! shell alone touches (Leases for leader election, Events).
+//! shell alone touches (Leases for leader election, Events), and CRDs (to check their defaults).
 
 use image_registry_core::api::{KINDS, Kind};
 
@@ -34,6 +34,13 @@ const NO_STATUS_SUBRESOURCE: &[&str] =
 const EXTRA: &[Kind] = &[
     Kind { group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases", namespaced: true },
     Kind { group: "", version: "v1", kind: "Event", plural: "events", namespaced: true },
+    Kind {
+        group: "apiextensions.k8s.io",
+        version: "v1",
+        kind: "CustomResourceDefinition",
+        plural: "customresourcedefinitions",
+        namespaced: false,
+    },
 ];
 
 fn from_kind(k: &Kind) -> Resource {

@@ -10,8 +10,10 @@ use image_registry_core::sim::settle::{serving_certificate, settle_object};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use crate::fields::{self, Owner, Owners};
+use image_registry_core::sim::fields::{self, Owner, Owners};
+
 use crate::resources::{self, Resource};
+use crate::schema;
 
 /// An error answered as a Kubernetes `Status`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +90,46 @@ pub enum PatchKind {
     Json,
 }
 
+/// The OpenShift schemas of the cluster types the fixtures and the operator write, reduced to
+/// what this fake checks: the Infrastructure's platform enums and the Image status's types.
+fn openshift_schema(kind: &str) -> Option<Value> {
+    const PLATFORMS: &[&str] = &[
+        "",
+        "AWS",
+        "Azure",
+        "BareMetal",
+        "GCP",
+        "Libvirt",
+        "OpenStack",
+        "None",
+        "VSphere",
+        "oVirt",
+        "IBMCloud",
+        "KubeVirt",
+        "EquinixMetal",
+        "PowerVS",
+        "AlibabaCloud",
+        "Nutanix",
+        "External",
+    ];
+    match kind {
+        "Infrastructure" => Some(json!({"properties": {"status": {"type": "object", "properties": {
+            "platform": {"type": "string", "enum": PLATFORMS},
+            "platformStatus": {"type": "object", "properties": {"type": {"type": "string", "enum": PLATFORMS}}}
+        }}}})),
+        "Image" => Some(json!({"properties": {"status": {"type": "object", "properties": {
+            "internalRegistryHostname": {"type": "string"},
+            "externalRegistryHostnames": {"type": "array", "items": {"type": "string"}}
+        }}}})),
+        _ => None,
+    }
+}
+
+/// `Kind.group` as the API server names a type in messages (`Service` for the core group).
+fn kind_group(r: &Resource) -> String {
+    if r.group.is_empty() { r.kind.to_owned() } else { format!("{}.{}", r.kind, r.group) }
+}
+
 /// Manager name used for the modelled cluster controllers' writes.
 pub const CONTROLLERS: &str = "fake-cluster-controllers";
 
@@ -100,6 +142,8 @@ pub struct Store {
     /// Play the Deployment/DaemonSet controllers, the router and service-ca after each write.
     pub controllers: bool,
     uid: u64,
+    /// The CRDs this project ships, for custom resources no stored CRD describes.
+    crds: Vec<Value>,
 }
 
 impl Default for Store {
@@ -136,7 +180,69 @@ impl Store {
     /// An empty store with controllers on.
     pub fn new() -> Self {
         let (live, _) = broadcast::channel(4096);
-        Self { objects: BTreeMap::new(), revision: 1, history: Vec::new(), live, controllers: true, uid: 0 }
+        let crds = image_registry_core::api::crd::crds().map(|c| c.into_iter().map(|(_, crd)| crd).collect());
+        Self {
+            objects: BTreeMap::new(),
+            revision: 1,
+            history: Vec::new(),
+            live,
+            controllers: true,
+            uid: 0,
+            crds: crds.unwrap_or_default(),
+        }
+    }
+
+    /// The structural schema of a custom resource: from a stored CRD, else from the CRDs this
+    /// project ships (what a cluster has installed).
+    fn custom_schema(&self, r: &Resource) -> Option<Value> {
+        let name = format!("{}.{}", r.plural, r.group);
+        let stored = self
+            .objects
+            .iter()
+            .find(|(k, _)| k.plural == "customresourcedefinitions" && k.name == name)
+            .map(|(_, e)| e.object.clone());
+        let crd = stored.or_else(|| self.crds.iter().find(|c| text(c, "/metadata/name") == Some(&name)).cloned())?;
+        crd.pointer("/spec/versions/0/schema/openAPIV3Schema").cloned()
+    }
+
+    /// What the API server does to every written object before storing it: defaulting, pruning
+    /// and validation for custom resources (from their CRD) and the OpenShift types; the CRD
+    /// defaults check; the built-in validations the operator can trip (duplicate port names).
+    fn admit(&self, r: &Resource, object: &mut Value) -> Result<(), ApiError> {
+        let name = text(object, "/metadata/name").unwrap_or_default().to_owned();
+        let mut errors = Vec::new();
+        if let Some(schema) = self.custom_schema(r) {
+            schema::default(&schema, object);
+            let metadata = object.get("metadata").cloned();
+            schema::prune(&schema, object);
+            if let (Value::Object(map), Some(metadata)) = (&mut *object, metadata) {
+                map.insert("metadata".into(), metadata);
+            }
+            errors = schema::validate(&schema, object);
+        } else if let Some(schema) = openshift_schema(r.kind) {
+            errors = schema::validate(&schema, object);
+        } else if r.kind == "CustomResourceDefinition" {
+            errors = schema::crd_default_errors(object);
+        } else if r.kind == "Service" {
+            let ports = object.pointer("/spec/ports").and_then(Value::as_array).cloned().unwrap_or_default();
+            let mut seen = Vec::new();
+            for (index, port) in ports.iter().enumerate() {
+                let Some(port_name) = port.get("name").and_then(Value::as_str) else { continue };
+                if seen.contains(&port_name) {
+                    let field = format!("spec.ports[{index}].name");
+                    errors.push(schema::FieldError {
+                        message: format!("{field}: Duplicate value: {port_name:?}"),
+                        field,
+                    });
+                }
+                seen.push(port_name);
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid(schema::invalid_message(&kind_group(r), &name, &errors)))
+        }
     }
 
     /// The current revision (a list's resourceVersion).
@@ -309,8 +415,9 @@ impl Store {
             ));
         }
         self.stamp_new(r, namespace, &name, &mut object);
+        self.admit(r, &mut object)?;
         let mut owners = Owners::new();
-        fields::record_update(&mut owners, &update_owner(manager, false), &Value::Null, &object);
+        fields::record_update(r.kind, &mut owners, &update_owner(manager, false), &Value::Null, &object);
         let created = self.commit(r, key, object, owners);
         self.settle();
         Ok(created)
@@ -363,17 +470,19 @@ impl Store {
                 }
                 let owner = Owner { manager: manager.to_owned(), apply: true, status };
                 let mut owners = self.objects.get(&key).map(|e| e.owners.clone()).unwrap_or_default();
-                let mut applied = fields::apply(&mut owners, &owner, current.as_ref(), body, force).map_err(|c| {
-                    let list: Vec<String> =
-                        c.iter().map(|c| format!("conflict with \"{}\": .{}", c.manager, c.field)).collect();
-                    ApiError::conflict(format!("Apply failed with {} conflicts: {}", c.len(), list.join(", ")))
-                })?;
+                let mut applied =
+                    fields::apply(r.kind, &mut owners, &owner, current.as_ref(), body, force).map_err(|c| {
+                        let list: Vec<String> =
+                            c.iter().map(|c| format!("conflict with \"{}\": .{}", c.manager, c.field)).collect();
+                        ApiError::conflict(format!("Apply failed with {} conflicts: {}", c.len(), list.join(", ")))
+                    })?;
                 let result = match current {
                     None => {
                         if status {
                             return Err(ApiError::not_found(r, name));
                         }
                         self.stamp_new(r, namespace, name, &mut applied);
+                        self.admit(r, &mut applied)?;
                         let created = self.commit(r, key, applied, owners);
                         self.settle();
                         created
@@ -381,6 +490,7 @@ impl Store {
                     Some(current) => {
                         let mut applied = Self::scoped(r, &current, applied, status);
                         add_defaults(r.kind, &mut applied);
+                        self.admit(r, &mut applied)?;
                         let changed = applied != current;
                         let written = self.commit(r, key, applied, owners);
                         if changed {
@@ -470,8 +580,9 @@ impl Store {
             }
         }
         add_defaults(r.kind, &mut after);
+        self.admit(r, &mut after)?;
         let mut owners = self.objects.get(&key).map(|e| e.owners.clone()).unwrap_or_default();
-        fields::record_update(&mut owners, owner, &current, &after);
+        fields::record_update(r.kind, &mut owners, owner, &current, &after);
         let changed = after != current;
         let written = self.commit(r, key, after, owners);
         if changed {
@@ -540,8 +651,9 @@ impl Store {
             if let (Some(ts), Some(Value::Object(meta))) = (finalizing, object.get_mut("metadata")) {
                 meta.insert("deletionTimestamp".into(), json!(ts));
             }
+            self.admit(&r, &mut object).map_err(|e| e.message)?;
             let mut owners = Owners::new();
-            fields::record_update(&mut owners, &update_owner("fixture", false), &Value::Null, &object);
+            fields::record_update(r.kind, &mut owners, &update_owner("fixture", false), &Value::Null, &object);
             self.commit(&r, Self::key(&r, &namespace, &name), object, owners);
             count += 1;
         }
@@ -575,7 +687,13 @@ impl Store {
                     }
                 }
                 let mut owners = self.objects.get(&key).map(|e| e.owners.clone()).unwrap_or_default();
-                fields::record_update(&mut owners, &update_owner(CONTROLLERS, r.status_subresource), &current, &after);
+                fields::record_update(
+                    r.kind,
+                    &mut owners,
+                    &update_owner(CONTROLLERS, r.status_subresource),
+                    &current,
+                    &after,
+                );
                 self.commit(&r, key, after, owners);
             }
             if r.kind == "Service"
@@ -596,7 +714,7 @@ impl Store {
         }
         self.stamp_new(&r, &namespace, &name, &mut secret);
         let mut owners = Owners::new();
-        fields::record_update(&mut owners, &update_owner(CONTROLLERS, false), &Value::Null, &secret);
+        fields::record_update(r.kind, &mut owners, &update_owner(CONTROLLERS, false), &Value::Null, &secret);
         self.commit(&r, key, secret, owners);
     }
 

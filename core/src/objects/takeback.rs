@@ -1,0 +1,194 @@
+//! Taking back what the operator owns exclusively. Server-side apply leaves alone the list
+//! items another writer added (an env var, a container port, a Service port whose number a user
+//! changed): they stay forever, and a Service port beside the operator's with the same name is
+//! rejected by the API server. For every keyed list in the operator's objects (outside
+//! metadata, where others' labels and annotations stay), items whose keys the operator does not
+//! apply are removed by a JSON patch that first `test`s each one, so a concurrent change makes it
+//! fail instead of removing something else; the operator's missing items are added in the same
+//! patch, so a list the API requires non-empty (Service ports) never is.
+
+use serde_json::{Value, json};
+
+use crate::action::FieldChange;
+use crate::diff::{item_label, same_item};
+use crate::structure::{ListType, list_type};
+
+/// The guarded JSON patch and the removals it makes, for the plan.
+#[derive(Debug, Default, PartialEq)]
+pub struct TakeBack {
+    /// JSON patch operations (`test`, `remove`, `add`).
+    pub ops: Vec<Value>,
+    /// One change per removed item, `after` absent.
+    pub changes: Vec<FieldChange>,
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
+}
+
+struct Walk<'k, 'a> {
+    kind: &'k str,
+    names: Vec<&'a str>,
+    out: TakeBack,
+}
+
+impl<'a> Walk<'_, 'a> {
+    fn walk(&mut self, desired: &'a Value, current: &Value, pointer: &str, path: &str) {
+        match (desired, current) {
+            (Value::Object(want), Value::Object(have)) => {
+                for (key, child) in want {
+                    if self.names.is_empty() && matches!(key.as_str(), "metadata" | "status") {
+                        continue;
+                    }
+                    if let Some(slot) = have.get(key) {
+                        self.names.push(key);
+                        self.walk(child, slot, &format!("{pointer}/{}", escape(key)), &join(path, key));
+                        self.names.pop();
+                    }
+                }
+            }
+            (Value::Array(want), Value::Array(have)) => {
+                let ListType::Map(keys) = list_type(self.kind, &self.names) else { return };
+                for (index, item) in have.iter().enumerate() {
+                    if let Some(mine) = want.iter().find(|w| same_item(keys, w, item)) {
+                        let label = item_label(keys, item);
+                        self.walk(mine, item, &format!("{pointer}/{index}"), &format!("{path}{label}"));
+                    }
+                }
+                let foreign: Vec<(usize, &Value)> = have
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, item)| !want.iter().any(|w| same_item(keys, w, item)))
+                    .collect();
+                if foreign.is_empty() {
+                    return;
+                }
+                for (index, item) in foreign.iter().rev() {
+                    let at = format!("{pointer}/{index}");
+                    self.out.ops.push(json!({"op": "test", "path": at, "value": item}));
+                    self.out.ops.push(json!({"op": "remove", "path": at}));
+                }
+                for (_, item) in &foreign {
+                    self.out.changes.push(FieldChange {
+                        path: format!("{path}{}", item_label(keys, item)),
+                        before: Some((*item).clone()),
+                        after: None,
+                        secret: false,
+                    });
+                }
+                for mine in want.iter().filter(|w| !have.iter().any(|h| same_item(keys, w, h))) {
+                    self.out.ops.push(json!({"op": "add", "path": format!("{pointer}/-"), "value": mine}));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The operations that empty, field by field with a `test` each, every object the new status
+/// sends as `{}` where the stored status has fields inside it. A real API server stores an
+/// applied `{}` over fields the same manager owned as `null` (kubernetes/kubernetes#135841),
+/// which a schema wanting an object then rejects; once the fields are gone nobody owns
+/// anything inside, and the `{}` stays `{}`.
+pub fn emptied(old: &Value, new: &Value) -> Vec<Value> {
+    fn walk(old: &Value, new: &Value, pointer: &str, ops: &mut Vec<Value>) {
+        let (Value::Object(have), Value::Object(want)) = (old, new) else { return };
+        if want.is_empty() {
+            for (key, value) in have {
+                let at = format!("{pointer}/{}", escape(key));
+                ops.push(json!({"op": "test", "path": at, "value": value}));
+                ops.push(json!({"op": "remove", "path": at}));
+            }
+            return;
+        }
+        for (key, child) in want {
+            if let Some(slot) = have.get(key) {
+                walk(slot, child, &format!("{pointer}/{}", escape(key)), ops);
+            }
+        }
+    }
+    let mut ops = Vec::new();
+    walk(old, new, "/status", &mut ops);
+    ops
+}
+
+/// The items of `current` (an object of `kind`) that the operator's `desired` object does not
+/// define, in the keyed lists it defines.
+pub fn take_back(kind: &str, desired: &Value, current: &Value) -> TakeBack {
+    let mut walk = Walk { kind, names: Vec::new(), out: TakeBack::default() };
+    walk.walk(desired, current, "", "");
+    walk.out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_foreign_env_var_and_port_are_removed_after_a_test_and_metadata_stays() {
+        let desired = json!({"metadata": {"labels": {"a": "b"}}, "spec": {"template": {"spec": {"containers": [
+            {"name": "registry", "env": [{"name": "A", "value": "1"}], "ports": [{"containerPort": 5000, "protocol": "TCP"}]}
+        ]}}}});
+        let current = json!({"metadata": {"labels": {"a": "b", "user": "x"}}, "spec": {"template": {"spec": {"containers": [
+            {"name": "registry", "env": [{"name": "FOO", "value": "BAR"}, {"name": "A", "value": "1"}],
+             "ports": [{"containerPort": 5000, "protocol": "TCP"}, {"containerPort": 9000, "protocol": "TCP"}]}
+        ]}}}});
+        let back = take_back("Deployment", &desired, &current);
+        let at = "/spec/template/spec/containers/0";
+        assert_eq!(
+            back.ops,
+            vec![
+                json!({"op": "test", "path": format!("{at}/env/0"), "value": {"name": "FOO", "value": "BAR"}}),
+                json!({"op": "remove", "path": format!("{at}/env/0")}),
+                json!({"op": "test", "path": format!("{at}/ports/1"), "value": {"containerPort": 9000, "protocol": "TCP"}}),
+                json!({"op": "remove", "path": format!("{at}/ports/1")}),
+            ]
+        );
+        let paths: Vec<&str> = back.changes.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            vec![
+                "spec.template.spec.containers[name=registry].env[name=FOO]",
+                "spec.template.spec.containers[name=registry].ports[containerPort=9000,protocol=TCP]"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_service_port_a_user_renumbered_is_replaced_in_one_patch() {
+        let desired = json!({"spec": {"ports": [{"name": "5000-tcp", "port": 5000, "protocol": "TCP"}]}});
+        let current =
+            json!({"spec": {"ports": [{"name": "5000-tcp", "port": 5001, "protocol": "TCP", "targetPort": 5000}]}});
+        let back = take_back("Service", &desired, &current);
+        assert_eq!(back.ops.len(), 3);
+        assert_eq!(back.ops[2], json!({"op": "add", "path": "/spec/ports/-", "value": desired["spec"]["ports"][0]}));
+        assert_eq!(back.changes[0].path, "spec.ports[port=5001,protocol=TCP]");
+    }
+
+    #[test]
+    fn an_emptied_status_object_is_cleared_field_by_field_first() {
+        let old = json!({"storage": {"s3": {"bucket": "b"}}, "storageManaged": true});
+        let new = json!({"storage": {}, "storageManaged": false});
+        assert_eq!(
+            emptied(&old, &new),
+            vec![
+                json!({"op": "test", "path": "/status/storage/s3", "value": {"bucket": "b"}}),
+                json!({"op": "remove", "path": "/status/storage/s3"}),
+            ]
+        );
+        assert!(emptied(&new, &new).is_empty());
+        assert!(emptied(&json!({"storage": {}}), &new).is_empty());
+    }
+
+    #[test]
+    fn nothing_foreign_nothing_to_do() {
+        let desired = json!({"spec": {"ports": [{"name": "5000-tcp", "port": 5000, "protocol": "TCP"}]}});
+        let current =
+            json!({"spec": {"ports": [{"name": "5000-tcp", "port": 5000, "protocol": "TCP", "targetPort": 5000}]}});
+        assert_eq!(take_back("Service", &desired, &current), TakeBack::default());
+    }
+}
