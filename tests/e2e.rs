@@ -278,3 +278,70 @@ async fn an_operator_that_loses_the_lease_stops() {
     assert_eq!(ended, Ended::LostLease);
     assert_eq!(operator.metrics.sample("image_registry_operator_leader"), Some(0.0));
 }
+
+/// Operator writes answered with an error, as `verb path -> code`.
+fn rejected_writes(fake: &FakeApiServer) -> Vec<String> {
+    fake.requests()
+        .into_iter()
+        .filter(|e| e.write && e.code >= 400 && e.manager != "someone-else")
+        .map(|e| format!("{} {} -> {}", e.verb, e.path, e.code))
+        .collect()
+}
+
+/// Waits until the operator has written nothing (lease aside) for `quiet`, longer than the
+/// test loop's resync, so at least one full pass found nothing to do; returns its writes.
+async fn settle(fake: &FakeApiServer, what: &str, limit: Duration, quiet: Duration) -> usize {
+    let started = Instant::now();
+    let first = operator_writes(fake).len();
+    let mut count = first;
+    let mut since = Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = operator_writes(fake).len();
+        if now != count {
+            count = now;
+            since = Instant::now();
+        } else if since.elapsed() >= quiet {
+            return count - first;
+        }
+        assert!(started.elapsed() < limit, "no fixpoint after {limit:?}: {what}");
+    }
+}
+
+async fn set_management_state(fake: &FakeApiServer, state: &str) {
+    let configs = dynamic(fake, "imageregistry.operator.openshift.io", "Config", "configs", None);
+    let patch = json!({"spec": {"managementState": state}});
+    configs
+        .patch(
+            "cluster",
+            &PatchParams { field_manager: Some("someone-else".into()), ..PatchParams::default() },
+            &Patch::Merge(&patch),
+        )
+        .await
+        .unwrap();
+}
+
+/// The reproduction of the Removed hot loop: a converged AWS cluster set to Removed reaches
+/// `Removed=True`, its bucket gone, and then writes nothing; no write is rejected on the way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removed_is_reached_and_then_nothing_is_written() {
+    let stand = stand("aws-fresh.yaml");
+    let operator = start(&stand, "a");
+    wait_for("the registry to be available", Duration::from_secs(60), || available(&stand.fake)).await;
+    settle(&stand.fake, "Managed", Duration::from_secs(30), Duration::from_secs(3)).await;
+    set_management_state(&stand.fake, "Removed").await;
+    wait_for("Removed=True", Duration::from_secs(30), || {
+        condition(&stand.fake, "Config", "Removed").as_deref() == Some("True")
+    })
+    .await;
+    let writes = settle(&stand.fake, "Removed", Duration::from_secs(30), Duration::from_secs(3)).await;
+    assert!(writes < 40, "{writes} writes to reach Removed");
+    let before = operator_writes(&stand.fake).len();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(operator_writes(&stand.fake)[before..].to_vec(), Vec::<String>::new(), "writes after Removed");
+    assert!(stand.cloud.calls().iter().any(|c| matches!(c, CloudAction::S3DeleteBucket { .. })));
+    let config = object(&stand.fake, "Config", "cluster").unwrap();
+    assert_eq!(config["status"]["storage"], json!({}), "{:#}", config["status"]);
+    assert_eq!(rejected_writes(&stand.fake), Vec::<String>::new());
+    operator.stop().await;
+}

@@ -170,7 +170,12 @@ async fn delete(
     };
     match api.delete(&key.name, &params).await {
         Ok(either) => {
-            let resource_version = either.left().and_then(|o| version_of(&o));
+            // An object that kept finalizers (foreground deletion waits for the garbage
+            // collector) stays, at this resourceVersion; one returned without them is gone.
+            let resource_version = either
+                .left()
+                .filter(|o| o.metadata.finalizers.as_ref().is_some_and(|f| !f.is_empty()))
+                .and_then(|o| version_of(&o));
             Ok(Some(Written { key: key.clone(), resource_version }))
         }
         Err(e) => Err(failed(&e)),
