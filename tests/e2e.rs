@@ -35,6 +35,14 @@ fn stand(fixture: &str) -> Stand {
     Stand { fake, cloud: Arc::new(FakeCloud::new(Default::default())) }
 }
 
+/// A stand loaded with a fixture's objects and starting with the clouds its scenario states.
+fn stand_of(path: &std::path::Path) -> Stand {
+    let fake = FakeApiServer::default();
+    serve::load_fixture(&fake, path).unwrap_or_else(|e| panic!("{e}"));
+    let clouds = image_registry_tests::load(path).observed.cloud;
+    Stand { fake, cloud: Arc::new(FakeCloud::new(clouds)) }
+}
+
 fn operator_env() -> OperatorEnv {
     OperatorEnv {
         release_version: "4.20.0".into(),
@@ -344,4 +352,58 @@ async fn removed_is_reached_and_then_nothing_is_written() {
     assert_eq!(config["status"]["storage"], json!({}), "{:#}", config["status"]);
     assert_eq!(rejected_writes(&stand.fake), Vec::<String>::new());
     operator.stop().await;
+}
+
+/// Writes the operator sent that the server rejected as invalid (422): a real API server would
+/// have rejected them too, and nothing the operator does should ever be invalid.
+fn invalid_writes(fake: &FakeApiServer) -> Vec<String> {
+    rejected_writes(fake).into_iter().filter(|w| w.ends_with("-> 422")).collect()
+}
+
+/// Convergence on the fake API server, not only in `simulate`: for every fixture, Managed →
+/// fixpoint → Removed → fixpoint → Managed → fixpoint → Config deleted → fixpoint, each step
+/// within a bounded number of writes, then silent (no write for longer than a resync), and no
+/// write the server finds invalid on the way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fixture_reaches_a_quiet_fixpoint_through_the_lifecycle_on_the_fake() {
+    const WRITES_PER_STEP: usize = 80;
+    let limit = Duration::from_secs(120);
+    let quiet = Duration::from_millis(2500);
+    let gate = Arc::new(tokio::sync::Semaphore::new(6));
+    let mut runs = Vec::new();
+    for path in image_registry_tests::all_fixtures() {
+        let gate = gate.clone();
+        runs.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await.unwrap();
+            let name = image_registry_tests::fixture_name(&path);
+            let stand = stand_of(&path);
+            let operator = start(&stand, "a");
+            let mut steps = Vec::new();
+            let writes = settle(&stand.fake, &format!("{name}: start"), limit, quiet).await;
+            steps.push(("start", writes));
+            if object(&stand.fake, "Config", "cluster").is_some() {
+                for state in ["Removed", "Managed"] {
+                    set_management_state(&stand.fake, state).await;
+                    let writes = settle(&stand.fake, &format!("{name}: {state}"), limit, quiet).await;
+                    steps.push((state, writes));
+                }
+                let configs = dynamic(&stand.fake, "imageregistry.operator.openshift.io", "Config", "configs", None);
+                configs.delete("cluster", &DeleteParams::default()).await.unwrap();
+                let writes = settle(&stand.fake, &format!("{name}: deleted"), limit, quiet).await;
+                steps.push(("deleted", writes));
+            }
+            operator.stop().await;
+            for (step, writes) in &steps {
+                assert!(*writes <= WRITES_PER_STEP, "{name}: {writes} writes to settle after {step}");
+            }
+            assert_eq!(invalid_writes(&stand.fake), Vec::<String>::new(), "{name}");
+            (name, steps)
+        }));
+    }
+    let mut report = Vec::new();
+    for run in runs {
+        report.push(run.await.unwrap());
+    }
+    assert!(report.len() >= 20, "{report:?}");
+    eprintln!("{report:?}");
 }

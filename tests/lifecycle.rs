@@ -217,3 +217,64 @@ fn an_object_already_being_deleted_is_waited_for_not_deleted_again() {
     let second = reconcile(&observed);
     assert_eq!(deletes(&second), 0, "no second DELETE while it terminates");
 }
+
+/// The Config status a plan writes.
+fn config_conditions(plan: &image_registry_core::Plan) -> Vec<(String, String, String, String)> {
+    plan.steps
+        .iter()
+        .find_map(|s| match &s.action {
+            Action::Kube(KubeAction::ApplyStatus { key, object, .. }) if key.kind == "Config" => {
+                Some(object.expose()["status"]["conditions"].as_array().cloned().unwrap_or_default())
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            let text = |k: &str| c[k].as_str().unwrap_or_default().to_owned();
+            (text("type"), text("status"), text("reason"), text("message"))
+        })
+        .collect()
+}
+
+/// A write that failed in the last pass makes Progressing say so (with the object and the
+/// server's message); failing for longer than the inertia makes the Config Degraded.
+#[test]
+fn a_failing_write_reaches_the_conditions_and_degrades_after_the_inertia() {
+    use image_registry_core::outcome::{ErrorClass, Outcome, OutcomeResult};
+    let mut observed = load(&fixtures_dir().join("aws-converged.yaml")).observed;
+    let id = "kube/apply/Service openshift-image-registry/image-registry";
+    let message = r#"Service "image-registry" is invalid: spec.ports[1].name: Duplicate value: "5000-tcp""#;
+    observed.outcomes = vec![Outcome {
+        action_id: id.into(),
+        result: OutcomeResult::Failed { class: ErrorClass::Invalid, message: message.into() },
+    }];
+    let plan = reconcile(&observed);
+    let conditions = config_conditions(&plan);
+    let find = |t: &str| conditions.iter().find(|c| c.0 == t).cloned().unwrap();
+    let progressing = find("Progressing");
+    assert_eq!((progressing.1.as_str(), progressing.2.as_str()), ("True", "Error"));
+    assert!(progressing.3.contains(id) && progressing.3.contains(message), "{progressing:?}");
+    assert_eq!(find("Degraded").1, "False");
+    assert!(plan.memory.failing_since.contains_key("registry-writes"));
+    assert!(plan.requeue_after_seconds.is_some_and(|s| s <= 301));
+    // Six minutes into the streak.
+    observed.memory.failing_since.insert("registry-writes".into(), observed.now - jiff::SignedDuration::from_secs(360));
+    let plan = reconcile(&observed);
+    let degraded = config_conditions(&plan).into_iter().find(|c| c.0 == "Degraded").unwrap();
+    assert_eq!((degraded.1.as_str(), degraded.2.as_str()), ("True", "WriteFailing"));
+    assert!(degraded.3.contains(message));
+    let co = plan.steps.iter().find(|s| s.action.describe().starts_with("apply status of ClusterOperator")).unwrap();
+    let Action::Kube(KubeAction::ApplyStatus { object, .. }) = &co.action else { panic!() };
+    let co_degraded = object.expose()["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Degraded")
+        .unwrap()
+        .clone();
+    assert_eq!(co_degraded["status"], "True", "{co_degraded}");
+    // Once the write succeeds, the streak ends.
+    observed.outcomes.clear();
+    assert!(!reconcile(&observed).memory.failing_since.contains_key("registry-writes"));
+}

@@ -193,3 +193,31 @@ fn every_manifest_parses_and_names_the_operator_namespace() {
         }
     }
 }
+
+/// The release's two NetworkPolicies ship with the operator: a default deny for the namespace,
+/// and the operator's own (metrics in, anything out). Every pod the operator runs there has a
+/// policy of its own that admits its traffic, or the default deny would cut it off.
+#[test]
+fn the_namespace_denies_by_default_and_every_pod_has_its_own_policy() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/09-networkpolicies.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let docs = fixture::documents(path, &text).unwrap();
+    let by_name = |name: &str| docs.iter().find(|d| d.value["metadata"]["name"] == name).unwrap().value.clone();
+    let deny = by_name("default-deny-all");
+    assert_eq!(deny["spec"]["podSelector"], serde_json::json!({}));
+    assert_eq!(deny["spec"]["policyTypes"], serde_json::json!(["Ingress", "Egress"]));
+    assert!(deny["spec"].get("ingress").is_none() && deny["spec"].get("egress").is_none());
+    let operator = by_name("image-registry-operator-networkpolicy");
+    assert_eq!(operator["spec"]["podSelector"]["matchLabels"]["name"], "cluster-image-registry-operator");
+    assert_eq!(operator["spec"]["ingress"][0]["ports"][0]["port"], 60000);
+    assert_eq!(operator["spec"]["egress"][0], serde_json::json!({}));
+    // The operator Deployment's pods carry the label the policy selects.
+    let deployment =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/07-operator.yaml")).unwrap();
+    assert!(deployment.contains("        name: cluster-image-registry-operator"));
+    // The operator's own policies cover the registry and the pruner on a cluster it set up.
+    let converged = image_registry_tests::fixture("aws-converged");
+    let policies: Vec<String> =
+        converged.objects.iter().filter(|(k, _)| k.kind == "NetworkPolicy").map(|(k, _)| k.name.clone()).collect();
+    assert_eq!(policies, ["image-pruner-networkpolicy", "image-registry-networkpolicy"]);
+}

@@ -132,7 +132,7 @@ proptest! {
         let faults: Vec<Fault> = faults.into_iter().map(|(class, matching, remaining)| Fault { matching: matching.into(), class, remaining }).collect();
         let report = simulate(observed.clone(), 40, faults);
         prop_assert_eq!(&report.ending, &Ending::Converged, "{}: {}", name, report.summary());
-        let bound = 5 + 2 * injected as usize;
+        let bound = 6 + 2 * injected as usize;
         prop_assert!(report.working_passes() <= bound, "{}: {} > {}", name, report.summary(), bound);
         let mut created = std::collections::BTreeSet::new();
         for pass in &report.passes {
@@ -188,8 +188,10 @@ proptest! {
     }
 }
 
+/// Six: a deletion's teardown and finalizer, the re-bootstrap, the objects, the Deployment once
+/// the service-ca has minted its certificate (it waits for it: one rollout), the status.
 #[test]
-fn every_fixture_converges_within_five_passes() {
+fn every_fixture_converges_within_six_passes() {
     for (name, observed) in loaded() {
         let report = simulate(observed.clone(), 12, vec![]);
         if STUCK_BY_DESIGN.contains(&name.as_str()) {
@@ -197,15 +199,25 @@ fn every_fixture_converges_within_five_passes() {
             continue;
         }
         assert_eq!(report.ending, Ending::Converged, "{name}: {}", report.summary());
-        assert!(report.working_passes() <= 5, "{name}: {}", report.summary());
+        assert!(report.working_passes() <= 6, "{name}: {}", report.summary());
     }
 }
 
+/// Bootstrap; the registry's objects and storage; the Deployment, created once the service-ca
+/// has minted its serving certificate so that it never rolls again; the final status.
 #[test]
-fn aws_fresh_converges_in_three_passes() {
+fn aws_fresh_converges_in_four_passes_and_creates_the_deployment_once() {
     let report = simulate(fixture("aws-fresh"), 10, vec![]);
     assert_eq!(report.ending, Ending::Converged);
-    assert_eq!(report.working_passes(), 3, "{}", report.summary());
+    assert_eq!(report.working_passes(), 4, "{}", report.summary());
+    let deployment_writes: Vec<String> = report
+        .passes
+        .iter()
+        .flat_map(|p| &p.plan.steps)
+        .map(|s| s.action.describe())
+        .filter(|d| d.contains("Deployment.apps openshift-image-registry/image-registry"))
+        .collect();
+    assert_eq!(deployment_writes, ["create Deployment.apps openshift-image-registry/image-registry"]);
 }
 
 /// The safety checker is not vacuous: a plan that deletes a bucket of a Managed registry, or

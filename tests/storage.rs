@@ -153,3 +153,83 @@ fn a_vanished_managed_bucket_is_reported_not_recreated_until_status_is_cleared()
     image_registry_tests::edit_config(&mut observed, |c| c.status.as_mut().unwrap().storage = Default::default());
     assert_eq!(cloud_calls(&reconcile(&observed)).first().map(String::as_str), Some("s3CreateBucket"));
 }
+
+/// Storage the operator created is `Managed` (spec 30 §4.8, §5.3, §6.7, §7.7): for every
+/// backend and every way a Config can start: bootstrapped by the operator, made by a user with
+/// empty names (no storage management state), made by a user with names of storage that does
+/// not exist yet. Only then is it tagged, protected, and removed on Removed.
+#[test]
+fn storage_the_operator_created_is_managed_however_the_config_started() {
+    use image_registry_core::action::CloudAction;
+    use image_registry_core::api::Config;
+    use image_registry_core::outcome::OutcomeResult;
+    use image_registry_core::sim::run::simulate;
+    use image_registry_tests::edit_config;
+
+    let creates = |call: &CloudAction| {
+        matches!(
+            call,
+            CloudAction::S3CreateBucket { .. }
+                | CloudAction::GcsCreateBucket { .. }
+                | CloudAction::AzureCreateStorageAccount { .. }
+                | CloudAction::AzureCreateContainer { .. }
+                | CloudAction::SwiftCreateContainer { .. }
+        )
+    };
+    for backend in ["s3", "gcs", "azure", "swift"] {
+        let base = fixture(&format!("storage/{backend}/fresh"));
+        let mut empty_names = base.clone();
+        edit_config(&mut empty_names, |c: &mut Config| {
+            let storage = &mut c.spec.storage;
+            storage.management_state.clear();
+            if let Some(s3) = &mut storage.s3 {
+                s3.bucket.clear();
+            }
+            if let Some(gcs) = &mut storage.gcs {
+                gcs.bucket.clear();
+            }
+            if let Some(azure) = &mut storage.azure {
+                azure.account_name.clear();
+                azure.container.clear();
+            }
+            if let Some(swift) = &mut storage.swift {
+                swift.container.clear();
+            }
+        });
+        let mut bootstrapped = base.clone();
+        bootstrapped.objects.remove(&image_registry_core::ObjectKey::of::<Config>("", "cluster"));
+        for (how, observed) in
+            [("user-made with names", base), ("user-made, empty names", empty_names), ("bootstrapped", bootstrapped)]
+        {
+            let report = simulate(observed, 12, vec![]);
+            let created = report.passes.iter().any(|p| {
+                p.plan.steps.iter().zip(&p.outcomes).any(|(s, o)| {
+                    matches!(&s.action, Action::Cloud(call) if creates(call)) && o.result == OutcomeResult::Succeeded
+                })
+            });
+            assert!(created, "{backend}, {how}: the operator created the storage");
+            let config: Config = report.world.observed.objects.get("", "cluster").unwrap().unwrap();
+            assert_eq!(config.spec.storage.management_state, "Managed", "{backend}, {how}");
+        }
+    }
+}
+
+/// `StorageExists` is re-checked every pass (spec 30 §4.7): "Creation Successful" on the pass
+/// that sees the bucket it created, then the reference's steady reason.
+#[test]
+fn storage_exists_settles_on_the_references_reason() {
+    use image_registry_core::sim::run::simulate;
+    for (backend, reason) in [
+        ("s3", "S3 Bucket Exists"),
+        ("gcs", "GCS Bucket Exists"),
+        ("azure", "ContainerExists"),
+        ("swift", "Swift container Exists"),
+    ] {
+        let report = simulate(fixture(&format!("storage/{backend}/fresh")), 12, vec![]);
+        let config: image_registry_core::api::Config =
+            report.world.observed.objects.get("", "cluster").unwrap().unwrap();
+        let conditions = config.status.unwrap_or_default().conditions;
+        let exists = conditions.iter().find(|c| c.type_ == "StorageExists").unwrap();
+        assert_eq!(exists.reason, reason, "{backend}: {exists:?}");
+    }
+}

@@ -193,6 +193,7 @@ pub fn plan(
     if old.as_ref() != Some(&new) {
         let new_value = serde_json::to_value(&new).unwrap_or_default();
         let old_value = serde_json::to_value(old.unwrap_or_default()).unwrap_or_default();
+        let take_back = crate::objects::takeback::emptied(&old_value, &new_value);
         let mut changes = differences_under("ClusterOperator", &["status"], &new_value, &old_value);
         changes.iter_mut().for_each(|c| c.path = format!("status.{}", c.path));
         let object = json!({
@@ -202,12 +203,7 @@ pub fn plan(
             "status": new_value,
         });
         plan.push(
-            Action::Kube(KubeAction::ApplyStatus {
-                key,
-                take_back: crate::objects::takeback::emptied(&old_value, &object["status"]),
-                object: Payload::new(object),
-                changes,
-            }),
+            Action::Kube(KubeAction::ApplyStatus { key, take_back, object: Payload::new(object), changes }),
             "the operator's aggregated status changed",
         );
     }

@@ -71,16 +71,12 @@ pub fn plan(observed: &Observed, plan: &mut Plan) -> (String, Wanted) {
         if new != old {
             let new_value = serde_json::to_value(&new).map_err(|e| e.to_string())?;
             let old_value = serde_json::to_value(&old).map_err(|e| e.to_string())?;
+            let take_back = crate::objects::takeback::emptied(&old_value, &new_value);
             let mut changes = differences_under(Image::KIND, &["status"], &new_value, &old_value);
             changes.iter_mut().for_each(|c| c.path = format!("status.{}", c.path));
             let object = json!({ "apiVersion": Image::api_version(), "kind": Image::KIND, "metadata": { "name": CLUSTER }, "status": new_value });
             plan.push(
-                Action::Kube(KubeAction::ApplyStatus {
-                    key,
-                    take_back: crate::objects::takeback::emptied(&old_value, &object["status"]),
-                    object: Payload::new(object),
-                    changes,
-                }),
+                Action::Kube(KubeAction::ApplyStatus { key, take_back, object: Payload::new(object), changes }),
                 "the registry's hostnames changed",
             );
         }

@@ -78,7 +78,10 @@ pub async fn execute(client: &kube::Client, cloud: &dyn CloudApi, plan: &Plan) -
     let mut executed = Executed::default();
     let mut failed_before = false;
     for step in &plan.steps {
-        let result = if failed_before {
+        // After a failure the rest is skipped, except status writes: the report (a Progressing
+        // or Degraded condition naming the failure) must still reach the user.
+        let status_write = matches!(step.action, Action::Kube(KubeAction::ApplyStatus { .. }));
+        let result = if failed_before && !status_write {
             OutcomeResult::Skipped
         } else {
             let result = match &step.action {

@@ -47,7 +47,15 @@ pub async fn connect(target: &Target) -> Result<kube::Client, String> {
         Target::InCluster => kube::Config::incluster().map_err(|e| format!("in-cluster configuration: {e}"))?,
         Target::Infer => kube::Config::infer().await.map_err(|e| format!("no cluster configuration found: {e}"))?,
     };
-    kube::Client::try_from(config).map_err(|e| format!("cannot build a client: {e}"))
+    kube::Client::try_from(with_user_agent(config)).map_err(|e| format!("cannot build a client: {e}"))
+}
+
+/// The user agent every request carries, so audit logs and API priority name the operator.
+pub const USER_AGENT: &str = concat!("cluster-image-registry-operator/", env!("CARGO_PKG_VERSION"));
+
+fn with_user_agent(mut config: kube::Config) -> kube::Config {
+    config.headers.push((http::header::USER_AGENT, http::HeaderValue::from_static(USER_AGENT)));
+    config
 }
 
 /// The operator's settings for a dry-run from outside the cluster: the environment where it
@@ -142,7 +150,12 @@ pub async fn run(
     let retry = settings.lease.retry_period;
     info!(identity = %settings.lease.identity, lease = %settings.lease.name, "waiting for the lease");
     loop {
-        match elector.try_acquire_or_renew().await {
+        // Every call races the shutdown: an unreachable API server must not hold SIGTERM.
+        let attempt = tokio::select! {
+            attempt = elector.try_acquire_or_renew() => attempt,
+            () = &mut shutdown => return Ok(Ended::Shutdown),
+        };
+        match attempt {
             Ok(true) => break,
             Ok(false) => {}
             Err(e) => warn!(error = %e, "cannot reach the lease"),
@@ -174,7 +187,11 @@ pub async fn run(
             () = &mut passes => break Ended::Shutdown,
             () = &mut shutdown => break Ended::Shutdown,
             () = tokio::time::sleep(retry) => {
-                match elector.try_acquire_or_renew().await {
+                let attempt = tokio::select! {
+                    attempt = elector.try_acquire_or_renew() => attempt,
+                    () = &mut shutdown => break Ended::Shutdown,
+                };
+                match attempt {
                     Ok(true) => last_renewal = Instant::now(),
                     Ok(false) => break Ended::LostLease,
                     Err(e) if last_renewal.elapsed() > settings.lease.renew_deadline => {
@@ -189,7 +206,9 @@ pub async fn run(
     if ended == Ended::Shutdown {
         // Still the leader: let the pass in flight finish rather than stop between its writes.
         let _ = stop_tx.send(true);
-        let _ = tokio::time::timeout(Duration::from_secs(30), &mut passes).await;
+        if tokio::time::timeout(PASS_GRACE, &mut passes).await.is_err() {
+            warn!(grace = ?PASS_GRACE, "the pass in flight did not finish in time; stopping anyway");
+        }
     }
     // After losing the lease another instance may be writing: the pass is dropped at once, as a
     // crash would end it (the core persists generated names before creating anything).
@@ -202,9 +221,19 @@ pub async fn run(
     Ok(ended)
 }
 
+/// How long a SIGTERM waits for the pass in flight, and then for the lease release: together
+/// well under the pod's 30-second `terminationGracePeriodSeconds`, also when the API server is
+/// gone and every call would hang until its own timeout.
+pub const PASS_GRACE: Duration = Duration::from_secs(10);
+/// See [`PASS_GRACE`].
+pub const RELEASE_GRACE: Duration = Duration::from_secs(3);
+
+/// Releases the lease, best-effort: a standby otherwise takes over after the lease duration.
 async fn release(elector: &Elector) {
-    if let Err(e) = elector.release().await {
-        warn!(error = %e, "cannot release the lease");
+    match tokio::time::timeout(RELEASE_GRACE, elector.release()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => warn!(error = %e, "cannot release the lease"),
+        Err(_) => warn!("releasing the lease timed out"),
     }
 }
 
@@ -238,5 +267,20 @@ pub async fn signals() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_name_the_operator_and_its_version() {
+        let config = with_user_agent(kube::Config::new("https://127.0.0.1:6443".parse().unwrap()));
+        let agent = config.headers.iter().find(|(name, _)| name == http::header::USER_AGENT).map(|(_, v)| v.clone());
+        assert_eq!(
+            agent.unwrap().to_str().unwrap(),
+            format!("cluster-image-registry-operator/{}", env!("CARGO_PKG_VERSION"))
+        );
     }
 }

@@ -7,7 +7,10 @@ use image_registry_operator::cli;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = match cli::parse(&args) {
-        Ok(command) => cli::run(command, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()),
+        // Unlocked handles: `run` logs from the runtime's worker threads, and a stderr lock held
+        // here for the whole command would block them forever at their first log line (the
+        // watches' warnings once the API server is gone), and with them the timers and signals.
+        Ok(command) => cli::run(command, &mut std::io::stdout(), &mut std::io::stderr()),
         Err(message) => {
             eprintln!("error: {message}\n\n{}", cli::USAGE);
             1

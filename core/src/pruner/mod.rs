@@ -97,6 +97,7 @@ pub fn plan(observed: &Observed, registry_hostname: &str, plan: &mut Plan) -> Op
     if new != old {
         let new_value = serde_json::to_value(&new).unwrap_or_default();
         let old_value = serde_json::to_value(&old).unwrap_or_default();
+        let take_back = crate::objects::takeback::emptied(&old_value, &new_value);
         let mut changes = differences_under("ImagePruner", &["status"], &new_value, &old_value);
         changes.iter_mut().for_each(|c| c.path = format!("status.{}", c.path));
         let object = json!({
@@ -108,7 +109,7 @@ pub fn plan(observed: &Observed, registry_hostname: &str, plan: &mut Plan) -> Op
         plan.push(
             Action::Kube(KubeAction::ApplyStatus {
                 key: ObjectKey::of::<ImagePruner>("", CLUSTER),
-                take_back: crate::objects::takeback::emptied(&old_value, &object["status"]),
+                take_back,
                 object: Payload::new(object),
                 changes,
             }),

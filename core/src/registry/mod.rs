@@ -15,13 +15,14 @@ use serde_json::{Map, Value, json};
 
 use crate::action::{Action, FieldChange, KubeAction, Payload, Preconditions};
 use crate::api::openshift::{Infrastructure, Route};
-use crate::api::{ApiObject, Config, ImageRegistryStatus, ManagementState, Storage};
+use crate::api::{ApiObject, ConditionStatus, Config, ImageRegistryStatus, ManagementState, Storage};
 use crate::bootstrap;
 use crate::conditions::Wanted;
 use crate::diff::differences_under;
 use crate::names::{CLUSTER, DEFAULT_ROUTE, FINALIZER, NAMESPACE, OWNERSHIP_ANNOTATION, REGISTRY_NAME};
 use crate::objects::{self, Desired, Inputs, apply_action, routes, takeback};
 use crate::observed::{ObjectKey, Observed};
+use crate::outcome::OutcomeResult;
 use crate::plan::Plan;
 use crate::platform::platform_storage;
 use crate::seed;
@@ -84,6 +85,7 @@ pub fn write_status(draft: &Draft, plan: &mut Plan) {
     let new = serde_json::to_value(&draft.status).unwrap_or(Value::Null);
     let old = serde_json::to_value(&old_status).unwrap_or(Value::Null);
     let changes = status_changes(&old, &new);
+    let take_back = takeback::emptied(&old, &new);
     let object = json!({
         "apiVersion": Config::api_version(),
         "kind": Config::KIND,
@@ -91,12 +93,7 @@ pub fn write_status(draft: &Draft, plan: &mut Plan) {
         "status": new,
     });
     plan.push(
-        Action::Kube(KubeAction::ApplyStatus {
-            key: config_key(),
-            take_back: takeback::emptied(&old, &object["status"]),
-            object: Payload::new(object),
-            changes,
-        }),
+        Action::Kube(KubeAction::ApplyStatus { key: config_key(), take_back, object: Payload::new(object), changes }),
         "the registry's reported status changed",
     );
 }
@@ -311,7 +308,15 @@ fn apply_objects(
         .map_err(|e| ObjectsError::Wiring(ApplyError::transient(format!("unable to get generators: {e}"))))?;
     let (desired, failure) = objects::registry_objects(&Inputs { config, observed, wiring: &wiring, also_planned });
     let mut deployment_generation = None;
+    let certificate = ObjectKey::of::<k8s_openapi::api::core::v1::Secret>(NAMESPACE, objects::pod::TLS_SECRET);
     for object in &desired {
+        // The pod cannot start before the service-ca operator mints its serving certificate (a
+        // required projected source), and a Deployment created earlier rolls again as soon as
+        // the certificate joins its dependency digest: the first creation waits for it.
+        let first = object.key.kind == "Deployment" && observed.objects.raw(&object.key).is_none();
+        if first && observed.objects.raw(&certificate).is_none() {
+            continue;
+        }
         if let Some(action) = apply_action(object, observed) {
             if object.key.kind == "Deployment" {
                 deployment_generation = next_generation(&action, observed.objects.raw(&object.key));
@@ -455,6 +460,22 @@ fn finalize(observed: &Observed, config: &Config, plan: &mut Plan) {
     }
 }
 
+/// The memory key of the failing-writes streak.
+const WRITES: &str = "registry-writes";
+
+/// The first Kubernetes write of the previous pass that failed (its id and the server's
+/// message); status writes are left out, since they carry the report itself.
+fn failed_write(observed: &Observed) -> Option<(String, String)> {
+    observed.outcomes.iter().find_map(|o| match &o.result {
+        OutcomeResult::Failed { message, .. }
+            if o.action_id.starts_with("kube/") && !o.action_id.starts_with("kube/apply-status-of/") =>
+        {
+            Some((o.action_id.clone(), message.clone()))
+        }
+        _ => None,
+    })
+}
+
 /// Computes the status; asks for a pass when Degraded is due to flip. Transient errors are also
 /// pass errors (retried with backoff).
 #[allow(clippy::too_many_arguments)]
@@ -480,6 +501,21 @@ fn report(
         .into_iter()
         .filter_map(|r| observed.objects.get::<Route>(NAMESPACE, &r.name).ok().flatten())
         .collect();
+    // A write of the last pass that failed is an apply error too, and one failing for longer
+    // than the inertia degrades the registry: the status must tell the truth exactly then.
+    let failed_write = failed_write(observed);
+    let write_error = failed_write.as_ref().map(|(id, message)| ApplyError::transient(format!("{id}: {message}")));
+    let error = error.or(write_error.as_ref());
+    let failing_for = match &failed_write {
+        Some(_) => {
+            let since = *plan.memory.failing_since.entry(WRITES.to_owned()).or_insert(observed.now);
+            Some(observed.now.duration_since(since))
+        }
+        None => {
+            plan.memory.failing_since.remove(WRITES);
+            None
+        }
+    };
     let inputs = status::Inputs {
         config,
         state,
@@ -491,7 +527,16 @@ fn report(
         mirror_storage_management: mirror,
         now: observed.now,
     };
-    let (new_status, degraded_due) = status::compute(&inputs);
+    let (mut new_status, degraded_due) = status::compute(&inputs);
+    if let (Some(elapsed), Some(e)) = (failing_for, write_error.as_ref()) {
+        if elapsed > status::DEGRADED_INERTIA {
+            let wanted = Wanted::new("Degraded", ConditionStatus::True, "WriteFailing", e.message.clone());
+            crate::conditions::set(&mut new_status.conditions, wanted, observed.now);
+        } else {
+            let left = (status::DEGRADED_INERTIA - elapsed).as_secs().max(0);
+            plan.requeue_within(u64::try_from(left).unwrap_or(0).saturating_add(1));
+        }
+    }
     if let Some(due) = degraded_due {
         let seconds = due.duration_since(observed.now).as_secs().max(0);
         plan.requeue_within(u64::try_from(seconds).unwrap_or(0).saturating_add(1));

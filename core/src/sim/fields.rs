@@ -266,7 +266,7 @@ pub fn apply(
     // An applied `{}` over fields this manager owned inside it becomes `null` (#135841).
     let emptied: BTreeSet<Path> = released
         .iter()
-        .flat_map(|p| (1..p.len()).map(|n| p[..n].to_vec()))
+        .flat_map(|p| (1..p.len()).filter_map(|n| p.get(..n).map(<[String]>::to_vec)))
         .filter(|prefix| value_at(applied, prefix).is_some_and(|v| v.as_object().is_some_and(Map::is_empty)))
         .collect();
     let mut part = applied.clone();

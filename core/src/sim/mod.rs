@@ -92,7 +92,9 @@ impl World {
         let mut outcomes = Vec::new();
         let mut failed = false;
         for step in &plan.steps {
-            let result = if failed {
+            // After a failure only status writes still run: the report must reach the user.
+            let status_write = matches!(step.action, Action::Kube(KubeAction::ApplyStatus { .. }));
+            let result = if failed && !status_write {
                 OutcomeResult::Skipped
             } else {
                 match self.injected(&step.id).map_or_else(|| self.carry_out(&step.action), Err) {

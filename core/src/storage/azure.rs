@@ -179,6 +179,7 @@ pub fn complete(observed: &Observed, applied: &Storage, out: &mut Completion) {
             azure.container = naming::random(&infra, &[], &observed.seed, "azure-container");
         }
         out.spec.azure = Some(azure);
+        out.generated_name();
         return;
     }
     let Some(facts) = observed.cloud.azure.get(&azure.account_name) else {

@@ -101,6 +101,7 @@ pub fn complete(observed: &Observed, applied: &Storage, out: &mut Completion) {
     if gcs.bucket.is_empty() {
         gcs.bucket = naming::random(&infra, &[&gcs.region], &observed.seed, "gcs-bucket");
         out.spec.gcs = Some(gcs);
+        out.generated_name();
         return;
     }
     let Some(facts) = observed.cloud.gcs.get(&gcs.bucket) else {

@@ -40,6 +40,15 @@ impl Completion {
         Self { spec: spec.clone(), ..Self::default() }
     }
 
+    /// The operator generated the storage's name (persisted before anything is created): what
+    /// it names it creates, so an empty management state becomes `Managed` in the same write,
+    /// never the `Unmanaged` of the legacy fallback.
+    pub(crate) fn generated_name(&mut self) {
+        if self.spec.management_state.is_empty() {
+            self.spec.management_state = "Managed".to_owned();
+        }
+    }
+
     /// Sets `StorageExists`.
     pub(crate) fn condition(&mut self, status: ConditionStatus, reason: &str, message: impl Into<String>) {
         self.conditions.push(Wanted::new(STORAGE_EXISTS, status, reason, message));

@@ -65,9 +65,11 @@ pub fn complete(config: &Config, observed: &Observed, applied: &Storage, out: &m
     }
     let infra = infrastructure_name(observed);
     if s3.bucket.is_empty() {
-        // Persist the name first; the bucket is created once the name reads back.
+        // Persist the name first; the bucket is created once the name reads back. The operator
+        // names it, so the operator creates and manages it (spec 30 §4.8).
         s3.bucket = naming::deterministic(&infra, &[&s3.region]);
         out.spec.s3 = Some(s3);
+        out.generated_name();
         return;
     }
     let Some(facts) = observed.cloud.s3.get(&s3.bucket) else {
@@ -88,7 +90,9 @@ pub fn complete(config: &Config, observed: &Observed, applied: &Storage, out: &m
                     "S3 Bucket Exists",
                     "User supplied S3 bucket exists and is accessible",
                 );
-            } else if exists_condition.is_none_or(|c| c.status != ConditionStatus::True) {
+            } else {
+                // Re-checked every pass, as the reference's StorageExists: the creation is
+                // reported once, on the pass that observes the bucket it created.
                 let created = failed(observed, &create).is_none()
                     && observed.outcomes.iter().any(|o| o.action_id == Action::Cloud(create.clone()).id());
                 let (reason, message) = if created {

@@ -239,6 +239,7 @@ pub fn complete(observed: &Observed, applied: &Storage, out: &mut Completion) {
     if swift.container.is_empty() {
         swift.container = naming::random(&infra, &[], &observed.seed, "swift-container");
         out.spec.swift = Some(swift);
+        out.generated_name();
         return;
     }
     let Some(facts) = observed.cloud.swift_containers.get(&swift.container) else {

@@ -37,6 +37,9 @@ pub struct LogEntry {
     pub write: bool,
     /// The field manager named in the request, if any.
     pub manager: String,
+    /// The `User-Agent` header (empty when none was sent).
+    #[serde(default)]
+    pub user_agent: String,
     /// The status answered.
     pub code: u16,
 }
@@ -145,23 +148,41 @@ impl FakeApiServer {
         if let Some(control) = path.strip_prefix("/_fake/") {
             return self.control(&parts.method, control, &body);
         }
+        // The garbage collector works between requests: what a foreground deletion marked
+        // during an earlier request is collected now, never within the request that asked.
+        self.with_store(Store::collect_garbage);
         let params = Params::parse(&query);
         let content_type =
             parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-        if content_type.contains("protobuf") {
-            return error(&ApiError::new(
-                415,
-                "UnsupportedMediaType",
-                "the fake API server speaks JSON only, not protobuf",
-            ));
-        }
         let route = route(&path);
         let verb = verb(&parts.method, &route, &params, &content_type);
         let write = matches!(verb, "create" | "update" | "patch" | "apply" | "delete");
         let manager = params.get("fieldManager").unwrap_or_default().to_owned();
+        let user_agent =
+            parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let accept = parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let mut entry = LogEntry {
+            method: parts.method.to_string(),
+            path,
+            query,
+            verb: verb.to_owned(),
+            write,
+            manager,
+            user_agent,
+            code: 0,
+        };
+        // A protobuf client (client-go's default for built-in kinds) is logged, then refused.
+        if content_type.contains("protobuf") || (accept.contains("protobuf") && !accept.contains("json")) {
+            let response = error(&ApiError::new(
+                415,
+                "UnsupportedMediaType",
+                "the fake API server speaks JSON only, not protobuf",
+            ));
+            entry.code = response.status().as_u16();
+            lock(&self.shared.log).push(entry);
+            return response;
+        }
         let fault = self.take_fault(verb, write, &route);
-        let mut entry =
-            LogEntry { method: parts.method.to_string(), path, query, verb: verb.to_owned(), write, manager, code: 0 };
         let response = match fault {
             Some(fault) => {
                 if fault.delay_ms > 0 {
@@ -283,7 +304,10 @@ impl FakeApiServer {
                 let options: Value = if body.is_empty() { json!({}) } else { parse()? };
                 let uid = options.pointer("/preconditions/uid").and_then(Value::as_str);
                 let rv = options.pointer("/preconditions/resourceVersion").and_then(Value::as_str);
-                self.with_store(|s| s.delete(r, ns, n, uid, rv))
+                let policy =
+                    options.get("propagationPolicy").and_then(Value::as_str).or(params.get("propagationPolicy"));
+                let foreground = policy == Some("Foreground");
+                self.with_store(|s| s.delete(r, ns, n, uid, rv, foreground))
             })
             .map(fine),
             _ => Err(ApiError::new(405, "MethodNotAllowed", format!("{method} is not supported here"))),

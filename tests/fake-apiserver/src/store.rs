@@ -144,7 +144,12 @@ pub struct Store {
     uid: u64,
     /// The CRDs this project ships, for custom resources no stored CRD describes.
     crds: Vec<Value>,
+    /// Foreground deletions the garbage collector has yet to finish.
+    collecting: Vec<Key>,
 }
+
+/// The finalizer a foreground deletion holds an object with.
+const FOREGROUND: &str = "foregroundDeletion";
 
 impl Default for Store {
     fn default() -> Self {
@@ -189,6 +194,7 @@ impl Store {
             controllers: true,
             uid: 0,
             crds: crds.unwrap_or_default(),
+            collecting: Vec::new(),
         }
     }
 
@@ -591,7 +597,10 @@ impl Store {
         Ok(written)
     }
 
-    /// Deletes an object: with finalizers it only gets a deletionTimestamp.
+    /// Deletes an object: with finalizers it only gets a deletionTimestamp. A foreground
+    /// deletion adds the `foregroundDeletion` finalizer, which the garbage collector removes
+    /// (after deleting the object's dependents) on a later request: until then the object is
+    /// there, being deleted, as on a real cluster.
     pub fn delete(
         &mut self,
         r: &Resource,
@@ -599,6 +608,7 @@ impl Store {
         name: &str,
         uid: Option<&str>,
         resource_version: Option<&str>,
+        foreground: bool,
     ) -> Result<Value, ApiError> {
         let key = Self::key(r, namespace, name);
         let current = self.objects.get(&key).map(|e| e.object.clone()).ok_or_else(|| ApiError::not_found(r, name))?;
@@ -615,6 +625,23 @@ impl Store {
                 resource_version.unwrap_or_default(),
                 text(&current, "/metadata/resourceVersion").unwrap_or_default()
             )));
+        }
+        if foreground && text(&current, "/metadata/deletionTimestamp").is_none() {
+            let mut after = current;
+            if let Some(Value::Object(meta)) = after.get_mut("metadata") {
+                let finalizers = meta.entry("finalizers").or_insert_with(|| json!([]));
+                if let Value::Array(list) = finalizers
+                    && !list.contains(&json!(FOREGROUND))
+                {
+                    list.push(json!(FOREGROUND));
+                }
+                meta.insert("deletionTimestamp".into(), json!(now()));
+                meta.insert("deletionGracePeriodSeconds".into(), json!(0));
+            }
+            let owners = self.objects.get(&key).map(|e| e.owners.clone()).unwrap_or_default();
+            let marked = self.commit(r, key.clone(), after, owners);
+            self.collecting.push(key);
+            return Ok(marked);
         }
         if has_finalizers(&current) {
             if text(&current, "/metadata/deletionTimestamp").is_some() {
@@ -634,6 +661,40 @@ impl Store {
         self.emit(key, "DELETED", gone.clone());
         self.settle();
         Ok(gone)
+    }
+
+    /// The garbage collector's turn: for each foreground deletion marked before, delete the
+    /// object's dependents (by ownerReference uid), then drop its `foregroundDeletion`
+    /// finalizer (the object goes once it has no finalizer left).
+    pub fn collect_garbage(&mut self) {
+        for key in std::mem::take(&mut self.collecting) {
+            let Some(r) = resources::all().find(|r| r.group == key.group && r.plural == key.plural) else { continue };
+            let Some(entry) = self.objects.get(&key) else { continue };
+            let uid = text(&entry.object, "/metadata/uid").unwrap_or_default().to_owned();
+            let dependents: Vec<(Resource, Key)> = self
+                .objects
+                .iter()
+                .filter(|(_, e)| {
+                    e.object.pointer("/metadata/ownerReferences").and_then(Value::as_array).is_some_and(|refs| {
+                        refs.iter().any(|o| o.get("uid").and_then(Value::as_str) == Some(uid.as_str()))
+                    })
+                })
+                .filter_map(|(k, _)| {
+                    let r = resources::all().find(|r| r.group == k.group && r.plural == k.plural)?;
+                    Some((r, k.clone()))
+                })
+                .collect();
+            for (dr, dk) in dependents {
+                let _ = self.delete(&dr, &dk.namespace, &dk.name, None, None, false);
+            }
+            let Some(entry) = self.objects.get(&key) else { continue };
+            let mut after = entry.object.clone();
+            if let Some(Value::Array(list)) = after.pointer_mut("/metadata/finalizers") {
+                list.retain(|f| f != &json!(FOREGROUND));
+            }
+            let owners = entry.owners.clone();
+            self.commit(&r, key, after, owners);
+        }
     }
 
     /// Puts objects in as they are (loading a fixture), stamping what the server would.

@@ -113,6 +113,10 @@ fn the_documented_commands_converge_go_quiet_and_dry_run_reads_only() {
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let status = run.0.wait().unwrap();
     assert!(status.success(), "SIGTERM ends the operator cleanly: {status}");
+    let log = http(&address, "GET", "/_fake/requests");
+    let agents: Vec<&str> = log.as_array().unwrap().iter().filter_map(|e| e["user_agent"].as_str()).collect();
+    let expected = format!("cluster-image-registry-operator/{}", env!("CARGO_PKG_VERSION"));
+    assert!(!agents.is_empty() && agents.iter().all(|a| *a == expected), "user agents: {agents:?}");
 
     http(&address, "DELETE", "/_fake/requests");
     let dry = operator(&["plan", "--kubeconfig", k]).output().unwrap();
@@ -122,5 +126,59 @@ fn the_documented_commands_converge_go_quiet_and_dry_run_reads_only() {
     let log = log.as_array().unwrap();
     assert!(log.iter().any(|e| e["verb"] == "list"));
     assert!(log.iter().all(|e| e["write"] == false), "the dry-run wrote: {log:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// SIGTERM while the API server is gone: the pass in flight and the lease release each get a
+/// bounded grace, and the process exits 0 well inside the pod's 30-second grace period.
+#[test]
+fn sigterm_ends_the_operator_in_time_when_the_api_server_is_gone() {
+    assert!(operator_binary().exists(), "build the workspace first (cargo test --workspace builds the operator)");
+    let dir = std::env::temp_dir().join(format!("fake-apiserver-sigterm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/aws-fresh.yaml");
+    let mut fake = Killed(
+        Command::new(env!("CARGO_BIN_EXE_fake-apiserver"))
+            .arg("--load")
+            .arg(&fixture)
+            .args(["--port", "0", "--kubeconfig-out"])
+            .arg(&kubeconfig)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(fake.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let address = line.trim().rsplit("http://").next().unwrap().to_owned();
+    let k = kubeconfig.to_str().unwrap();
+    let run =
+        operator(&["run", "--kubeconfig", k, "--cloud", "fake", "--metrics-address", "none", "--retry-period", "1"])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+    let pid = run.id().to_string();
+    let mut run = Killed(run);
+    let started = Instant::now();
+    while !available(&http(&address, "GET", "/_fake/objects")) {
+        assert!(started.elapsed() < Duration::from_secs(60), "no Available Config after 60 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The API server goes away first (SIGKILL: no goodbye), then the pod is asked to stop.
+    fake.0.kill().unwrap();
+    fake.0.wait().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let asked = Instant::now();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = loop {
+        if let Some(status) = run.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(asked.elapsed() < Duration::from_secs(25), "still running 25 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    assert!(asked.elapsed() < Duration::from_secs(20), "took {:?}", asked.elapsed());
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -211,3 +211,34 @@ async fn openshift_schemas_reject_an_unknown_platform() {
     );
     assert!(message.contains(r#"status.platformStatus.type: Invalid value: "FuturePlatform""#), "{message}");
 }
+
+/// Foreground deletion (documented under "Cascading deletion"): the object stays, with a
+/// deletionTimestamp and the `foregroundDeletion` finalizer, until the garbage collector has
+/// deleted its dependents; then it goes.
+#[tokio::test]
+async fn foreground_deletion_holds_the_object_until_the_garbage_collector_has_acted() {
+    use kube::api::{DeleteParams, PropagationPolicy};
+    let fake = FakeApiServer::default();
+    let deployments = api(&fake, "apps", "Deployment", "deployments", Some("ns"));
+    let configmaps = api(&fake, "", "ConfigMap", "configmaps", Some("ns"));
+    let owner = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "ns"},
+        "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}});
+    let created = deployments.create(&PostParams::default(), &serde_json::from_value(owner).unwrap()).await.unwrap();
+    let uid = created.metadata.uid.clone().unwrap();
+    let dependent = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "dep", "namespace": "ns",
+        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "d", "uid": uid}]}});
+    configmaps.create(&PostParams::default(), &serde_json::from_value(dependent).unwrap()).await.unwrap();
+    let params = DeleteParams { propagation_policy: Some(PropagationPolicy::Foreground), ..DeleteParams::default() };
+    let answer = deployments.delete("d", &params).await.unwrap();
+    let held = answer.left().expect("the object is returned, still there");
+    assert!(held.metadata.deletion_timestamp.is_some());
+    assert_eq!(held.metadata.finalizers, Some(vec!["foregroundDeletion".to_owned()]));
+    // The next request finds the collector done: dependent and object gone.
+    assert!(configmaps.get_opt("dep").await.unwrap().is_none());
+    assert!(deployments.get_opt("d").await.unwrap().is_none());
+    // A background (default) deletion is immediate.
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "plain", "namespace": "ns"}});
+    configmaps.create(&PostParams::default(), &serde_json::from_value(cm).unwrap()).await.unwrap();
+    assert!(configmaps.delete("plain", &DeleteParams::default()).await.unwrap().is_left());
+    assert!(configmaps.get_opt("plain").await.unwrap().is_none());
+}
