@@ -164,6 +164,10 @@ async fn converges_from_aws_fresh_then_writes_nothing_while_idle() {
     }
     let after = operator_writes(&stand.fake);
     assert_eq!(after[before.len()..].to_vec(), Vec::<String>::new(), "writes at the fixpoint");
+    // One rollout: the Deployment is written once, and stays at generation 1.
+    let deployment_writes: Vec<&String> = after.iter().filter(|w| w.contains("/deployments/image-registry ")).collect();
+    assert_eq!(deployment_writes.len(), 1, "{deployment_writes:?}");
+    assert_eq!(object(&stand.fake, "Deployment", "image-registry").unwrap()["metadata"]["generation"], 1);
     assert!(operator.metrics.sample("image_registry_operator_reconcile_passes_total").is_some_and(|n| n >= 3.0));
     assert_eq!(operator.stop().await, Ended::Shutdown);
     assert_eq!(bucket_creations(&stand.cloud), 1);
@@ -367,6 +371,7 @@ fn invalid_writes(fake: &FakeApiServer) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fixture_reaches_a_quiet_fixpoint_through_the_lifecycle_on_the_fake() {
     const WRITES_PER_STEP: usize = 80;
+    const STUCK: &[&str] = image_registry_tests::STUCK_BY_DESIGN;
     let limit = Duration::from_secs(120);
     let quiet = Duration::from_millis(2500);
     let gate = Arc::new(tokio::sync::Semaphore::new(6));
@@ -381,6 +386,12 @@ async fn every_fixture_reaches_a_quiet_fixpoint_through_the_lifecycle_on_the_fak
             let mut steps = Vec::new();
             let writes = settle(&stand.fake, &format!("{name}: start"), limit, quiet).await;
             steps.push(("start", writes));
+            // Every fixture ends with a Config: kept, bootstrapped, or bootstrapped anew after
+            // a deletion finished (the stuck-by-design ones keep theirs).
+            assert!(
+                object(&stand.fake, "Config", "cluster").is_some() || STUCK.contains(&name.as_str()),
+                "{name}: no Config"
+            );
             if object(&stand.fake, "Config", "cluster").is_some() {
                 for state in ["Removed", "Managed"] {
                     set_management_state(&stand.fake, state).await;
@@ -406,4 +417,64 @@ async fn every_fixture_reaches_a_quiet_fixpoint_through_the_lifecycle_on_the_fak
     }
     assert!(report.len() >= 20, "{report:?}");
     eprintln!("{report:?}");
+}
+
+/// A write the server keeps rejecting reaches the conditions: the status is still written after
+/// the failed action, Progressing names the object and the server's message, and the
+/// ClusterOperator follows; once the fault goes, it converges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_that_keeps_failing_reaches_the_conditions() {
+    let stand = stand("aws-fresh.yaml");
+    let operator = start(&stand, "a");
+    wait_for("the registry to be available", Duration::from_secs(60), || available(&stand.fake)).await;
+    settle(&stand.fake, "Managed", Duration::from_secs(30), Duration::from_secs(3)).await;
+    stand.fake.inject(Fault {
+        verb: Some("apply".into()),
+        resource: Some("services".into()),
+        name: Some("image-registry".into()),
+        code: 403,
+        count: 1000,
+        delay_ms: 0,
+    });
+    // A user renumbers the port: the operator's revert is refused every time.
+    let services = dynamic(&stand.fake, "", "Service", "services", Some(NS));
+    let patch = json!({"spec": {"ports": [{"name": "5000-tcp", "port": 5001, "protocol": "TCP", "targetPort": 5000}]}});
+    let params = PatchParams { field_manager: Some("someone-else".into()), ..PatchParams::default() };
+    services.patch("image-registry", &params, &Patch::Merge(&patch)).await.unwrap();
+    let message = |kind: &str| {
+        let name = if kind == "ClusterOperator" { "image-registry" } else { "cluster" };
+        let object = object(&stand.fake, kind, name).unwrap();
+        object["status"]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == "Progressing")
+            .map(|c| {
+                (
+                    c["status"].as_str().unwrap_or_default().to_owned(),
+                    c["message"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .unwrap()
+    };
+    wait_for("Progressing to name the failing write", Duration::from_secs(30), || {
+        let (status, text) = message("Config");
+        status == "True"
+            && text.contains("Service openshift-image-registry/image-registry")
+            && text.contains("injected fault: 403")
+    })
+    .await;
+    wait_for("the ClusterOperator to follow", Duration::from_secs(30), || {
+        message("ClusterOperator").1.contains("injected fault: 403")
+    })
+    .await;
+    stand.fake.clear_faults();
+    wait_for("the revert once the server accepts it", Duration::from_secs(30), || {
+        object(&stand.fake, "Service", "image-registry").unwrap()["spec"]["ports"]
+            == json!([{"name": "5000-tcp", "port": 5000, "protocol": "TCP", "targetPort": 5000}])
+            && message("Config").0 == "False"
+    })
+    .await;
+    assert_eq!(invalid_writes(&stand.fake), Vec::<String>::new());
+    operator.stop().await;
 }

@@ -151,7 +151,8 @@ impl Caches {
         match (&write.resource_version, cached) {
             (None, None) => true,
             (None, Some(_)) => false,
-            (Some(_), None) => false,
+            // A deleted object may leave the cache before its last update is seen.
+            (Some(_), None) => write.deleted,
             (Some(want), Some(have)) => match (want.parse::<u64>(), have.parse::<u64>()) {
                 (Ok(want), Ok(have)) => have >= want,
                 _ => *want == have,

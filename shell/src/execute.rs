@@ -25,6 +25,8 @@ pub struct Written {
     pub key: ObjectKey,
     /// Its resourceVersion after the write; `None` when it is gone.
     pub resource_version: Option<String>,
+    /// A delete: the object may go from the cache at any time after it.
+    pub deleted: bool,
 }
 
 /// The outcomes of a plan, and the writes that took effect.
@@ -111,7 +113,9 @@ async fn kube_action(client: &kube::Client, action: &KubeAction) -> Result<Optio
     let key = action.key();
     let (api, _) = kinds::api_for(client, key).map_err(|e| (ErrorClass::Invalid, e))?;
     let name = key.name.as_str();
-    let written = |object: DynamicObject| Some(Written { key: key.clone(), resource_version: version_of(&object) });
+    let written = |object: DynamicObject| {
+        Some(Written { key: key.clone(), resource_version: version_of(&object), deleted: false })
+    };
     let apply = PatchParams::apply(FIELD_MANAGER).force();
     match action {
         KubeAction::Create { object, .. } => {
@@ -179,7 +183,7 @@ async fn delete(
                 .left()
                 .filter(|o| o.metadata.finalizers.as_ref().is_some_and(|f| !f.is_empty()))
                 .and_then(|o| version_of(&o));
-            Ok(Some(Written { key: key.clone(), resource_version }))
+            Ok(Some(Written { key: key.clone(), resource_version, deleted: true }))
         }
         Err(e) => Err(failed(&e)),
     }
@@ -216,7 +220,8 @@ async fn finalizer_patch(
         serde_json::from_value(Value::Array(ops)).map_err(|e| (ErrorClass::Other, e.to_string()))?;
     let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..PatchParams::default() };
     match api.patch(&key.name, &params, &Patch::Json::<()>(patch)).await {
-        Ok(object) => Ok(Some(Written { key: key.clone(), resource_version: version_of(&object) })),
+        // Removing the last finalizer of an object being deleted deletes it.
+        Ok(object) => Ok(Some(Written { key: key.clone(), resource_version: version_of(&object), deleted: !add })),
         // The only tests are the guards: a failed one means the object moved on.
         Err(kube::Error::Api(status)) if status.code == 422 => Err((ErrorClass::Conflict, status.message.clone())),
         Err(e) => Err(failed(&e)),

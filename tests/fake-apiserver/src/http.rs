@@ -120,6 +120,11 @@ impl FakeApiServer {
         lock(&self.shared.faults).push(fault);
     }
 
+    /// Drops every fault not yet used up.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
     /// Faults not yet used up.
     pub fn faults(&self) -> Vec<Fault> {
         lock(&self.shared.faults).clone()
