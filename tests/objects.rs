@@ -373,3 +373,33 @@ fn service_and_network_policy() {
         ]
     );
 }
+
+/// The pruner's retry script, run by a real `sh` (with `sleep` stubbed so the test takes no
+/// time): success at once exits 0; a command failing every time is tried six times and its
+/// exit code is the script's; one that recovers stops retrying.
+#[test]
+fn the_pruner_retry_script_retries_five_times_and_keeps_the_last_exit_code() {
+    use image_registry_core::pruner::cronjob::RETRY_SCRIPT;
+    let dir = std::env::temp_dir().join(format!("retry-script-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let stub = dir.join("sleep");
+    std::fs::write(&stub, "#!/bin/sh\nexit 0\n").unwrap();
+    std::process::Command::new("chmod").arg("+x").arg(&stub).status().unwrap();
+    let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default());
+    let run = |command: &[&str]| {
+        let out = std::process::Command::new("/bin/sh")
+            .args(["-c", RETRY_SCRIPT, "arg0"])
+            .args(command)
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        let attempts = String::from_utf8_lossy(&out.stderr).lines().filter(|l| l.starts_with("attempt #")).count();
+        (out.status.code(), attempts)
+    };
+    assert_eq!(run(&["true"]), (Some(0), 0));
+    assert_eq!(run(&["sh", "-c", "exit 3"]), (Some(3), 5));
+    let counter = dir.join("count");
+    let flaky = format!("n=$(cat {c} 2>/dev/null || echo 0); echo $((n+1)) > {c}; [ $n -ge 2 ]", c = counter.display());
+    assert_eq!(run(&["sh", "-c", &flaky]), (Some(0), 2));
+    std::fs::remove_dir_all(&dir).ok();
+}

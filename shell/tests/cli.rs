@@ -168,7 +168,7 @@ fn simulate_reports_convergence_and_exit_codes() {
     let out = run(&["simulate", "--observed", "fixtures/aws-fresh.yaml"]);
     assert_eq!(out.status.code(), Some(0));
     let last = stdout(&out).lines().last().unwrap().to_owned();
-    assert!(last.starts_with("converged in 3 passes: "), "{last}");
+    assert!(last.starts_with("converged in 4 passes: "), "{last}");
     assert!(last.ends_with(" writes, 5 cloud mutations"), "{last}");
     let out = run(&["simulate", "--observed", "fixtures/aws-fresh.yaml", "--max-passes", "2"]);
     assert_eq!(out.status.code(), Some(3), "not converged within the bound");
