@@ -164,6 +164,14 @@ async fn converges_from_aws_fresh_then_writes_nothing_while_idle() {
     }
     let after = operator_writes(&stand.fake);
     assert_eq!(after[before.len()..].to_vec(), Vec::<String>::new(), "writes at the fixpoint");
+    let exists = object(&stand.fake, "Config", "cluster").unwrap()["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "StorageExists")
+        .unwrap()
+        .clone();
+    assert_eq!(exists["reason"], "S3 Bucket Exists", "re-checked every pass: {exists}");
     // One rollout: the Deployment is written once, and stays at generation 1.
     let deployment_writes: Vec<&String> = after.iter().filter(|w| w.contains("/deployments/image-registry ")).collect();
     assert_eq!(deployment_writes.len(), 1, "{deployment_writes:?}");
@@ -475,6 +483,71 @@ async fn a_write_that_keeps_failing_reaches_the_conditions() {
             && message("Config").0 == "False"
     })
     .await;
+    assert_eq!(invalid_writes(&stand.fake), Vec::<String>::new());
+    operator.stop().await;
+}
+
+/// A Config a user made with `storage.s3: {}` and no management state: the bucket the operator
+/// names and creates is `Managed` (tagged, protected, and removed on Removed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_made_config_with_an_empty_bucket_gets_a_managed_bucket() {
+    let stand = stand("aws-fresh.yaml");
+    let configs = dynamic(&stand.fake, "imageregistry.operator.openshift.io", "Config", "configs", None);
+    let body = json!({"apiVersion": "imageregistry.operator.openshift.io/v1", "kind": "Config",
+        "metadata": {"name": "cluster"}, "spec": {"managementState": "Managed", "replicas": 1, "storage": {"s3": {}}}});
+    configs.create(&Default::default(), &serde_json::from_value(body).unwrap()).await.unwrap();
+    let operator = start(&stand, "a");
+    wait_for("the registry to be available", Duration::from_secs(60), || available(&stand.fake)).await;
+    let config = object(&stand.fake, "Config", "cluster").unwrap();
+    assert_eq!(config["spec"]["storage"]["managementState"], "Managed", "{:#}", config["spec"]["storage"]);
+    assert_eq!(bucket_creations(&stand.cloud), 1);
+    let calls = stand.cloud.calls();
+    assert!(
+        calls.iter().any(|c| matches!(c, CloudAction::S3PutBucketTagging { .. })),
+        "the operator's bucket is tagged"
+    );
+    operator.stop().await;
+}
+
+/// What another writer adds to the operator's objects is taken back: an env var and a
+/// container port in the registry Deployment, a label in a NetworkPolicy's pod selector (a
+/// security change); a label on the Deployment's metadata stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn additions_to_owned_objects_are_taken_back_and_metadata_labels_stay() {
+    let stand = stand("aws-fresh.yaml");
+    let operator = start(&stand, "a");
+    wait_for("the registry to be available", Duration::from_secs(60), || available(&stand.fake)).await;
+    settle(&stand.fake, "Managed", Duration::from_secs(30), Duration::from_secs(3)).await;
+    let params = PatchParams { field_manager: Some("someone-else".into()), ..PatchParams::default() };
+    let deployments = dynamic(&stand.fake, "apps", "Deployment", "deployments", Some(NS));
+    let ops = json!([
+        {"op": "add", "path": "/spec/template/spec/containers/0/env/-", "value": {"name": "FOO", "value": "BAR"}},
+        {"op": "add", "path": "/spec/template/spec/containers/0/ports/-", "value": {"containerPort": 9999, "protocol": "TCP"}},
+        {"op": "add", "path": "/metadata/labels/team", "value": "storage"}
+    ]);
+    deployments
+        .patch("image-registry", &params, &Patch::<()>::Json(serde_json::from_value(ops).unwrap()))
+        .await
+        .unwrap();
+    let policies = dynamic(&stand.fake, "networking.k8s.io", "NetworkPolicy", "networkpolicies", Some(NS));
+    let selector = json!({"spec": {"podSelector": {"matchLabels": {"extra": "x"}}}});
+    policies.patch("image-registry-networkpolicy", &params, &Patch::Merge(&selector)).await.unwrap();
+    let container = |d: &Value| d["spec"]["template"]["spec"]["containers"][0].clone();
+    wait_for("the additions to be taken back", Duration::from_secs(30), || {
+        let deployment = object(&stand.fake, "Deployment", "image-registry").unwrap();
+        let policy = object(&stand.fake, "NetworkPolicy", "image-registry-networkpolicy").unwrap();
+        let c = container(&deployment);
+        !c["env"].as_array().unwrap().iter().any(|e| e["name"] == "FOO")
+            && !c["ports"].as_array().unwrap().iter().any(|p| p["containerPort"] == 9999)
+            && policy["spec"]["podSelector"]["matchLabels"].get("extra").is_none()
+    })
+    .await;
+    let deployment = object(&stand.fake, "Deployment", "image-registry").unwrap();
+    assert_eq!(deployment["metadata"]["labels"]["team"], "storage", "others' metadata labels stay");
+    let policy = object(&stand.fake, "NetworkPolicy", "image-registry-networkpolicy").unwrap();
+    assert_eq!(policy["spec"]["podSelector"]["matchLabels"], json!({"docker-registry": "default"}));
+    // Then quiet again: nothing flaps.
+    settle(&stand.fake, "taken back", Duration::from_secs(30), Duration::from_secs(3)).await;
     assert_eq!(invalid_writes(&stand.fake), Vec::<String>::new());
     operator.stop().await;
 }

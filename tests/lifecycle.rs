@@ -277,4 +277,14 @@ fn a_failing_write_reaches_the_conditions_and_degrades_after_the_inertia() {
     // Once the write succeeds, the streak ends.
     observed.outcomes.clear();
     assert!(!reconcile(&observed).memory.failing_since.contains_key("registry-writes"));
+    // A server briefly unavailable is an ordinary disturbance: Progressing, never Degraded.
+    observed.outcomes = vec![Outcome {
+        action_id: id.into(),
+        result: OutcomeResult::Failed { class: ErrorClass::Unavailable, message: "etcdserver: leader changed".into() },
+    }];
+    let plan = reconcile(&observed);
+    let conditions = config_conditions(&plan);
+    assert_eq!(conditions.iter().find(|c| c.0 == "Progressing").unwrap().1, "True");
+    assert_eq!(conditions.iter().find(|c| c.0 == "Degraded").unwrap().1, "False");
+    assert!(!plan.memory.failing_since.contains_key("registry-writes"));
 }

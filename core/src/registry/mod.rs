@@ -22,7 +22,7 @@ use crate::diff::differences_under;
 use crate::names::{CLUSTER, DEFAULT_ROUTE, FINALIZER, NAMESPACE, OWNERSHIP_ANNOTATION, REGISTRY_NAME};
 use crate::objects::{self, Desired, Inputs, apply_action, routes, takeback};
 use crate::observed::{ObjectKey, Observed};
-use crate::outcome::OutcomeResult;
+use crate::outcome::{ErrorClass, OutcomeResult};
 use crate::plan::Plan;
 use crate::platform::platform_storage;
 use crate::seed;
@@ -463,14 +463,14 @@ fn finalize(observed: &Observed, config: &Config, plan: &mut Plan) {
 /// The memory key of the failing-writes streak.
 const WRITES: &str = "registry-writes";
 
-/// The first Kubernetes write of the previous pass that failed (its id and the server's
-/// message); status writes are left out, since they carry the report itself.
-fn failed_write(observed: &Observed) -> Option<(String, String)> {
+/// The first Kubernetes write of the previous pass that failed (its id, the server's message
+/// and the error's class); status writes are left out, since they carry the report itself.
+fn failed_write(observed: &Observed) -> Option<(String, String, ErrorClass)> {
     observed.outcomes.iter().find_map(|o| match &o.result {
-        OutcomeResult::Failed { message, .. }
+        OutcomeResult::Failed { message, class }
             if o.action_id.starts_with("kube/") && !o.action_id.starts_with("kube/apply-status-of/") =>
         {
-            Some((o.action_id.clone(), message.clone()))
+            Some((o.action_id.clone(), message.clone(), *class))
         }
         _ => None,
     })
@@ -504,14 +504,17 @@ fn report(
     // A write of the last pass that failed is an apply error too, and one failing for longer
     // than the inertia degrades the registry: the status must tell the truth exactly then.
     let failed_write = failed_write(observed);
-    let write_error = failed_write.as_ref().map(|(id, message)| ApplyError::transient(format!("{id}: {message}")));
+    let write_error = failed_write.as_ref().map(|(id, message, _)| ApplyError::transient(format!("{id}: {message}")));
     let error = error.or(write_error.as_ref());
+    // A server that is briefly unavailable, throttling or racing is an ordinary disturbance:
+    // it shows in Progressing and is retried. A write the server refuses (invalid, forbidden)
+    // does not heal by waiting: that streak degrades the registry after the inertia.
     let failing_for = match &failed_write {
-        Some(_) => {
+        Some((_, _, class)) if !class.is_transient() => {
             let since = *plan.memory.failing_since.entry(WRITES.to_owned()).or_insert(observed.now);
             Some(observed.now.duration_since(since))
         }
-        None => {
+        _ => {
             plan.memory.failing_since.remove(WRITES);
             None
         }

@@ -242,3 +242,22 @@ async fn foreground_deletion_holds_the_object_until_the_garbage_collector_has_ac
     assert!(configmaps.delete("plain", &DeleteParams::default()).await.unwrap().is_left());
     assert!(configmaps.get_opt("plain").await.unwrap().is_none());
 }
+
+/// A protobuf client (client-go's default for built-in kinds) gets a 415, and the request is
+/// in the log first, so a test sees it was sent.
+#[tokio::test]
+async fn protobuf_is_refused_after_the_request_is_logged() {
+    let fake = FakeApiServer::default();
+    let request = http::Request::builder()
+        .method("GET")
+        .uri("/api/v1/namespaces/ns/configmaps")
+        .header("accept", "application/vnd.kubernetes.protobuf")
+        .header("user-agent", "client-go/v1.35")
+        .body(bytes::Bytes::new())
+        .unwrap();
+    let response = fake.handle(request).await;
+    assert_eq!(response.status().as_u16(), 415);
+    let log = fake.requests();
+    assert_eq!(log.len(), 1);
+    assert_eq!((log[0].code, log[0].user_agent.as_str(), log[0].verb.as_str()), (415, "client-go/v1.35", "list"));
+}
