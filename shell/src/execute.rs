@@ -123,19 +123,14 @@ async fn kube_action(client: &kube::Client, action: &KubeAction) -> Result<Optio
             api.create(&params, &object_of(object.expose())?).await.map(written).map_err(|e| failed(&e))
         }
         KubeAction::Apply { object, take_back, .. } => {
-            if !take_back.is_empty() {
-                // Each removal is guarded by a `test` of the item: a concurrent edit fails it.
-                let ops: json_patch::Patch = serde_json::from_value(Value::Array(take_back.clone()))
-                    .map_err(|e| (ErrorClass::Invalid, format!("take-back patch: {e}")))?;
+            if let Some(ops) = take_back_patch(take_back)? {
                 let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..PatchParams::default() };
                 api.patch(name, &params, &Patch::<()>::Json(ops)).await.map_err(|e| failed(&e))?;
             }
             api.patch(name, &apply, &Patch::Apply(object.expose())).await.map(written).map_err(|e| failed(&e))
         }
         KubeAction::ApplyStatus { object, take_back, .. } => {
-            if !take_back.is_empty() {
-                let ops: json_patch::Patch = serde_json::from_value(Value::Array(take_back.clone()))
-                    .map_err(|e| (ErrorClass::Invalid, format!("status clearing patch: {e}")))?;
+            if let Some(ops) = take_back_patch(take_back)? {
                 let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..PatchParams::default() };
                 api.patch_status(name, &params, &Patch::<()>::Json(ops)).await.map_err(|e| failed(&e))?;
             }
@@ -159,6 +154,17 @@ async fn kube_action(client: &kube::Client, action: &KubeAction) -> Result<Optio
         }
         KubeAction::Delete { preconditions, .. } => delete(&api, key, preconditions).await,
     }
+}
+
+/// The guarded JSON patch an apply sends first (`objects::takeback`), if it has one: every
+/// removal is preceded by a `test` of the value, so a concurrent edit fails it instead.
+fn take_back_patch(ops: &[Value]) -> Result<Option<json_patch::Patch>, Failure> {
+    if ops.is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_value(Value::Array(ops.to_vec()))
+        .map(Some)
+        .map_err(|e| (ErrorClass::Invalid, format!("take-back patch: {e}")))
 }
 
 async fn delete(

@@ -168,6 +168,18 @@ impl World {
         self.store_changed(before, after);
     }
 
+    /// The guarded JSON patch an apply sends first (`objects::takeback`), when it has one.
+    fn take_back(&mut self, key: &ObjectKey, ops: &[Value]) -> Result<(), Failure> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let before = self.current(key)?;
+        let mut after = before.clone();
+        server::json_patch(&mut after, ops).map_err(|e| (ErrorClass::Invalid, e))?;
+        self.update(key, OPERATOR, &before, after);
+        Ok(())
+    }
+
     fn guard(current: &Value, resource_version: &str) -> Result<(), Failure> {
         let have = current.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or_default();
         if !resource_version.is_empty() && have != resource_version {
@@ -201,12 +213,7 @@ impl World {
                 self.store_new(object)?;
             }
             KubeAction::Apply { key, object, take_back, .. } => {
-                if !take_back.is_empty() {
-                    let before = self.current(key)?;
-                    let mut after = before.clone();
-                    server::json_patch(&mut after, take_back).map_err(|e| (ErrorClass::Invalid, e))?;
-                    self.update(key, OPERATOR, &before, after);
-                }
+                self.take_back(key, take_back)?;
                 let applied = object.expose();
                 let before = self.observed.objects.raw(key).cloned();
                 let owner = fields::Owner { manager: OPERATOR.to_owned(), apply: true, status: false };
@@ -228,12 +235,7 @@ impl World {
                 self.owners.insert(key.clone(), owners);
             }
             KubeAction::ApplyStatus { key, object, take_back, .. } => {
-                if !take_back.is_empty() {
-                    let before = self.current(key)?;
-                    let mut after = before.clone();
-                    server::json_patch(&mut after, take_back).map_err(|e| (ErrorClass::Invalid, e))?;
-                    self.update(key, OPERATOR, &before, after);
-                }
+                self.take_back(key, take_back)?;
                 let before = self.current(key)?;
                 let owner = fields::Owner { manager: OPERATOR.to_owned(), apply: true, status: true };
                 let mut owners = self.owners.get(key).cloned().unwrap_or_default();

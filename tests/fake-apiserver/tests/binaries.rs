@@ -48,6 +48,30 @@ fn operator(args: &[&str]) -> Command {
     command
 }
 
+/// The fake API server binary on a free port, loaded with `aws-fresh`: the process, its
+/// address, a scratch directory and the kubeconfig it wrote there.
+fn fake_server(test: &str) -> (Killed, String, PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("fake-apiserver-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/aws-fresh.yaml");
+    let mut fake = Killed(
+        Command::new(env!("CARGO_BIN_EXE_fake-apiserver"))
+            .arg("--load")
+            .arg(&fixture)
+            .args(["--port", "0", "--kubeconfig-out"])
+            .arg(&kubeconfig)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(fake.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let address = line.trim().rsplit("http://").next().unwrap().to_owned();
+    (fake, address, dir, kubeconfig)
+}
+
 fn available(objects: &Value) -> bool {
     objects.as_array().unwrap().iter().any(|o| {
         o["kind"] == "Config"
@@ -69,24 +93,7 @@ fn writes(address: &str) -> usize {
 #[test]
 fn the_documented_commands_converge_go_quiet_and_dry_run_reads_only() {
     assert!(operator_binary().exists(), "build the workspace first (cargo test --workspace builds the operator)");
-    let dir = std::env::temp_dir().join(format!("fake-apiserver-binaries-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let kubeconfig = dir.join("kubeconfig");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/aws-fresh.yaml");
-    let mut fake = Killed(
-        Command::new(env!("CARGO_BIN_EXE_fake-apiserver"))
-            .arg("--load")
-            .arg(&fixture)
-            .args(["--port", "0", "--kubeconfig-out"])
-            .arg(&kubeconfig)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(fake.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let address = line.trim().rsplit("http://").next().unwrap().to_owned();
+    let (_fake, address, dir, kubeconfig) = fake_server("binaries");
     let k = kubeconfig.to_str().unwrap();
 
     let run =
@@ -134,24 +141,7 @@ fn the_documented_commands_converge_go_quiet_and_dry_run_reads_only() {
 #[test]
 fn sigterm_ends_the_operator_in_time_when_the_api_server_is_gone() {
     assert!(operator_binary().exists(), "build the workspace first (cargo test --workspace builds the operator)");
-    let dir = std::env::temp_dir().join(format!("fake-apiserver-sigterm-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let kubeconfig = dir.join("kubeconfig");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/aws-fresh.yaml");
-    let mut fake = Killed(
-        Command::new(env!("CARGO_BIN_EXE_fake-apiserver"))
-            .arg("--load")
-            .arg(&fixture)
-            .args(["--port", "0", "--kubeconfig-out"])
-            .arg(&kubeconfig)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(fake.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let address = line.trim().rsplit("http://").next().unwrap().to_owned();
+    let (mut fake, address, dir, kubeconfig) = fake_server("sigterm");
     let k = kubeconfig.to_str().unwrap();
     let run =
         operator(&["run", "--kubeconfig", k, "--cloud", "fake", "--metrics-address", "none", "--retry-period", "1"])
