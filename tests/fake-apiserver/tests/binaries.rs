@@ -72,6 +72,25 @@ fn fake_server(test: &str) -> (Killed, String, PathBuf, PathBuf) {
     (fake, address, dir, kubeconfig)
 }
 
+/// `run` against the fake until the Config is Available: the process and its pid. Its log goes
+/// to a file in `dir` (a pipe nobody reads could fill up and block it).
+fn run_until_available(address: &str, kubeconfig: &str, retry_period: &str, dir: &Path) -> (Killed, String) {
+    let log = dir.join("operator.log");
+    let args = ["run", "--kubeconfig", kubeconfig, "--cloud", "fake", "--metrics-address", "none", "--retry-period"];
+    let run = operator(&args).arg(retry_period).stderr(std::fs::File::create(&log).unwrap()).spawn().unwrap();
+    let pid = run.id().to_string();
+    let mut run = Killed(run);
+    let started = Instant::now();
+    while !available(&http(address, "GET", "/_fake/objects")) {
+        if let Some(status) = run.0.try_wait().unwrap() {
+            panic!("the operator exited ({status}): {}", std::fs::read_to_string(&log).unwrap_or_default());
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "no Available Config after 60 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    (run, pid)
+}
+
 fn available(objects: &Value) -> bool {
     objects.as_array().unwrap().iter().any(|o| {
         o["kind"] == "Config"
@@ -96,23 +115,7 @@ fn the_documented_commands_converge_go_quiet_and_dry_run_reads_only() {
     let (_fake, address, dir, kubeconfig) = fake_server("binaries");
     let k = kubeconfig.to_str().unwrap();
 
-    let run =
-        operator(&["run", "--kubeconfig", k, "--cloud", "fake", "--metrics-address", "none", "--retry-period", "2"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-    let pid = run.id().to_string();
-    let mut run = Killed(run);
-    let started = Instant::now();
-    while !available(&http(&address, "GET", "/_fake/objects")) {
-        if let Some(status) = run.0.try_wait().unwrap() {
-            let mut err = String::new();
-            run.0.stderr.take().unwrap().read_to_string(&mut err).unwrap();
-            panic!("the operator exited ({status}): {err}");
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "no Available Config after 60 s");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let (mut run, pid) = run_until_available(&address, k, "2", &dir);
     std::thread::sleep(Duration::from_secs(2));
     let settled = writes(&address);
     std::thread::sleep(Duration::from_secs(6));
@@ -143,18 +146,7 @@ fn sigterm_ends_the_operator_in_time_when_the_api_server_is_gone() {
     assert!(operator_binary().exists(), "build the workspace first (cargo test --workspace builds the operator)");
     let (mut fake, address, dir, kubeconfig) = fake_server("sigterm");
     let k = kubeconfig.to_str().unwrap();
-    let run =
-        operator(&["run", "--kubeconfig", k, "--cloud", "fake", "--metrics-address", "none", "--retry-period", "1"])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-    let pid = run.id().to_string();
-    let mut run = Killed(run);
-    let started = Instant::now();
-    while !available(&http(&address, "GET", "/_fake/objects")) {
-        assert!(started.elapsed() < Duration::from_secs(60), "no Available Config after 60 s");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let (mut run, pid) = run_until_available(&address, k, "1", &dir);
     // The API server goes away first (SIGKILL: no goodbye), then the pod is asked to stop.
     fake.0.kill().unwrap();
     fake.0.wait().unwrap();
