@@ -152,6 +152,7 @@ async fn converges_from_aws_fresh_then_writes_nothing_while_idle() {
     // the operator watches but does not own change.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = operator_writes(&stand.fake);
+    let requests_before = stand.fake.requests().len();
     let other = dynamic(&stand.fake, "", "ConfigMap", "configmaps", Some("openshift-config"));
     let started = Instant::now();
     let mut round = 0;
@@ -164,6 +165,14 @@ async fn converges_from_aws_fresh_then_writes_nothing_while_idle() {
     }
     let after = operator_writes(&stand.fake);
     assert_eq!(after[before.len()..].to_vec(), Vec::<String>::new(), "writes at the fixpoint");
+    // Lease renewals cost one request each: an update guarded by the resourceVersion held.
+    let lease: Vec<String> = stand.fake.requests()[requests_before..]
+        .iter()
+        .filter(|e| e.path.contains("/leases/"))
+        .map(|e| format!("{} {}", e.verb, e.code))
+        .collect();
+    assert!(lease.len() >= 30, "{} renewals in 30 s", lease.len());
+    assert!(lease.iter().all(|r| r == "update 200"), "{lease:?}");
     let exists = object(&stand.fake, "Config", "cluster").unwrap()["status"]["conditions"]
         .as_array()
         .unwrap()

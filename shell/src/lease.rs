@@ -43,6 +43,9 @@ impl LeaseSettings {
 pub struct Elector {
     api: Api<Lease>,
     settings: LeaseSettings,
+    /// The lease as this candidate last wrote it while holding it: a renewal is one update
+    /// guarded by its resourceVersion, not a read and an update.
+    held: std::sync::Mutex<Option<Lease>>,
 }
 
 fn micro_now() -> MicroTime {
@@ -52,7 +55,19 @@ fn micro_now() -> MicroTime {
 impl Elector {
     /// A candidate for the lease in `settings`.
     pub fn new(client: kube::Client, settings: LeaseSettings) -> Self {
-        Self { api: Api::namespaced(client, &settings.namespace), settings }
+        Self { api: Api::namespaced(client, &settings.namespace), settings, held: std::sync::Mutex::new(None) }
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, Option<Lease>> {
+        self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Remembers what a write returned, when it still names this candidate.
+    fn hold(&self, written: Lease) -> bool {
+        let mine =
+            written.spec.as_ref().and_then(|s| s.holder_identity.as_deref()) == Some(self.settings.identity.as_str());
+        *self.held() = mine.then_some(written);
+        mine
     }
 
     /// The settings.
@@ -64,6 +79,19 @@ impl Elector {
     pub async fn try_acquire_or_renew(&self) -> Result<bool, kube::Error> {
         let me = &self.settings.identity;
         let duration = i32::try_from(self.settings.lease_duration.as_secs()).unwrap_or(i32::MAX);
+        // Renewal: one update carrying the resourceVersion this candidate wrote last. A
+        // conflict means someone else wrote the lease since: forget it and read it again.
+        let renewal = self.held().clone();
+        if let Some(mut lease) = renewal {
+            if let Some(spec) = lease.spec.as_mut() {
+                spec.renew_time = Some(micro_now());
+            }
+            match self.api.replace(&self.settings.name, &PostParams::default(), &lease).await {
+                Ok(written) => return Ok(self.hold(written)),
+                Err(kube::Error::Api(s)) if s.code == 409 || s.code == 404 => *self.held() = None,
+                Err(e) => return Err(e),
+            }
+        }
         let Some(mut lease) = self.api.get_opt(&self.settings.name).await? else {
             let lease = Lease {
                 metadata: ObjectMeta { name: Some(self.settings.name.clone()), ..ObjectMeta::default() },
@@ -77,7 +105,7 @@ impl Elector {
                 }),
             };
             return match self.api.create(&PostParams::default(), &lease).await {
-                Ok(_) => Ok(true),
+                Ok(written) => Ok(self.hold(written)),
                 Err(kube::Error::Api(s)) if s.code == 409 => Ok(false),
                 Err(e) => Err(e),
             };
@@ -102,11 +130,12 @@ impl Elector {
         spec.renew_time = Some(micro_now());
         // A conflict is an error, not a loss: the leader retries until its renew deadline,
         // and a candidate re-reads who holds the lease on its next attempt.
-        self.api.replace(&self.settings.name, &PostParams::default(), &lease).await.map(|_| true)
+        self.api.replace(&self.settings.name, &PostParams::default(), &lease).await.map(|written| self.hold(written))
     }
 
     /// Gives the lease up (if held), so the next candidate need not wait for it to expire.
     pub async fn release(&self) -> Result<(), kube::Error> {
+        *self.held() = None;
         let Some(mut lease) = self.api.get_opt(&self.settings.name).await? else { return Ok(()) };
         let Some(spec) = lease.spec.as_mut() else { return Ok(()) };
         if spec.holder_identity.as_deref() != Some(self.settings.identity.as_str()) {
