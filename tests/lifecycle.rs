@@ -288,3 +288,42 @@ fn a_failing_write_reaches_the_conditions_and_degrades_after_the_inertia() {
     assert_eq!(conditions.iter().find(|c| c.0 == "Degraded").unwrap().1, "False");
     assert!(!plan.memory.failing_since.contains_key("registry-writes"));
 }
+
+/// The config observer's condition, as the reference writes it: `ConfigObservationDegraded`
+/// False with no reason while the APIServer can be read; True naming the object when it cannot,
+/// and the ClusterOperator is Degraded with it.
+#[test]
+fn config_observation_is_reported_and_degrades_when_the_apiserver_cannot_be_read() {
+    let observed = load(&fixtures_dir().join("aws-converged.yaml")).observed;
+    assert_eq!(reconcile(&observed).exit_code(), 0, "the converged fixture already carries it");
+    let config: image_registry_core::api::Config = observed.objects.get("", "cluster").unwrap().unwrap();
+    let condition =
+        config.status.unwrap().conditions.into_iter().find(|c| c.type_ == "ConfigObservationDegraded").unwrap();
+    assert_eq!((condition.status, condition.reason.as_str()), (image_registry_core::api::ConditionStatus::False, ""));
+    let mut broken = observed.clone();
+    let key = image_registry_core::ObjectKey {
+        group: "config.openshift.io".into(),
+        kind: "APIServer".into(),
+        namespace: String::new(),
+        name: "cluster".into(),
+    };
+    let mut api_server = broken.objects.raw(&key).unwrap().clone();
+    api_server["spec"]["tlsSecurityProfile"] = serde_json::json!({"type": 5});
+    broken.objects.insert(api_server).unwrap();
+    let plan = reconcile(&broken);
+    let conditions = config_conditions(&plan);
+    let observation = conditions.iter().find(|c| c.0 == "ConfigObservationDegraded").unwrap();
+    assert_eq!((observation.1.as_str(), observation.2.as_str()), ("True", "Error"));
+    assert!(observation.3.contains("apiservers.config.openshift.io/cluster"), "{observation:?}");
+    let co = plan.steps.iter().find(|s| s.action.describe().starts_with("apply status of ClusterOperator")).unwrap();
+    let Action::Kube(KubeAction::ApplyStatus { object, .. }) = &co.action else { panic!() };
+    let degraded = object.expose()["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Degraded")
+        .unwrap()
+        .clone();
+    assert_eq!(degraded["status"], "True", "{degraded}");
+    assert!(degraded["reason"].as_str().unwrap().contains("ConfigObservation"), "{degraded}");
+}

@@ -16,7 +16,8 @@ pub fn reconcile(observed: &Observed) -> Plan {
     let node_ca = nodeca::plan(observed, &mut plan);
     let pruner = pruner::plan(observed, &hostname, &mut plan);
     if let Some(mut draft) = draft {
-        for wanted in node_ca.into_iter().chain([image_config, certificates]) {
+        let observation = crate::tls::observation(observed);
+        for wanted in node_ca.into_iter().chain([image_config, certificates, observation]) {
             conditions::set(&mut draft.status.conditions, wanted, observed.now);
         }
         registry::write_status(&draft, &mut plan);

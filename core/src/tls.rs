@@ -85,6 +85,24 @@ pub fn observed_config(profile: Option<&TlsSecurityProfile>) -> Value {
     json!({ "servingInfo": { "minTLSVersion": min_version, "cipherSuites": iana } })
 }
 
+/// `ConfigObservationDegraded`, the config observer's condition (spec 40 §6): `False` with no
+/// reason while the APIServer's TLS profile can be read, else `True`/`Error` naming the object
+/// and what is wrong (the last observed profile stays in `spec.observedConfig`).
+pub fn observation(observed: &crate::observed::Observed) -> crate::conditions::Wanted {
+    use crate::api::ConditionStatus;
+    use crate::conditions::Wanted;
+    const TYPE: &str = "ConfigObservationDegraded";
+    match observed.objects.get::<crate::api::openshift::ApiServer>("", crate::names::CLUSTER) {
+        Ok(_) => Wanted::new(TYPE, ConditionStatus::False, "", ""),
+        Err(e) => Wanted::new(
+            TYPE,
+            ConditionStatus::True,
+            "Error",
+            format!("unable to observe the TLS security profile of apiservers.config.openshift.io/cluster: {e}"),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
