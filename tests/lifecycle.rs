@@ -237,6 +237,14 @@ fn config_conditions(plan: &image_registry_core::Plan) -> Vec<(String, String, S
         .collect()
 }
 
+/// A condition of the ClusterOperator status a plan writes.
+fn operator_condition(plan: &image_registry_core::Plan, type_: &str) -> serde_json::Value {
+    let co = plan.steps.iter().find(|s| s.action.describe().starts_with("apply status of ClusterOperator")).unwrap();
+    let Action::Kube(KubeAction::ApplyStatus { object, .. }) = &co.action else { panic!() };
+    let conditions = object.expose()["status"]["conditions"].as_array().unwrap().clone();
+    conditions.into_iter().find(|c| c["type"] == type_).unwrap()
+}
+
 /// A write that failed in the last pass makes Progressing say so (with the object and the
 /// server's message); failing for longer than the inertia makes the Config Degraded.
 #[test]
@@ -264,15 +272,7 @@ fn a_failing_write_reaches_the_conditions_and_degrades_after_the_inertia() {
     let degraded = config_conditions(&plan).into_iter().find(|c| c.0 == "Degraded").unwrap();
     assert_eq!((degraded.1.as_str(), degraded.2.as_str()), ("True", "WriteFailing"));
     assert!(degraded.3.contains(message));
-    let co = plan.steps.iter().find(|s| s.action.describe().starts_with("apply status of ClusterOperator")).unwrap();
-    let Action::Kube(KubeAction::ApplyStatus { object, .. }) = &co.action else { panic!() };
-    let co_degraded = object.expose()["status"]["conditions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["type"] == "Degraded")
-        .unwrap()
-        .clone();
+    let co_degraded = operator_condition(&plan, "Degraded");
     assert_eq!(co_degraded["status"], "True", "{co_degraded}");
     // Once the write succeeds, the streak ends.
     observed.outcomes.clear();
@@ -315,15 +315,7 @@ fn config_observation_is_reported_and_degrades_when_the_apiserver_cannot_be_read
     let observation = conditions.iter().find(|c| c.0 == "ConfigObservationDegraded").unwrap();
     assert_eq!((observation.1.as_str(), observation.2.as_str()), ("True", "Error"));
     assert!(observation.3.contains("apiservers.config.openshift.io/cluster"), "{observation:?}");
-    let co = plan.steps.iter().find(|s| s.action.describe().starts_with("apply status of ClusterOperator")).unwrap();
-    let Action::Kube(KubeAction::ApplyStatus { object, .. }) = &co.action else { panic!() };
-    let degraded = object.expose()["status"]["conditions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["type"] == "Degraded")
-        .unwrap()
-        .clone();
+    let degraded = operator_condition(&plan, "Degraded");
     assert_eq!(degraded["status"], "True", "{degraded}");
     assert!(degraded["reason"].as_str().unwrap().contains("ConfigObservation"), "{degraded}");
 }

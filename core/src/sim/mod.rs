@@ -239,12 +239,9 @@ impl World {
                 let before = self.current(key)?;
                 let owner = fields::Owner { manager: OPERATOR.to_owned(), apply: true, status: true };
                 let mut owners = self.owners.get(key).cloned().unwrap_or_default();
-                let mut after = fields::apply(&key.kind, &mut owners, &owner, Some(&before), object.expose(), true)
+                // Through the status subresource `fields::apply` merges and releases status alone.
+                let after = fields::apply(&key.kind, &mut owners, &owner, Some(&before), object.expose(), true)
                     .map_err(|c| (ErrorClass::Conflict, format!("{} conflicts", c.len())))?;
-                // The status subresource changes the status alone.
-                if let (Value::Object(map), Some(spec)) = (&mut after, before.get("spec")) {
-                    map.insert("spec".into(), spec.clone());
-                }
                 self.store_changed(&before, after);
                 self.owners.insert(key.clone(), owners);
             }
