@@ -3,8 +3,8 @@
 
 use image_registry_core::action::{Action, CloudAction, KubeAction};
 use image_registry_core::reconcile;
-use image_registry_core::sim::run::{Ending, simulate};
 use image_registry_tests::{fixtures_dir, load};
+use image_registry_world::run::{Ending, simulate};
 
 fn plan_of(name: &str) -> image_registry_core::Plan {
     reconcile(&load(&fixtures_dir().join(format!("{name}.yaml"))).observed)
@@ -150,8 +150,8 @@ fn tls_profile_changes_propagate_to_the_registry() {
 /// and the cluster does not hot-loop over it.
 #[test]
 fn storage_deleted_behind_the_operators_back() {
-    use image_registry_core::sim::World;
-    use image_registry_core::sim::events::Event;
+    use image_registry_world::World;
+    use image_registry_world::events::Event;
     let mut world = World::new(image_registry_tests::fixture("aws-converged"));
     world.apply(&Event::StorageDeleted);
     let report = simulate(world.observed.clone(), 6, vec![]);

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use image_registry_core::action::{Action, KubeAction};
 use image_registry_core::api::Kind;
 use image_registry_core::fixture;
-use image_registry_core::sim::run::simulate;
+use image_registry_world::run::simulate;
 use serde_json::Value;
 
 type Grant = (String, String, String); // (apiGroup, resource, verb)

@@ -7,10 +7,10 @@ use image_registry_core::api::openshift::KeyValue;
 use image_registry_core::observed::{BucketState, ObjectKey, S3Bucket};
 use image_registry_core::outcome::ErrorClass;
 use image_registry_core::render::{self, Format};
-use image_registry_core::sim::Fault;
-use image_registry_core::sim::run::{Ending, simulate};
 use image_registry_core::{reconcile, safety};
 use image_registry_tests::{STUCK_BY_DESIGN, cases, edit_config, fixture, loaded};
+use image_registry_world::Fault;
+use image_registry_world::run::{Ending, simulate};
 use proptest::prelude::*;
 use serde_json::Value;
 

@@ -163,8 +163,8 @@ fn storage_the_operator_created_is_managed_however_the_config_started() {
     use image_registry_core::action::CloudAction;
     use image_registry_core::api::Config;
     use image_registry_core::outcome::OutcomeResult;
-    use image_registry_core::sim::run::simulate;
     use image_registry_tests::edit_config;
+    use image_registry_world::run::simulate;
 
     let creates = |call: &CloudAction| {
         matches!(
@@ -218,7 +218,7 @@ fn storage_the_operator_created_is_managed_however_the_config_started() {
 /// that sees the bucket it created, then the reference's steady reason.
 #[test]
 fn storage_exists_settles_on_the_references_reason() {
-    use image_registry_core::sim::run::simulate;
+    use image_registry_world::run::simulate;
     for (backend, reason) in [
         ("s3", "S3 Bucket Exists"),
         ("gcs", "GCS Bucket Exists"),

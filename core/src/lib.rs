@@ -27,7 +27,6 @@ pub mod registry;
 pub mod render;
 pub mod safety;
 pub mod seed;
-pub mod sim;
 pub mod storage;
 pub mod structure;
 pub mod tls;

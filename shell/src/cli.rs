@@ -1,291 +1,338 @@
-//! Command-line parsing and dispatch: the offline commands (`plan --observed`, `simulate`,
-//! `crds`) and the live ones (`plan --kubeconfig`, `run`).
+//! The command line, declared with clap: the offline commands (`plan --observed`, `simulate`
+//! with the `fake-cloud` feature, `crds`, `completions`) and the live ones (`plan --kubeconfig`,
+//! `run`, `node-ca-sync`). Usage errors exit 1, as the plan's exit codes reserve 2 for "changes
+//! pending"; `commands.rs` carries the parsed command out.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use image_registry_core::fixture;
-use image_registry_core::outcome::{ErrorClass, OutcomeResult};
-use image_registry_core::reconcile;
-use image_registry_core::render::{self, Format};
-use image_registry_core::sim::Fault;
-use image_registry_core::sim::run::{self, Ending};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use image_registry_core::observed::OperatorEnv;
+use image_registry_core::render::Format;
 use jiff::Timestamp;
 
-use crate::cloud::{CloudApi, NoCloud};
 use crate::controller::LoopSettings;
 use crate::lease::LeaseSettings;
-use crate::live::{self, Ended, RunSettings, Target};
+use crate::live::Target;
+use crate::tls::{MinVersion, TlsFiles};
 
-/// Usage text.
-pub const USAGE: &str = "\
-Usage: cluster-image-registry-operator <command> [options]
+/// The operator binary's command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cluster-image-registry-operator",
+    version,
+    arg_required_else_help = true,
+    about = "The OpenShift image registry operator: a pure decision core, an imperative shell.",
+    after_help = "Exit codes: 0 done (or, for plan, no changes), 2 changes pending (plan), \
+                  3 not converged (simulate), 1 error (including a bad command line)."
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
 
-Commands:
-  plan (--observed FILE | --kubeconfig FILE | --in-cluster) [--output text|yaml|json] [--now RFC3339]
-        Print what the operator would do for the snapshot in FILE (a fixture), or for a live
-        cluster (read-only: a dry-run that sends no write).
-        --now replaces the snapshot's clock (\"what would it do ten minutes from now?\").
-        Exit code: 0 no changes, 2 changes pending, 1 error.
-  run [--kubeconfig FILE | --in-cluster] [--metrics-address ADDR] [--identity NAME]
-      [--lease-duration S] [--renew-deadline S] [--retry-period S] [--resync S]
-      [--tls-cert FILE --tls-key FILE [--tls-min-version VersionTLS12|VersionTLS13]]
-      [--log-format text|json] [--cloud none|fake]
-        The operator: waits for the lease openshift-master-controllers, then watches and
-        reconciles until SIGTERM/SIGINT (exit 0, lease released) or the lease is lost (exit 1).
-        Defaults: no kubeconfig flag infers the configuration; metrics on 0.0.0.0:60000
-        (/metrics, /healthz, /readyz; `none` turns it off; HTTPS with --tls-cert/--tls-key,
-        re-read when the files change); identity $POD_NAME or the host
-        name; lease 137 s, renew deadline 107 s, retry 26 s; resync 600 s.
-        Settings from the environment: RELEASE_VERSION, IMAGE, IMAGE_PRUNER, OPERATOR_IMAGE.
-        --cloud fake (test stand only; needs the `fake-cloud` build feature) uses the modelled
-        clouds of `simulate` instead of real ones.
-  simulate --observed FILE [--max-passes N] [--faults SPEC] [--write-final FILE]
-        Run the operator loop offline against a model of the cluster until a pass plans
-        nothing. Prints every pass's plan, then one summary line.
-        --faults: comma-separated CLASS[:TEXT][*N]: fail N (default 1) actions whose id
-        contains TEXT with CLASS (conflict, alreadyExists, notFound, forbidden, throttled,
-        invalid, unavailable, timeout, other), e.g. `conflict:Deployment*2,unavailable`.
-        --write-final: save the final state as a fixture.
-        Exit code: 0 converged, 3 not converged within --max-passes (default 10),
-        1 error (bad input, or stuck on an error it cannot get past).
-  node-ca-sync [--source DIR] [--destination DIR] [--interval S]
-        What the node-ca DaemonSet runs: mirror the registry CAs (default /tmp/serviceca) into
-        the node's trust directory (default /etc/docker/certs.d) now and every 60 s, until
-        SIGTERM/SIGINT.
-  crds [--dir DIR]
-        Print the CustomResourceDefinitions generated from the API types, or write
-        them into DIR (the committed copies live in manifests/).
-  help  Print this text.
-";
-
-/// A parsed command line.
-#[derive(Debug, PartialEq, Eq)]
+/// A parsed command.
+#[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Plan of a fixture, or a live dry-run.
-    Plan {
-        /// The fixture file, or the cluster.
-        source: Source,
-        /// Which clouds a live dry-run asks.
-        cloud: CloudChoice,
-        /// Output format.
-        output: Format,
-        /// Clock override.
-        now: Option<Timestamp>,
-    },
-    /// Offline operator loop.
-    Simulate {
-        /// The fixture file.
-        observed: PathBuf,
-        /// Pass budget.
-        max_passes: usize,
-        /// Injected failures.
-        faults: Vec<Fault>,
-        /// Where to save the final state.
-        write_final: Option<PathBuf>,
-    },
-    /// Print or write the CRDs.
+    /// Print what the operator would do for a fixture, or for a live cluster (read-only: a
+    /// dry-run that sends no write). Exit 0 no changes, 2 changes pending, 1 error.
+    Plan(PlanArgs),
+    /// Run the operator loop offline against the world model until a pass plans nothing.
+    /// Exit 0 converged, 3 not converged within --max-passes, 1 error or stuck.
+    #[cfg(feature = "fake-cloud")]
+    Simulate(SimulateArgs),
+    /// The operator: waits for the lease, then watches and reconciles until SIGTERM/SIGINT
+    /// (exit 0, lease released) or the lease is lost (exit 1).
+    Run(Box<RunArgs>),
+    /// What the node-ca DaemonSet runs: mirror the registry CAs into the node's trust
+    /// directory now and every interval, until SIGTERM/SIGINT.
+    NodeCaSync(NodeCaSyncArgs),
+    /// Print the CustomResourceDefinitions generated from the API types, or write them into
+    /// DIR (the committed copies live in manifests/).
     Crds {
-        /// Where to write; stdout when absent.
+        /// Write one file per CRD here instead of printing them.
+        #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
-    /// The operator.
-    Run(Box<RunArgs>),
-    /// The node-ca DaemonSet's sync loop.
-    NodeCaSync {
-        /// The mounted CA ConfigMap.
-        source: PathBuf,
-        /// The node's trust directory.
-        destination: PathBuf,
-        /// Time between syncs.
-        interval: Duration,
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
-    /// Print usage.
-    Help,
 }
 
-/// The arguments of `run`.
-#[derive(Debug, PartialEq, Eq)]
-pub struct RunArgs {
-    /// The cluster.
-    pub target: Target,
-    /// Which clouds.
-    pub cloud: CloudChoice,
-    /// Metrics and health endpoints.
-    pub metrics_address: Option<SocketAddr>,
-    /// Their TLS certificate.
-    pub tls: Option<crate::tls::TlsFiles>,
-    /// Leader election.
-    pub lease: LeaseSettings,
-    /// Loop timing.
-    pub looping: LoopSettings,
-    /// JSON log lines.
-    pub json_logs: bool,
+/// The cluster a live command talks to.
+#[derive(Debug, Args)]
+#[group(multiple = false)]
+pub struct ClusterArgs {
+    /// A kubeconfig file.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The pod's service account.
+    #[arg(long)]
+    pub in_cluster: bool,
 }
 
-/// What a plan is made from.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Source {
-    /// A fixture file.
-    Fixture(PathBuf),
-    /// A live cluster, read-only.
-    Live(Target),
+impl ClusterArgs {
+    /// The target, when one was named.
+    pub fn target(&self) -> Option<Target> {
+        match (&self.kubeconfig, self.in_cluster) {
+            (Some(path), _) => Some(Target::Kubeconfig(path.clone())),
+            (None, true) => Some(Target::InCluster),
+            (None, false) => None,
+        }
+    }
+}
+
+/// The operator's settings from its environment (flags override them).
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// The release the operator belongs to.
+    #[arg(long, env = "RELEASE_VERSION", default_value = "", hide_default_value = true)]
+    pub release_version: String,
+    /// The registry image.
+    #[arg(long, env = "IMAGE", default_value = "", hide_default_value = true)]
+    pub image: String,
+    /// The pruner CronJob's image.
+    #[arg(long, env = "IMAGE_PRUNER", default_value = "", hide_default_value = true)]
+    pub image_pruner: String,
+    /// The operator's image (the node-ca DaemonSet runs it).
+    #[arg(long, env = "OPERATOR_IMAGE", default_value = "", hide_default_value = true)]
+    pub operator_image: String,
+}
+
+impl EnvArgs {
+    /// As the core takes them.
+    pub fn operator_env(&self) -> OperatorEnv {
+        OperatorEnv {
+            release_version: self.release_version.clone(),
+            image: self.image.clone(),
+            image_pruner: self.image_pruner.clone(),
+            operator_image: self.operator_image.clone(),
+        }
+    }
 }
 
 /// Which clouds the live commands talk to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum CloudChoice {
     /// No cloud client (until the real clients land): storage reports that plainly.
+    #[default]
     None,
-    /// The world model's clouds, for the test stand (`fake-cloud` feature).
+    /// The world model's clouds, for the test stand (needs the `fake-cloud` build feature).
     Fake,
 }
 
-fn seconds(flags: &mut Flags, name: &str, default: u64) -> Result<Duration, String> {
-    match flags.take(name) {
-        Some(v) => v
-            .parse::<f64>()
-            .ok()
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .map(Duration::from_secs_f64)
-            .ok_or_else(|| format!("{name} {v:?} is not a positive number of seconds")),
-        None => Ok(Duration::from_secs(default)),
+/// `plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// A fixture: the cluster's objects plus a Scenario document.
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["kubeconfig", "in_cluster"], conflicts_with_all = ["kubeconfig", "in_cluster"])]
+    pub observed: Option<PathBuf>,
+    /// A live cluster instead of a fixture.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Which clouds a live dry-run asks.
+    #[arg(long, value_enum, default_value_t)]
+    pub cloud: CloudChoice,
+    /// Output format: text, yaml or json.
+    #[arg(long, default_value = "text", value_parser = parse_format)]
+    pub output: Format,
+    /// Replace the snapshot's clock ("what would it do ten minutes from now?").
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub now: Option<Timestamp>,
+    /// The operator's settings.
+    #[command(flatten)]
+    pub env: EnvArgs,
+}
+
+/// `simulate`.
+#[cfg(feature = "fake-cloud")]
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The fixture to start from.
+    #[arg(long, value_name = "FILE")]
+    pub observed: PathBuf,
+    /// Pass budget.
+    #[arg(long, default_value_t = 10)]
+    pub max_passes: usize,
+    /// Comma-separated CLASS[:TEXT][*N]: fail N (default 1) actions whose id contains TEXT
+    /// with CLASS (conflict, alreadyExists, notFound, forbidden, throttled, invalid,
+    /// unavailable, timeout, other), e.g. `conflict:Deployment*2,unavailable`.
+    #[arg(long, value_name = "SPEC", value_parser = parse_faults)]
+    pub faults: Option<Faults>,
+    /// Save the final state as a fixture.
+    #[arg(long, value_name = "FILE")]
+    pub write_final: Option<PathBuf>,
+}
+
+/// The faults `simulate` injects (one flag value, many faults).
+#[cfg(feature = "fake-cloud")]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Faults(pub Vec<image_registry_world::Fault>);
+
+/// `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The cluster; neither flag infers it (KUBECONFIG, ~/.kube/config, in-cluster).
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Which clouds.
+    #[arg(long, value_enum, default_value_t)]
+    pub cloud: CloudChoice,
+    /// /metrics, /healthz and /readyz (`none` turns them off).
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:60000", value_parser = parse_address)]
+    pub metrics_address: Address,
+    /// Serve metrics over HTTPS with this certificate (re-read when it changes).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's key.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Minimum TLS version: VersionTLS12 or VersionTLS13.
+    #[arg(long, value_name = "VERSION", requires = "tls_cert")]
+    pub tls_min_version: Option<MinVersion>,
+    /// Leader-election identity (default: $POD_NAME, else the host name).
+    #[arg(long)]
+    pub identity: Option<String>,
+    /// Lease duration, seconds.
+    #[arg(long, value_name = "S", default_value = "137", value_parser = parse_seconds, allow_negative_numbers = true)]
+    pub lease_duration: Duration,
+    /// Renew deadline, seconds.
+    #[arg(long, value_name = "S", default_value = "107", value_parser = parse_seconds, allow_negative_numbers = true)]
+    pub renew_deadline: Duration,
+    /// Retry period, seconds.
+    #[arg(long, value_name = "S", default_value = "26", value_parser = parse_seconds, allow_negative_numbers = true)]
+    pub retry_period: Duration,
+    /// A pass at least this often, seconds.
+    #[arg(long, value_name = "S", default_value = "600", value_parser = parse_seconds, allow_negative_numbers = true)]
+    pub resync: Duration,
+    /// Log line format: text or json.
+    #[arg(long, value_enum, default_value_t)]
+    pub log_format: LogFormat,
+    /// The operator's settings.
+    #[command(flatten)]
+    pub env: EnvArgs,
+}
+
+impl RunArgs {
+    /// Leader-election settings.
+    pub fn lease(&self) -> LeaseSettings {
+        let identity = self.identity.clone().unwrap_or_else(default_identity);
+        LeaseSettings {
+            lease_duration: self.lease_duration,
+            renew_deadline: self.renew_deadline,
+            retry_period: self.retry_period,
+            ..LeaseSettings::reference(identity)
+        }
+    }
+
+    /// Loop timing.
+    pub fn looping(&self) -> LoopSettings {
+        LoopSettings { resync: self.resync, ..LoopSettings::default() }
+    }
+
+    /// The metrics endpoint's certificate, when serving HTTPS.
+    pub fn tls(&self) -> Option<TlsFiles> {
+        let (cert, key) = (self.tls_cert.clone()?, self.tls_key.clone()?);
+        Some(TlsFiles { cert, key, min_version: self.tls_min_version.unwrap_or(MinVersion::Tls12) })
     }
 }
 
-fn target(flags: &mut Flags) -> Result<Option<Target>, String> {
-    let kubeconfig = flags.take("--kubeconfig");
-    let in_cluster = flags.take("--in-cluster");
-    match (kubeconfig, in_cluster.as_deref()) {
-        (Some(_), Some(_)) => Err("--kubeconfig and --in-cluster exclude each other".into()),
-        (Some(path), None) => Ok(Some(Target::Kubeconfig(path.into()))),
-        (None, Some("true")) => Ok(Some(Target::InCluster)),
-        (None, Some(other)) => Err(format!("--in-cluster takes no value (got {other:?})")),
-        (None, None) => Ok(None),
-    }
+/// Log line format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
-fn cloud_choice(flags: &mut Flags) -> Result<CloudChoice, String> {
-    match flags.take("--cloud").as_deref() {
-        None | Some("none") => Ok(CloudChoice::None),
-        Some("fake") if cfg!(feature = "fake-cloud") => Ok(CloudChoice::Fake),
-        Some("fake") => Err("--cloud fake needs a build with the `fake-cloud` feature (test stand only)".into()),
-        Some(other) => Err(format!("--cloud {other:?}: expected none or fake")),
-    }
+/// A listening address, or none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Address(pub Option<SocketAddr>);
+
+/// `node-ca-sync`.
+#[derive(Debug, Args)]
+pub struct NodeCaSyncArgs {
+    /// The mounted CA ConfigMap.
+    #[arg(long, value_name = "DIR", default_value = "/tmp/serviceca")]
+    pub source: PathBuf,
+    /// The node's trust directory.
+    #[arg(long, value_name = "DIR", default_value = "/etc/docker/certs.d")]
+    pub destination: PathBuf,
+    /// Seconds between syncs.
+    #[arg(long, value_name = "S", default_value = "60", value_parser = parse_seconds, allow_negative_numbers = true)]
+    pub interval: Duration,
 }
 
-/// Parses arguments (without the program name).
-pub fn parse(args: &[String]) -> Result<Command, String> {
-    let Some((command, rest)) = args.split_first() else { return Ok(Command::Help) };
-    let mut flags = Flags::new(rest)?;
-    let parsed = match command.as_str() {
-        "plan" => {
-            let observed = flags.take("--observed");
-            let live = target(&mut flags)?;
-            let source = match (observed, live) {
-                (Some(file), None) => Source::Fixture(file.into()),
-                (None, Some(target)) => Source::Live(target),
-                (Some(_), Some(_)) => return Err("plan takes --observed FILE or a cluster, not both".into()),
-                (None, None) => return Err("plan needs --observed FILE (or --kubeconfig FILE / --in-cluster)".into()),
-            };
-            let cloud = cloud_choice(&mut flags)?;
-            let output = match flags.take("--output") {
-                Some(o) => o.parse().map_err(|e| format!("--output: {e}"))?,
-                None => Format::Text,
-            };
-            let now = match flags.take("--now") {
-                Some(n) => Some(n.parse().map_err(|e| format!("--now {n:?} is not an RFC 3339 time: {e}"))?),
-                None => None,
-            };
-            Command::Plan { source, cloud, output, now }
-        }
-        "simulate" => {
-            let observed = flags.take("--observed").ok_or("simulate needs --observed FILE")?;
-            let max_passes = match flags.take("--max-passes") {
-                Some(n) => n.parse().map_err(|_| format!("--max-passes {n:?} is not a whole number"))?,
-                None => 10,
-            };
-            let faults = match flags.take("--faults") {
-                Some(spec) => parse_faults(&spec)?,
-                None => Vec::new(),
-            };
-            Command::Simulate {
-                observed: observed.into(),
-                max_passes,
-                faults,
-                write_final: flags.take("--write-final").map(PathBuf::from),
-            }
-        }
-        "crds" => Command::Crds { dir: flags.take("--dir").map(PathBuf::from) },
-        "node-ca-sync" => Command::NodeCaSync {
-            source: flags.take("--source").unwrap_or_else(|| "/tmp/serviceca".into()).into(),
-            destination: flags.take("--destination").unwrap_or_else(|| "/etc/docker/certs.d".into()).into(),
-            interval: seconds(&mut flags, "--interval", 60)?,
-        },
-        "run" => {
-            let target = target(&mut flags)?.unwrap_or(Target::Infer);
-            let cloud = cloud_choice(&mut flags)?;
-            let metrics_address = match flags.take("--metrics-address").as_deref() {
-                Some("none") => None,
-                Some(a) => Some(a.parse().map_err(|_| format!("--metrics-address {a:?} is not HOST:PORT"))?),
-                None => Some(SocketAddr::from(([0, 0, 0, 0], 60000))),
-            };
-            let tls = match (flags.take("--tls-cert"), flags.take("--tls-key")) {
-                (Some(cert), Some(key)) => {
-                    let min_version = match flags.take("--tls-min-version") {
-                        Some(v) => v.parse().map_err(|e| format!("--tls-min-version: {e}"))?,
-                        None => crate::tls::MinVersion::Tls12,
-                    };
-                    Some(crate::tls::TlsFiles { cert: cert.into(), key: key.into(), min_version })
-                }
-                (None, None) if flags.take("--tls-min-version").is_none() => None,
-                _ => return Err("--tls-cert and --tls-key go together (and --tls-min-version with them)".into()),
-            };
-            let identity = flags.take("--identity").unwrap_or_else(default_identity);
-            let mut lease = LeaseSettings::reference(identity);
-            lease.lease_duration = seconds(&mut flags, "--lease-duration", 137)?;
-            lease.renew_deadline = seconds(&mut flags, "--renew-deadline", 107)?;
-            lease.retry_period = seconds(&mut flags, "--retry-period", 26)?;
-            let looping = LoopSettings { resync: seconds(&mut flags, "--resync", 600)?, ..LoopSettings::default() };
-            let json_logs = match flags.take("--log-format").as_deref() {
-                None | Some("text") => false,
-                Some("json") => true,
-                Some(other) => return Err(format!("--log-format {other:?}: expected text or json")),
-            };
-            Command::Run(Box::new(RunArgs { target, cloud, metrics_address, tls, lease, looping, json_logs }))
-        }
-        "help" | "--help" | "-h" => Command::Help,
-        other => return Err(format!("unknown command {other:?}")),
+/// Parses arguments (without the program name). `Err` carries clap's error, which knows
+/// whether it is help (exit 0) or a usage error (exit 1).
+pub fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let program = std::iter::once(std::ffi::OsString::from("cluster-image-registry-operator"));
+    Cli::try_parse_from(program.chain(args.into_iter().map(Into::into)))
+}
+
+/// The exit code and text for a command line clap refused or answered itself (help, version).
+pub fn refused(error: &clap::Error) -> (i32, String) {
+    use clap::error::ErrorKind;
+    let code = match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+        _ => 1,
     };
-    flags.finish()?;
-    Ok(parsed)
+    (code, error.render().to_string())
+}
+
+fn parse_format(text: &str) -> Result<Format, String> {
+    text.parse()
+}
+
+fn parse_time(text: &str) -> Result<Timestamp, String> {
+    text.parse().map_err(|e| format!("not an RFC 3339 time: {e}"))
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| "not a positive number of seconds".to_owned())
+}
+
+fn parse_address(text: &str) -> Result<Address, String> {
+    match text {
+        "none" => Ok(Address(None)),
+        other => other.parse().map(|a| Address(Some(a))).map_err(|_| "not HOST:PORT (or none)".to_owned()),
+    }
 }
 
 /// Parses `CLASS[:TEXT][*N]` items separated by commas.
-pub fn parse_faults(spec: &str) -> Result<Vec<Fault>, String> {
+#[cfg(feature = "fake-cloud")]
+pub fn parse_faults(spec: &str) -> Result<Faults, String> {
+    use image_registry_core::outcome::ErrorClass;
     spec.split(',')
         .filter(|item| !item.trim().is_empty())
         .map(|item| {
             let item = item.trim();
             let (rest, count) = match item.split_once('*') {
-                Some((rest, n)) => {
-                    (rest, n.parse::<u32>().map_err(|_| format!("--faults {item:?}: {n:?} is not a count"))?)
-                }
+                Some((rest, n)) => (rest, n.parse::<u32>().map_err(|_| format!("{item:?}: {n:?} is not a count"))?),
                 None => (item, 1),
             };
             let (class, matching) = rest.split_once(':').unwrap_or((rest, ""));
             let class: ErrorClass = serde_json::from_value(serde_json::Value::String(class.to_owned()))
-                .map_err(|_| format!("--faults {item:?}: unknown error class {class:?}"))?;
-            Ok(Fault { matching: matching.to_owned(), class, remaining: count })
+                .map_err(|_| format!("{item:?}: unknown error class {class:?}"))?;
+            Ok(image_registry_world::Fault { matching: matching.to_owned(), class, remaining: count })
         })
-        .collect()
+        .collect::<Result<_, String>>()
+        .map(Faults)
 }
-
-/// Flags that take no value.
-const SWITCHES: &[&str] = &["--in-cluster"];
 
 fn default_identity() -> String {
     std::env::var("POD_NAME")
@@ -296,229 +343,80 @@ fn default_identity() -> String {
         .unwrap_or_else(|| format!("cluster-image-registry-operator-{}", std::process::id()))
 }
 
-/// `--name value` / `--name=value` pairs, each allowed once.
-struct Flags {
-    pairs: Vec<(String, String)>,
-}
-
-impl Flags {
-    fn new(args: &[String]) -> Result<Self, String> {
-        let mut pairs = Vec::new();
-        let mut iter = args.iter();
-        while let Some(arg) = iter.next() {
-            if !arg.starts_with("--") {
-                return Err(format!("unexpected argument {arg:?}"));
-            }
-            if SWITCHES.contains(&arg.as_str()) {
-                pairs.push((arg.clone(), "true".to_owned()));
-                continue;
-            }
-            let (name, value) = match arg.split_once('=') {
-                Some((name, value)) => (name.to_owned(), value.to_owned()),
-                None => {
-                    let value = iter.next().ok_or_else(|| format!("{arg} needs a value"))?;
-                    (arg.clone(), value.clone())
-                }
-            };
-            if pairs.iter().any(|(n, _)| *n == name) {
-                return Err(format!("{name} given twice"));
-            }
-            pairs.push((name, value));
-        }
-        Ok(Self { pairs })
-    }
-
-    fn take(&mut self, name: &str) -> Option<String> {
-        let index = self.pairs.iter().position(|(n, _)| n == name)?;
-        Some(self.pairs.remove(index).1)
-    }
-
-    fn finish(self) -> Result<(), String> {
-        match self.pairs.first() {
-            Some((name, _)) => Err(format!("unknown option {name}")),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Runs an offline command, writing to `out`/`err`; returns the exit code.
-pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let result = match command {
-        Command::Help => write!(out, "{USAGE}").map(|_| 0).map_err(|e| e.to_string()),
-        Command::Crds { dir: Some(dir) } => crate::crds::write(&dir).map(|_| 0),
-        Command::Crds { dir: None } => crate::crds::render().and_then(|files| {
-            let mut text = String::new();
-            for (_, yaml) in files {
-                text.push_str("---\n");
-                text.push_str(&yaml);
-            }
-            out.write_all(text.as_bytes()).map(|_| 0).map_err(|e| e.to_string())
-        }),
-        Command::Plan { source: Source::Fixture(observed), output, now, .. } => plan(&observed, output, now, out),
-        Command::Plan { source: Source::Live(target), cloud, output, now } => {
-            live_plan(&target, cloud, output, now, out)
-        }
-        Command::NodeCaSync { source, destination, interval } => {
-            crate::telemetry::init(false);
-            runtime().map(|rt| {
-                rt.block_on(crate::nodeca::run(&source, &destination, interval, live::signals()));
-                0
-            })
-        }
-        Command::Run(args) => {
-            let RunArgs { target, cloud, metrics_address, tls, lease, looping, json_logs } = *args;
-            crate::telemetry::init(json_logs);
-            let operator = crate::observe::operator_env();
-            operate(&target, cloud, RunSettings { metrics_address, tls, lease, looping, operator })
-        }
-        Command::Simulate { observed, max_passes, faults, write_final } => {
-            simulate(&observed, max_passes, faults, write_final.as_deref(), out)
-        }
-    };
-    match result {
-        Ok(code) => code,
-        Err(message) => {
-            let _ = writeln!(err, "error: {message}");
-            1
-        }
-    }
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start: {e}"))
-}
-
-fn cloud_for(choice: CloudChoice) -> Arc<dyn CloudApi> {
-    match choice {
-        #[cfg(feature = "fake-cloud")]
-        CloudChoice::Fake => Arc::new(crate::cloud::FakeCloud::new(Default::default())),
-        _ => Arc::new(NoCloud),
-    }
-}
-
-fn live_plan(
-    target: &Target,
-    cloud: CloudChoice,
-    output: Format,
-    now: Option<Timestamp>,
-    out: &mut dyn Write,
-) -> Result<i32, String> {
-    let plan = runtime()?.block_on(async {
-        let client = live::connect(target).await?;
-        let operator = live::operator_settings(&client, crate::observe::operator_env()).await;
-        live::dry_run(&client, cloud_for(cloud).as_ref(), operator, now).await
-    })?;
-    let rendered = render::render(&plan, output).map_err(|e| e.to_string())?;
-    out.write_all(rendered.as_bytes()).map_err(|e| e.to_string())?;
-    Ok(plan.exit_code())
-}
-
-fn operate(target: &Target, cloud: CloudChoice, settings: RunSettings) -> Result<i32, String> {
-    let ended = runtime()?.block_on(async {
-        let client = live::connect(target).await?;
-        let metrics = Arc::new(crate::metrics::Metrics::new());
-        live::run(client, cloud_for(cloud), settings, metrics, live::signals()).await
-    })?;
-    Ok(match ended {
-        Ended::Shutdown => 0,
-        Ended::LostLease => 1,
-    })
-}
-
-fn load(path: &std::path::Path) -> Result<fixture::Fixture, String> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
-    fixture::parse(&name, &text).map_err(|e| e.to_string())
-}
-
-fn simulate(
-    path: &std::path::Path,
-    max_passes: usize,
-    faults: Vec<Fault>,
-    write_final: Option<&std::path::Path>,
-    out: &mut dyn Write,
-) -> Result<i32, String> {
-    let fixture = load(path)?;
-    let report = run::simulate(fixture.observed, max_passes, faults);
-    let mut text = String::new();
-    for (index, pass) in report.passes.iter().enumerate() {
-        text.push_str(&format!("=== pass {} ===\n", index + 1));
-        text.push_str(&render::text(&pass.plan));
-        for (step, outcome) in pass.plan.steps.iter().zip(&pass.outcomes) {
-            if let OutcomeResult::Failed { class, message } = &outcome.result {
-                text.push_str(&format!("  ! {} failed ({class:?}): {message}\n", step.action.describe()));
-            }
-        }
-        text.push('\n');
-    }
-    text.push_str(&report.summary());
-    text.push('\n');
-    out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
-    if let Some(target) = write_final {
-        let description = format!("{} (state after simulating {})", fixture.description, path.display());
-        let yaml = fixture::render(&description, &report.world.observed)?;
-        std::fs::write(target, yaml).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
-    }
-    Ok(match report.ending {
-        Ending::Converged => 0,
-        Ending::Exhausted => 3,
-        Ending::Stuck(_) => 1,
-    })
-}
-
-fn plan(path: &std::path::Path, output: Format, now: Option<Timestamp>, out: &mut dyn Write) -> Result<i32, String> {
-    let mut fixture = load(path)?;
-    if let Some(now) = now {
-        fixture.observed.now = now;
-    }
-    let plan = reconcile(&fixture.observed);
-    let rendered = render::render(&plan, output).map_err(|e| e.to_string())?;
-    out.write_all(rendered.as_bytes()).map_err(|e| e.to_string())?;
-    Ok(plan.exit_code())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn args(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_owned).collect()
+    fn parsed(s: &str) -> Result<Command, String> {
+        parse(s.split_whitespace()).map(|c| c.command).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn declaration_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
     }
 
     #[test]
     fn parses_plan() {
-        let c = parse(&args("plan --observed f.yaml --output=json --now 2026-01-01T00:10:00Z")).unwrap();
-        assert_eq!(
-            c,
-            Command::Plan {
-                source: Source::Fixture("f.yaml".into()),
-                cloud: CloudChoice::None,
-                output: Format::Json,
-                now: Some("2026-01-01T00:10:00Z".parse().unwrap())
-            }
-        );
+        let Ok(Command::Plan(plan)) = parsed("plan --observed f.yaml --output=json --now 2026-01-01T00:10:00Z") else {
+            panic!("not a plan")
+        };
+        assert_eq!(plan.observed, Some("f.yaml".into()));
+        assert_eq!(plan.cluster.target(), None);
+        assert_eq!(plan.cloud, CloudChoice::None);
+        assert_eq!(plan.output, Format::Json);
+        assert_eq!(plan.now, Some("2026-01-01T00:10:00Z".parse().unwrap()));
     }
 
     #[test]
-    fn rejects_bad_arguments_with_a_clear_message() {
-        assert_eq!(
-            parse(&args("plan")).unwrap_err(),
-            "plan needs --observed FILE (or --kubeconfig FILE / --in-cluster)"
-        );
-        assert!(parse(&args("plan --observed f --kubeconfig k")).unwrap_err().contains("not both"));
-        assert!(parse(&args("run --lease-duration -3")).unwrap_err().contains("--lease-duration"));
-        assert!(parse(&args("run --log-format xml")).unwrap_err().contains("--log-format"));
-        assert!(parse(&args("run --tls-cert c")).unwrap_err().contains("go together"));
-        assert!(
-            parse(&args("run --tls-cert c --tls-key k --tls-min-version VersionTLS10"))
-                .unwrap_err()
-                .contains("not offered")
-        );
-        assert!(parse(&args("plan --observed f --output xml")).unwrap_err().contains("unknown output format"));
-        assert!(parse(&args("plan --observed f --now soon")).unwrap_err().contains("--now"));
-        assert_eq!(parse(&args("plan --observed f --bogus 1")).unwrap_err(), "unknown option --bogus");
-        assert_eq!(parse(&args("plan --observed")).unwrap_err(), "--observed needs a value");
-        assert_eq!(parse(&args("frobnicate")).unwrap_err(), "unknown command \"frobnicate\"");
-        assert_eq!(parse(&[]).unwrap(), Command::Help);
+    fn parses_run_with_its_defaults() {
+        let Ok(Command::Run(run)) = parsed("run --kubeconfig k --identity me --resync 30 --metrics-address none")
+        else {
+            panic!("not run")
+        };
+        assert_eq!(run.cluster.target(), Some(Target::Kubeconfig("k".into())));
+        assert_eq!(run.metrics_address, Address(None));
+        assert_eq!(run.lease().identity, "me");
+        assert_eq!(run.lease().lease_duration, Duration::from_secs(137));
+        assert_eq!(run.looping().resync, Duration::from_secs(30));
+        assert_eq!(run.tls(), None);
+        let Ok(Command::Run(run)) = parsed("run") else { panic!("not run") };
+        assert_eq!(run.metrics_address, Address(Some(SocketAddr::from(([0, 0, 0, 0], 60000)))));
+        assert_eq!(run.cluster.target(), None);
+    }
+
+    #[test]
+    fn rejects_bad_arguments_naming_the_flag() {
+        let refused = |s: &str| parsed(s).err().unwrap_or_else(|| panic!("{s} was accepted"));
+        assert!(refused("plan").contains("--observed"));
+        assert!(refused("plan --observed f --kubeconfig k").contains("cannot be used with"));
+        assert!(refused("run --lease-duration -3").contains("--lease-duration"));
+        assert!(refused("run --log-format xml").contains("--log-format"));
+        assert!(refused("run --tls-cert c").contains("--tls-key"));
+        assert!(refused("run --tls-cert c --tls-key k --tls-min-version VersionTLS10").contains("not offered"));
+        assert!(refused("plan --observed f --output xml").contains("unknown output format"));
+        assert!(refused("plan --observed f --now soon").contains("--now"));
+        assert!(refused("plan --observed f --bogus 1").contains("--bogus"));
+        assert!(refused("plan --observed").contains("--observed"));
+        assert!(refused("plan --observed a --observed b").contains("cannot be used multiple times"));
+        assert!(refused("frobnicate").contains("frobnicate"));
+    }
+
+    #[test]
+    fn help_and_version_exit_0_and_usage_errors_exit_1() {
+        for args in ["help", "--help", "plan --help", "--version", ""] {
+            let error = parse(args.split_whitespace()).err().unwrap_or_else(|| panic!("{args:?} parsed"));
+            assert_eq!(refused(&error).0, 0, "{args:?}");
+        }
+        let error = parse(["plan"]).err().unwrap();
+        assert_eq!(refused(&error).0, 1);
+    }
+
+    #[test]
+    fn environment_settings_fill_the_operator_env() {
+        let Ok(Command::Run(run)) = parsed("run --image registry:1 --release-version 4.20.0") else { panic!() };
+        let env = run.env.operator_env();
+        assert_eq!((env.image.as_str(), env.release_version.as_str()), ("registry:1", "4.20.0"));
     }
 }

@@ -6,7 +6,7 @@ use futures::future::BoxFuture;
 use image_registry_core::action::CloudAction;
 use image_registry_core::observed::{BucketState, CloudFacts, ObjectStore};
 use image_registry_core::outcome::ErrorClass;
-use image_registry_core::sim::cloud::name_all;
+use image_registry_core::storage::name_all;
 
 /// A failed cloud call: its class and the service's message.
 pub type CloudError = (ErrorClass, String);
@@ -90,7 +90,7 @@ impl CloudApi for FakeCloud {
 
     fn execute<'a>(&'a self, call: &'a CloudAction) -> BoxFuture<'a, Result<(), CloudError>> {
         Box::pin(async move {
-            image_registry_core::sim::cloud::carry_out(&mut lock(&self.facts), call)?;
+            image_registry_world::cloud::carry_out(&mut lock(&self.facts), call)?;
             lock(&self.calls).push(call.clone());
             Ok(())
         })

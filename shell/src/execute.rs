@@ -139,10 +139,7 @@ async fn kube_action(client: &kube::Client, action: &KubeAction) -> Result<Optio
         KubeAction::Patch { patch, resource_version, .. } => {
             // The resourceVersion inside a merge patch is a precondition: a stale one is a 409.
             let mut body = patch.expose().clone();
-            image_registry_core::sim::server::merge_patch(
-                &mut body,
-                &json!({"metadata": {"resourceVersion": resource_version}}),
-            );
+            json_patch::merge(&mut body, &json!({"metadata": {"resourceVersion": resource_version}}));
             let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..PatchParams::default() };
             api.patch(name, &params, &Patch::Merge(&body)).await.map(written).map_err(|e| failed(&e))
         }

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod cloud;
+pub mod commands;
 pub mod controller;
 pub mod crds;
 pub mod execute;
@@ -12,5 +13,7 @@ pub mod live;
 pub mod metrics;
 pub mod nodeca;
 pub mod observe;
+#[cfg(feature = "fake-cloud")]
+pub mod simulate;
 pub mod telemetry;
 pub mod tls;

@@ -153,18 +153,6 @@ pub struct Carried {
     pub outcomes: Vec<Outcome>,
 }
 
-/// The operator's settings from its environment (`RELEASE_VERSION`, `IMAGE`, `IMAGE_PRUNER`,
-/// `OPERATOR_IMAGE`), as in the reference.
-pub fn operator_env() -> OperatorEnv {
-    let var = |name: &str| std::env::var(name).unwrap_or_default();
-    OperatorEnv {
-        release_version: var("RELEASE_VERSION"),
-        image: var("IMAGE"),
-        image_pruner: var("IMAGE_PRUNER"),
-        operator_image: var("OPERATOR_IMAGE"),
-    }
-}
-
 /// Fresh entropy for generated values (the registry's HTTP secret); never printed.
 pub fn seed() -> String {
     use std::io::Read;

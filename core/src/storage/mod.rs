@@ -48,6 +48,36 @@ impl fmt::Display for SelectError {
     }
 }
 
+/// Gives every bucket, account and container the Config names (spec or status) an entry in
+/// `cloud` (absent until observed): what the shell's cloud clients are asked about.
+pub fn name_all(objects: &crate::observed::ObjectStore, cloud: &mut crate::observed::CloudFacts) {
+    let Ok(Some(config)) = objects.get::<Config>("", crate::names::CLUSTER) else { return };
+    let status = config.status.map(|s| s.storage).unwrap_or_default();
+    let spec = config.spec.storage;
+    for name in [spec.s3.map(|s| s.bucket), status.s3.map(|s| s.bucket)].into_iter().flatten().filter(|n| !n.is_empty())
+    {
+        cloud.s3.entry(name).or_default();
+    }
+    for name in
+        [spec.gcs.map(|s| s.bucket), status.gcs.map(|s| s.bucket)].into_iter().flatten().filter(|n| !n.is_empty())
+    {
+        cloud.gcs.entry(name).or_default();
+    }
+    for azure in [spec.azure, status.azure].into_iter().flatten().filter(|a| !a.account_name.is_empty()) {
+        let account = cloud.azure.entry(azure.account_name).or_default();
+        if !azure.container.is_empty() {
+            account.containers.entry(azure.container).or_default();
+        }
+    }
+    for name in [spec.swift.map(|s| s.container), status.swift.map(|s| s.container)]
+        .into_iter()
+        .flatten()
+        .filter(|n| !n.is_empty())
+    {
+        cloud.swift_containers.entry(name).or_default();
+    }
+}
+
 /// `status.infrastructureName` of the cluster (the cluster ID in names and tags).
 pub fn infrastructure_name(observed: &Observed) -> String {
     observed

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 
 use image_registry_core::observed::ObjectKey;
-use image_registry_core::sim::server::{add_defaults, merge_patch};
-use image_registry_core::sim::settle::{serving_certificate, settle_object};
+use image_registry_world::server::{add_defaults, merge_patch};
+use image_registry_world::settle::{serving_certificate, settle_object};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use image_registry_core::sim::fields::{self, Owner, Owners};
+use image_registry_world::fields::{self, Owner, Owners};
 
 use crate::resources::{self, Resource};
 use crate::schema;

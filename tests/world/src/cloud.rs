@@ -2,11 +2,10 @@
 //! answers for every bucket the Config names, as the shell would observe them.
 
 use super::{Failure, World, fail};
-use crate::action::CloudAction;
-use crate::api::Config;
-use crate::names::CLUSTER;
-use crate::observed::{AzureAccount, BucketState, CloudFacts, GcsBucket, ObjectStore, S3Bucket, SwiftContainer};
-use crate::outcome::ErrorClass;
+use image_registry_core::action::CloudAction;
+use image_registry_core::observed::{AzureAccount, BucketState, CloudFacts, GcsBucket, S3Bucket, SwiftContainer};
+use image_registry_core::outcome::ErrorClass;
+use image_registry_core::storage::name_all;
 
 impl World {
     /// Makes sure every bucket named in the Config's spec or status has an observed answer
@@ -15,44 +14,14 @@ impl World {
         name_all(&self.observed.objects, &mut self.observed.cloud);
     }
 
-    pub(super) fn cloud(&mut self, call: &CloudAction) -> Result<(), Failure> {
+    pub(crate) fn cloud(&mut self, call: &CloudAction) -> Result<(), Failure> {
         carry_out(&mut self.observed.cloud, call)
-    }
-}
-
-/// Gives every bucket, account and container the Config names (spec or status) an entry in
-/// `cloud`; a name the model has never seen does not exist.
-pub fn name_all(objects: &ObjectStore, cloud: &mut CloudFacts) {
-    let Ok(Some(config)) = objects.get::<Config>("", CLUSTER) else { return };
-    let status = config.status.map(|s| s.storage).unwrap_or_default();
-    let spec = config.spec.storage;
-    for name in [spec.s3.map(|s| s.bucket), status.s3.map(|s| s.bucket)].into_iter().flatten().filter(|n| !n.is_empty())
-    {
-        cloud.s3.entry(name).or_default();
-    }
-    for name in
-        [spec.gcs.map(|s| s.bucket), status.gcs.map(|s| s.bucket)].into_iter().flatten().filter(|n| !n.is_empty())
-    {
-        cloud.gcs.entry(name).or_default();
-    }
-    for azure in [spec.azure, status.azure].into_iter().flatten().filter(|a| !a.account_name.is_empty()) {
-        let account = cloud.azure.entry(azure.account_name).or_default();
-        if !azure.container.is_empty() {
-            account.containers.entry(azure.container).or_default();
-        }
-    }
-    for name in [spec.swift.map(|s| s.container), status.swift.map(|s| s.container)]
-        .into_iter()
-        .flatten()
-        .filter(|n| !n.is_empty())
-    {
-        cloud.swift_containers.entry(name).or_default();
     }
 }
 
 /// Carries out one cloud call against the modelled clouds, as the real services answer it.
 pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failure> {
-    let bucket = |t: &crate::action::S3Target| t.bucket.clone();
+    let bucket = |t: &image_registry_core::action::S3Target| t.bucket.clone();
     match call {
         CloudAction::S3CreateBucket { target } => {
             let entry = cloud.s3.entry(bucket(target)).or_default();
@@ -99,7 +68,7 @@ pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failu
             if entry.state != BucketState::Exists {
                 *entry = GcsBucket {
                     state: BucketState::Exists,
-                    labels: crate::storage::azure::tag_map(labels),
+                    labels: image_registry_core::storage::azure::tag_map(labels),
                     ..GcsBucket::default()
                 };
             }
@@ -123,7 +92,7 @@ pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failu
                 let containers = entry.containers.keys().map(|c| (c.clone(), BucketState::Missing)).collect();
                 *entry = AzureAccount {
                     state: BucketState::Exists,
-                    tags: crate::storage::azure::tag_map(tags),
+                    tags: image_registry_core::storage::azure::tag_map(tags),
                     containers,
                     primary_key: format!("modelled-key-{account}"),
                     ..AzureAccount::default()
@@ -147,7 +116,7 @@ pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failu
             if entry.state != BucketState::Exists {
                 *entry = SwiftContainer {
                     state: BucketState::Exists,
-                    metadata: crate::storage::azure::tag_map(metadata),
+                    metadata: image_registry_core::storage::azure::tag_map(metadata),
                     ..SwiftContainer::default()
                 };
             }

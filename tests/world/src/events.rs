@@ -6,9 +6,9 @@ use jiff::SignedDuration;
 use serde_json::{Value, json};
 
 use super::World;
-use crate::api::Config;
-use crate::names::{CLUSTER, NAMESPACE, REGISTRY_NAME};
-use crate::observed::{BucketState, ObjectKey};
+use image_registry_core::api::Config;
+use image_registry_core::names::{CLUSTER, NAMESPACE, REGISTRY_NAME};
+use image_registry_core::observed::{BucketState, ObjectKey};
 
 /// An event between passes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,7 +70,7 @@ impl World {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observed::Observed;
+    use image_registry_core::observed::Observed;
 
     fn world() -> World {
         let mut observed = Observed::new("2026-01-01T00:00:00Z".parse().unwrap(), "s");

@@ -4,11 +4,11 @@
 use jiff::SignedDuration;
 
 use super::{Fault, World};
-use crate::action::Action;
-use crate::observed::Observed;
-use crate::outcome::{Outcome, OutcomeResult};
-use crate::plan::Plan;
-use crate::reconcile;
+use image_registry_core::action::Action;
+use image_registry_core::observed::Observed;
+use image_registry_core::outcome::{Outcome, OutcomeResult};
+use image_registry_core::plan::Plan;
+use image_registry_core::reconcile;
 
 /// Time between two simulated passes.
 pub const PASS_INTERVAL: SignedDuration = SignedDuration::from_secs(10);

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use crate::structure::{ListType, is_atomic_map, list_type};
+use image_registry_core::structure::{ListType, is_atomic_map, list_type};
 
 /// A field path: `["f:spec", "f:template", …, "k:{\"name\":\"x\"}", "f:image"]`.
 pub type Path = Vec<String>;

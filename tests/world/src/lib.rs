@@ -14,10 +14,10 @@ use std::collections::BTreeMap;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 
-use crate::action::{Action, KubeAction};
-use crate::observed::{ObjectKey, Observed};
-use crate::outcome::{ErrorClass, Outcome, OutcomeResult};
-use crate::plan::Plan;
+use image_registry_core::action::{Action, KubeAction};
+use image_registry_core::observed::{ObjectKey, Observed};
+use image_registry_core::outcome::{ErrorClass, Outcome, OutcomeResult};
+use image_registry_core::plan::Plan;
 
 /// A failure the model injects instead of carrying out an action.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,7 +143,7 @@ impl World {
     }
 
     /// Records a changed object: new resourceVersion, and a new generation when the spec moved.
-    pub(super) fn store_changed(&mut self, before: &Value, mut after: Value) {
+    pub(crate) fn store_changed(&mut self, before: &Value, mut after: Value) {
         if &after == before {
             return;
         }
@@ -160,7 +160,7 @@ impl World {
     }
 
     /// Records an update (not an apply) by `manager` in the managed fields, then stores it.
-    pub(super) fn update(&mut self, key: &ObjectKey, manager: &str, before: &Value, after: Value) {
+    pub(crate) fn update(&mut self, key: &ObjectKey, manager: &str, before: &Value, after: Value) {
         let owners = self.owners.entry(key.clone()).or_default();
         for status in [false, true] {
             fields::record_update(&key.kind, owners, &update_owner(manager, status), before, &after);

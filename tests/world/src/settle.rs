@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use super::World;
-use crate::names::{NAMESPACE, REGISTRY_NAME};
-use crate::observed::ObjectKey;
+use image_registry_core::names::{NAMESPACE, REGISTRY_NAME};
+use image_registry_core::observed::ObjectKey;
 
 impl World {
     /// Lets the other controllers catch up with the last writes.

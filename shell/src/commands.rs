@@ -1,0 +1,137 @@
+//! Carries out a parsed command line: the offline plan, `simulate` (with the `fake-cloud`
+//! feature), the CRDs, completions, and the live commands. Returns the process's exit code.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use image_registry_core::fixture;
+use image_registry_core::reconcile;
+use image_registry_core::render::{self, Format};
+use jiff::Timestamp;
+
+use crate::cli::{CloudChoice, Command, LogFormat, PlanArgs};
+use crate::cloud::{CloudApi, NoCloud};
+use crate::live::{self, Ended, RunSettings, Target};
+
+/// Runs a command, writing to `out`/`err`; returns the exit code.
+pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let result = match command {
+        Command::Crds { dir: Some(dir) } => crate::crds::write(&dir).map(|_| 0),
+        Command::Crds { dir: None } => crate::crds::render().and_then(|files| {
+            let mut text = String::new();
+            for (_, yaml) in files {
+                text.push_str("---\n");
+                text.push_str(&yaml);
+            }
+            out.write_all(text.as_bytes()).map(|_| 0).map_err(|e| e.to_string())
+        }),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cli = crate::cli::Cli::command();
+            clap_complete::generate(shell, &mut cli, "cluster-image-registry-operator", out);
+            Ok(0)
+        }
+        Command::Plan(args) => plan_command(&args, out),
+        Command::NodeCaSync(args) => {
+            crate::telemetry::init(false);
+            runtime().map(|rt| {
+                rt.block_on(crate::nodeca::run(&args.source, &args.destination, args.interval, live::signals()));
+                0
+            })
+        }
+        Command::Run(args) => {
+            crate::telemetry::init(args.log_format == LogFormat::Json);
+            let settings = RunSettings {
+                metrics_address: args.metrics_address.0,
+                tls: args.tls(),
+                lease: args.lease(),
+                looping: args.looping(),
+                operator: args.env.operator_env(),
+            };
+            operate(&args.cluster.target().unwrap_or(Target::Infer), args.cloud, settings)
+        }
+        #[cfg(feature = "fake-cloud")]
+        Command::Simulate(args) => crate::simulate::run(&args, out),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            let _ = writeln!(err, "error: {message}");
+            1
+        }
+    }
+}
+
+fn plan_command(args: &PlanArgs, out: &mut dyn Write) -> Result<i32, String> {
+    match (&args.observed, args.cluster.target()) {
+        (Some(path), _) => plan(path, args.output, args.now, out),
+        (None, Some(target)) => live_plan(&target, args.cloud, args.env.operator_env(), args.output, args.now, out),
+        // clap requires one of them; say so rather than guess.
+        (None, None) => Err("plan needs --observed FILE, --kubeconfig FILE or --in-cluster".to_owned()),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start: {e}"))
+}
+
+fn cloud_for(choice: CloudChoice) -> Result<Arc<dyn CloudApi>, String> {
+    match choice {
+        CloudChoice::None => Ok(Arc::new(NoCloud)),
+        #[cfg(feature = "fake-cloud")]
+        CloudChoice::Fake => Ok(Arc::new(crate::cloud::FakeCloud::new(Default::default()))),
+        #[cfg(not(feature = "fake-cloud"))]
+        CloudChoice::Fake => Err("--cloud fake needs a build with the `fake-cloud` feature (test stand only)".into()),
+    }
+}
+
+fn live_plan(
+    target: &Target,
+    cloud: CloudChoice,
+    operator: image_registry_core::observed::OperatorEnv,
+    output: Format,
+    now: Option<Timestamp>,
+    out: &mut dyn Write,
+) -> Result<i32, String> {
+    let cloud = cloud_for(cloud)?;
+    let plan = runtime()?.block_on(async {
+        let client = live::connect(target).await?;
+        let operator = live::operator_settings(&client, operator).await;
+        live::dry_run(&client, cloud.as_ref(), operator, now).await
+    })?;
+    let rendered = render::render(&plan, output).map_err(|e| e.to_string())?;
+    out.write_all(rendered.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(plan.exit_code())
+}
+
+fn operate(target: &Target, cloud: CloudChoice, settings: RunSettings) -> Result<i32, String> {
+    let cloud = cloud_for(cloud)?;
+    let ended = runtime()?.block_on(async {
+        let client = live::connect(target).await?;
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        live::run(client, cloud, settings, metrics, live::signals()).await
+    })?;
+    Ok(match ended {
+        Ended::Shutdown => 0,
+        Ended::LostLease => 1,
+    })
+}
+
+/// Reads and parses a fixture file, naming the file in any error.
+pub fn load(path: &Path) -> Result<fixture::Fixture, String> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    fixture::parse(&name, &text).map_err(|e| e.to_string())
+}
+
+fn plan(path: &Path, output: Format, now: Option<Timestamp>, out: &mut dyn Write) -> Result<i32, String> {
+    let mut fixture = load(path)?;
+    if let Some(now) = now {
+        fixture.observed.now = now;
+    }
+    let plan = reconcile(&fixture.observed);
+    let rendered = render::render(&plan, output).map_err(|e| e.to_string())?;
+    out.write_all(rendered.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(plan.exit_code())
+}
