@@ -6,49 +6,83 @@ use sha2::{Digest, Sha256};
 
 /// JSON text with object keys in sorted order and no whitespace.
 pub fn canonical_json(value: &Value) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     write(value, &mut out);
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
-fn write(value: &Value, out: &mut String) {
+/// Streams the canonical JSON of `value` into `out`, allocating nothing for a map whose keys
+/// already iterate in order (serde_json's default `BTreeMap`).
+fn write(value: &Value, out: &mut impl std::io::Write) {
+    // Writing into a `Vec` or a hasher cannot fail; a scalar serialises infallibly.
     match value {
         Value::Object(map) => {
+            let _ = out.write_all(b"{");
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
+            if !entries.is_sorted_by(|a, b| a.0 <= b.0) {
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+            }
             for (index, (key, child)) in entries.into_iter().enumerate() {
                 if index > 0 {
-                    out.push(',');
+                    let _ = out.write_all(b",");
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
+                let _ = serde_json::to_writer(&mut *out, key);
+                let _ = out.write_all(b":");
                 write(child, out);
             }
-            out.push('}');
+            let _ = out.write_all(b"}");
         }
         Value::Array(items) => {
-            out.push('[');
+            let _ = out.write_all(b"[");
             for (index, child) in items.iter().enumerate() {
                 if index > 0 {
-                    out.push(',');
+                    let _ = out.write_all(b",");
                 }
                 write(child, out);
             }
-            out.push(']');
+            let _ = out.write_all(b"]");
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => {
+            let _ = serde_json::to_writer(out, scalar);
+        }
     }
+}
+
+/// A SHA-256 that canonical JSON is streamed into.
+struct Hashing(Sha256);
+
+impl std::io::Write for Hashing {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn hex(digest: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(digest.len() * 2);
+    for byte in digest {
+        for nibble in [byte >> 4, byte & 0xf] {
+            text.push(char::from(DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+        }
+    }
+    text
 }
 
 /// Lowercase hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
 }
 
 /// `sha256:<hex>` of the canonical JSON of `value` (the reference's `Checksum`).
 pub fn checksum(value: &Value) -> String {
-    format!("sha256:{}", sha256_hex(canonical_json(value).as_bytes()))
+    let mut hashing = Hashing(Sha256::new());
+    write(value, &mut hashing);
+    format!("sha256:{}", hex(&hashing.0.finalize()))
 }
 
 #[cfg(test)]

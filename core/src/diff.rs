@@ -34,20 +34,32 @@ pub fn differences(kind: &str, desired: &Value, observed: &Value) -> Vec<FieldCh
 /// its lists merge as they do there; the paths printed are relative to it.
 pub fn differences_under<'a>(kind: &str, at: &[&'a str], desired: &'a Value, observed: &Value) -> Vec<FieldChange> {
     let mut out = Vec::new();
-    Compare { kind, names: at.to_vec() }.compare(desired, observed, "", false, &mut out);
+    Compare { kind, names: at.to_vec(), path: Vec::new() }.compare(desired, observed, false, &mut out);
     out
 }
 
 /// How a keyed item prints: `[name=registry]`, `[port=5000,protocol=TCP]`.
 pub fn item_label(keys: &[&str], item: &Value) -> String {
-    let ids: Vec<String> = keys
-        .iter()
-        .map(|key| {
-            let id = item.get(*key).cloned().unwrap_or(Value::Null);
-            format!("{key}={}", id.as_str().map_or_else(|| id.to_string(), str::to_owned))
-        })
-        .collect();
-    format!("[{}]", ids.join(","))
+    let mut label = String::new();
+    write_label(&mut label, keys, item);
+    label
+}
+
+fn write_label(out: &mut String, keys: &[&str], item: &Value) {
+    out.push('[');
+    for (index, key) in keys.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push_str(key);
+        out.push('=');
+        match item.get(*key) {
+            Some(Value::String(text)) => out.push_str(text),
+            Some(other) => out.push_str(&other.to_string()),
+            None => out.push_str("null"),
+        }
+    }
+    out.push(']');
 }
 
 /// Whether two items are the same keyed item.
@@ -55,93 +67,114 @@ pub fn same_item(keys: &[&str], a: &Value, b: &Value) -> bool {
     keys.iter().all(|key| a.get(*key).unwrap_or(&Value::Null) == b.get(*key).unwrap_or(&Value::Null))
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
-}
-
-fn change(path: &str, before: Option<&Value>, after: &Value, out: &mut Vec<FieldChange>) {
-    out.push(FieldChange { path: path.to_owned(), before: before.cloned(), after: Some(after.clone()), secret: false });
+/// One step of the path being compared; printed only when a difference is found, so the walk
+/// over an unchanged object allocates nothing.
+enum Step<'a> {
+    Key(&'a str),
+    Item(&'static [&'static str], &'a Value),
+    Index(usize),
 }
 
 struct Compare<'k, 'a> {
     kind: &'k str,
+    /// The keys from the object's root (what `structure` looks up).
     names: Vec<&'a str>,
+    /// The path printed, relative to where the comparison started.
+    path: Vec<Step<'a>>,
 }
 
 impl<'a> Compare<'_, 'a> {
-    fn compare(
-        &mut self,
-        desired: &'a Value,
-        observed: &Value,
-        path: &str,
-        quantity: bool,
-        out: &mut Vec<FieldChange>,
-    ) {
+    fn path(&self) -> String {
+        let mut text = String::new();
+        for step in &self.path {
+            match step {
+                Step::Key(key) => {
+                    if !text.is_empty() {
+                        text.push('.');
+                    }
+                    text.push_str(key);
+                }
+                Step::Item(keys, item) => write_label(&mut text, keys, item),
+                Step::Index(index) => text.push_str(&format!("[{index}]")),
+            }
+        }
+        text
+    }
+
+    fn change(&self, before: Option<&Value>, after: &Value, out: &mut Vec<FieldChange>) {
+        out.push(FieldChange { path: self.path(), before: before.cloned(), after: Some(after.clone()), secret: false });
+    }
+
+    fn compare(&mut self, desired: &'a Value, observed: &Value, quantity: bool, out: &mut Vec<FieldChange>) {
         match desired {
             Value::Object(fields) => {
                 let Value::Object(actual) = observed else {
                     if !(is_empty(desired) && observed.is_null()) {
-                        change(path, Some(observed), desired, out);
+                        self.change(Some(observed), desired, out);
                     }
                     return;
                 };
                 if is_atomic_map(self.kind, &self.names) {
                     if desired != observed {
-                        change(path, Some(observed), desired, out);
+                        self.change(Some(observed), desired, out);
                     }
                     return;
                 }
                 for (key, want) in fields {
-                    let here = join(path, key);
                     let is_quantity = quantity || matches!(key.as_str(), "requests" | "limits" | "capacity");
                     self.names.push(key);
+                    self.path.push(Step::Key(key));
                     match actual.get(key) {
-                        Some(have) => self.compare(want, have, &here, is_quantity, out),
+                        Some(have) => self.compare(want, have, is_quantity, out),
                         None if is_empty(want) => {}
-                        None => change(&here, None, want, out),
+                        None => self.change(None, want, out),
                     }
+                    self.path.pop();
                     self.names.pop();
                 }
             }
             Value::Array(items) => {
                 let Value::Array(actual) = observed else {
                     if !(items.is_empty() && observed.is_null()) {
-                        change(path, Some(observed), desired, out);
+                        self.change(Some(observed), desired, out);
                     }
                     return;
                 };
                 match list_type(self.kind, &self.names) {
                     ListType::Map(keys) => {
                         for item in items {
-                            let here = format!("{path}{}", item_label(keys, item));
+                            self.path.push(Step::Item(keys, item));
                             match actual.iter().find(|a| same_item(keys, item, a)) {
-                                Some(have) => self.compare(item, have, &here, quantity, out),
-                                None => change(&here, None, item, out),
+                                Some(have) => self.compare(item, have, quantity, out),
+                                None => self.change(None, item, out),
                             }
+                            self.path.pop();
                         }
                     }
                     ListType::Set => {
                         if items.iter().any(|item| !actual.contains(item)) {
-                            change(path, Some(observed), desired, out);
+                            self.change(Some(observed), desired, out);
                         }
                     }
-                    ListType::Atomic if items.len() != actual.len() => change(path, Some(observed), desired, out),
+                    ListType::Atomic if items.len() != actual.len() => self.change(Some(observed), desired, out),
                     ListType::Atomic => {
                         let before = out.len();
                         for (index, (want, have)) in items.iter().zip(actual).enumerate() {
-                            self.compare(want, have, &format!("{path}[{index}]"), quantity, out);
+                            self.path.push(Step::Index(index));
+                            self.compare(want, have, quantity, out);
+                            self.path.pop();
                         }
                         // An atomic list is replaced whole: show it whole.
                         if out.len() > before {
                             out.truncate(before);
-                            change(path, Some(observed), desired, out);
+                            self.change(Some(observed), desired, out);
                         }
                     }
                 }
             }
             scalar => {
                 if !scalar_equal(scalar, observed, quantity) {
-                    change(path, Some(observed).filter(|v| !v.is_null()), desired, out);
+                    self.change(Some(observed).filter(|v| !v.is_null()), desired, out);
                 }
             }
         }

@@ -20,14 +20,16 @@ fn load(name: &str) -> Observed {
     fixture::parse(name, &read(name)).unwrap_or_else(|e| panic!("{e}")).observed
 }
 
-/// `base` among `nodes` worker nodes and `unrelated` ConfigMaps in the operator's namespace.
+/// `observed` among `nodes` worker nodes and `unrelated` ConfigMaps in the operator's namespace.
 pub fn scaled(mut observed: Observed, nodes: usize, unrelated: usize) -> Observed {
     for i in 0..nodes {
         let node = json!({
             "apiVersion": "v1", "kind": "Node",
+            // No zone label: the fixture has no zoned nodes, and a zone would (rightly) change
+            // the Deployment's spread constraints.
             "metadata": {"name": format!("worker-{i}"), "labels": {
                 "node-role.kubernetes.io/worker": "",
-                "topology.kubernetes.io/zone": format!("us-east-1{}", ["a", "b", "c"][i % 3]),
+                "kubernetes.io/hostname": format!("worker-{i}"),
             }},
             "spec": {"providerID": format!("aws:///us-east-1a/i-{i:017x}")},
         });

@@ -45,8 +45,11 @@ pub struct FieldError {
 
 /// Decodes a JSON value into `T`, naming the offending field on failure.
 pub fn decode<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<T, FieldError> {
-    serde_path_to_error::deserialize(value)
-        .map_err(|err| FieldError { path: err.path().to_string(), message: err.inner().to_string() })
+    // The fast path borrows the value; only a failure is decoded again to find its path.
+    T::deserialize(value).or_else(|_| {
+        serde_path_to_error::deserialize(value)
+            .map_err(|err| FieldError { path: err.path().to_string(), message: err.inner().to_string() })
+    })
 }
 
 /// Where one kind lives in the API, for the shell to address it.

@@ -108,12 +108,12 @@ fn contains_any(value: &Value, needles: &[&str]) -> bool {
 /// The server-side apply that brings the observed object to `desired`, or `None` when it
 /// already holds every owned field.
 pub fn apply_action(desired: &Desired, observed: &Observed) -> Option<KubeAction> {
-    let object = desired.secrets.iter().fold(Payload::new(desired.object.clone()), |p, s| p.with_secret(s));
+    let payload = || desired.secrets.iter().fold(Payload::new(desired.object.clone()), |p, s| p.with_secret(s));
     let Some(current) = observed.objects.raw(&desired.key) else {
         return Some(KubeAction::Apply {
             key: desired.key.clone(),
             new: true,
-            object,
+            object: payload(),
             changes: Vec::new(),
             take_back: Vec::new(),
         });
@@ -134,5 +134,5 @@ pub fn apply_action(desired: &Desired, observed: &Observed) -> Option<KubeAction
             || change.path.starts_with("spec.tls")
             || values.iter().any(|v| v.as_ref().is_some_and(|v| contains_any(v, &secret_values)));
     }
-    Some(KubeAction::Apply { key: desired.key.clone(), new: false, object, changes, take_back: back.ops })
+    Some(KubeAction::Apply { key: desired.key.clone(), new: false, object: payload(), changes, take_back: back.ops })
 }

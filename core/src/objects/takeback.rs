@@ -26,18 +26,52 @@ fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
+/// One step into the object; the JSON pointer and the printed path are built only for a list
+/// that has foreign items, so the walk over an object nobody else touched allocates nothing.
+enum Step<'a> {
+    Key(&'a str),
+    Item(&'static [&'static str], &'a Value, usize),
 }
 
 struct Walk<'k, 'a> {
     kind: &'k str,
     names: Vec<&'a str>,
+    steps: Vec<Step<'a>>,
     out: TakeBack,
 }
 
 impl<'a> Walk<'_, 'a> {
-    fn walk(&mut self, desired: &'a Value, current: &Value, pointer: &str, path: &str) {
+    /// The JSON pointer of where the walk is.
+    fn pointer(&self) -> String {
+        let mut text = String::new();
+        for step in &self.steps {
+            text.push('/');
+            match step {
+                Step::Key(key) => text.push_str(&escape(key)),
+                Step::Item(_, _, index) => text.push_str(&index.to_string()),
+            }
+        }
+        text
+    }
+
+    /// The dotted path of where the walk is, items labelled by their keys.
+    fn path(&self) -> String {
+        let mut text = String::new();
+        for step in &self.steps {
+            match step {
+                Step::Key(key) => {
+                    if !text.is_empty() {
+                        text.push('.');
+                    }
+                    text.push_str(key);
+                }
+                Step::Item(keys, item, _) => text.push_str(&item_label(keys, item)),
+            }
+        }
+        text
+    }
+
+    fn walk(&mut self, desired: &'a Value, current: &'a Value) {
         match (desired, current) {
             (Value::Object(want), Value::Object(have)) => {
                 for (key, child) in want {
@@ -46,27 +80,30 @@ impl<'a> Walk<'_, 'a> {
                     }
                     if let Some(slot) = have.get(key) {
                         self.names.push(key);
-                        self.walk(child, slot, &format!("{pointer}/{}", escape(key)), &join(path, key));
+                        self.steps.push(Step::Key(key));
+                        self.walk(child, slot);
+                        self.steps.pop();
                         self.names.pop();
                     }
                 }
             }
             (Value::Array(want), Value::Array(have)) => {
                 let ListType::Map(keys) = list_type(self.kind, &self.names) else { return };
+                let mut foreign = Vec::new();
                 for (index, item) in have.iter().enumerate() {
-                    if let Some(mine) = want.iter().find(|w| same_item(keys, w, item)) {
-                        let label = item_label(keys, item);
-                        self.walk(mine, item, &format!("{pointer}/{index}"), &format!("{path}{label}"));
+                    match want.iter().find(|w| same_item(keys, w, item)) {
+                        Some(mine) => {
+                            self.steps.push(Step::Item(keys, item, index));
+                            self.walk(mine, item);
+                            self.steps.pop();
+                        }
+                        None => foreign.push((index, item)),
                     }
                 }
-                let foreign: Vec<(usize, &Value)> = have
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, item)| !want.iter().any(|w| same_item(keys, w, item)))
-                    .collect();
                 if foreign.is_empty() {
                     return;
                 }
+                let (pointer, path) = (self.pointer(), self.path());
                 for (index, item) in foreign.iter().rev() {
                     let at = format!("{pointer}/{index}");
                     self.out.ops.push(json!({"op": "test", "path": at, "value": item}));
@@ -119,8 +156,8 @@ pub fn emptied(old: &Value, new: &Value) -> Vec<Value> {
 /// The items of `current` (an object of `kind`) that the operator's `desired` object does not
 /// define, in the keyed lists it defines.
 pub fn take_back(kind: &str, desired: &Value, current: &Value) -> TakeBack {
-    let mut walk = Walk { kind, names: Vec::new(), out: TakeBack::default() };
-    walk.walk(desired, current, "", "");
+    let mut walk = Walk { kind, names: Vec::new(), steps: Vec::new(), out: TakeBack::default() };
+    walk.walk(desired, current);
     walk.out
 }
 
