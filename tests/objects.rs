@@ -3,7 +3,8 @@
 use image_registry_core::api::Config;
 use image_registry_core::api::storage::{CloudFront, EmptyDir, S3};
 use image_registry_core::api::{GoDuration, Storage};
-use image_registry_core::objects::{Desired, Inputs, registry_objects};
+use image_registry_core::inputs::Inputs;
+use image_registry_core::objects::{Context, Desired, registry_objects};
 use image_registry_core::observed::Observed;
 use image_registry_core::storage;
 use image_registry_tests::{fixtures_dir, load};
@@ -16,8 +17,9 @@ fn converged() -> (Observed, Config) {
 }
 
 fn objects(observed: &Observed, config: &Config) -> Vec<Desired> {
+    let observed = &Inputs::decode(observed);
     let wiring = storage::wiring(config, observed).unwrap();
-    let (objects, error) = registry_objects(&Inputs { config, observed, wiring: &wiring, also_planned: &[] });
+    let (objects, error) = registry_objects(&Context { config, observed, wiring: &wiring, also_planned: &[] });
     assert_eq!(error, None);
     objects
 }
@@ -331,9 +333,10 @@ fn override_annotations_come_and_go() {
     assert!(without["spec"]["template"]["metadata"]["annotations"].get("a").is_none());
     let (observed, mut config) = converged();
     config.spec.unsupported_config_overrides = Some(json!({"deployment": {"annotations": "not a map"}}));
+    let observed = Inputs::decode(&observed);
     let wiring = storage::wiring(&config, &observed).unwrap();
     let (built, error) =
-        registry_objects(&Inputs { config: &config, observed: &observed, wiring: &wiring, also_planned: &[] });
+        registry_objects(&Context { config: &config, observed: &observed, wiring: &wiring, also_planned: &[] });
     assert!(error.unwrap().contains("invalid unsupportedConfigOverrides"));
     assert!(built.iter().all(|d| d.key.kind != "Deployment"), "nothing after the failing object");
 }

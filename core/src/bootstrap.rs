@@ -10,10 +10,10 @@ use serde_json::Value;
 
 use crate::action::{Action, KubeAction, Payload};
 use crate::api::config::ImageRegistrySpec;
-use crate::api::openshift::{ApiServer, Infrastructure};
 use crate::api::{Config, StorageKind};
+use crate::inputs::Inputs;
 use crate::names::{CLUSTER, DEFAULT_CLAIM, FINALIZER, NAMESPACE, OWNERSHIP_ANNOTATION};
-use crate::observed::{ObjectKey, Observed};
+use crate::observed::ObjectKey;
 use crate::plan::Plan;
 use crate::platform::{PlatformStorage, platform_storage};
 use crate::seed;
@@ -23,7 +23,7 @@ const CONTROLLER: &str = "registry";
 
 /// Plans the creation of the default Config (and, on PVC platforms, its claim), or records why
 /// it cannot be decided yet.
-pub fn plan(observed: &Observed, plan: &mut Plan) {
+pub fn plan(observed: &Inputs<'_>, plan: &mut Plan) {
     match decide(observed) {
         Ok(steps) => {
             for (action, reason) in steps {
@@ -34,15 +34,16 @@ pub fn plan(observed: &Observed, plan: &mut Plan) {
     }
 }
 
-fn decide(observed: &Observed) -> Result<Vec<(Action, String)>, String> {
+fn decide(observed: &Inputs<'_>) -> Result<Vec<(Action, String)>, String> {
     let infrastructure = observed
-        .objects
-        .get::<Infrastructure>("", CLUSTER)
+        .infrastructure
+        .as_ref()
         .map_err(|e| format!("unable to get infrastructure resource: {e}"))?
+        .as_ref()
         .ok_or_else(|| {
             "unable to get platform storage: infrastructures.config.openshift.io \"cluster\" not found".to_owned()
         })?;
-    let status = infrastructure.status.unwrap_or_default();
+    let status = infrastructure.status.clone().unwrap_or_default();
     let platform = status.platform_status.ok_or_else(|| {
         "unable to get platform storage: infrastructures.config.openshift.io \"cluster\" has no \
          status.platformStatus, so the platform type is unknown"
@@ -53,22 +54,26 @@ fn decide(observed: &Observed) -> Result<Vec<(Action, String)>, String> {
             .map_err(|e| format!("unable to get platform storage: {e}"))?;
     // Storage names are written into the Config it creates, so the first Managed pass can
     // create the storage instead of spending a pass persisting its names first.
+    // Without a cluster ID the names are left empty: the Managed pass then says which field
+    // is missing instead of creating `-image-registry-…`.
     use crate::storage::naming;
-    let (infra, seed) = (&status.infrastructure_name, &observed.seed);
-    if let Some(s3) = storage.s3.as_mut() {
-        let effective = crate::storage::s3::effective(s3, Some(&platform));
-        s3.bucket = naming::deterministic(infra, &[&effective.region]);
-    }
-    if let Some(gcs) = storage.gcs.as_mut() {
-        let effective = crate::storage::gcs::effective(gcs, Some(&platform));
-        gcs.bucket = naming::random(infra, &[&effective.region], seed, "gcs-bucket");
-    }
-    if let Some(azure) = storage.azure.as_mut() {
-        azure.account_name = naming::azure_account(infra, seed, "azure-account");
-        azure.container = naming::random(infra, &[], seed, "azure-container");
-    }
-    if let Some(swift) = storage.swift.as_mut() {
-        swift.container = naming::random(infra, &[], seed, "swift-container");
+    let (infra, seed) = (&status.infrastructure_name, observed.seed);
+    if !infra.is_empty() {
+        if let Some(s3) = storage.s3.as_mut() {
+            let effective = crate::storage::s3::effective(s3, Some(&platform));
+            s3.bucket = naming::deterministic(infra, &[&effective.region]);
+        }
+        if let Some(gcs) = storage.gcs.as_mut() {
+            let effective = crate::storage::gcs::effective(gcs, Some(&platform));
+            gcs.bucket = naming::random(infra, &[&effective.region], seed, "gcs-bucket");
+        }
+        if let Some(azure) = storage.azure.as_mut() {
+            azure.account_name = naming::azure_account(infra, seed, "azure-account");
+            azure.container = naming::random(infra, &[], seed, "azure-container");
+        }
+        if let Some(swift) = storage.swift.as_mut() {
+            swift.container = naming::random(infra, &[], seed, "swift-container");
+        }
     }
     if status.infrastructure_topology == "SingleReplica" && replicas > 1 {
         replicas = 1;
@@ -91,10 +96,10 @@ fn decide(observed: &Observed) -> Result<Vec<(Action, String)>, String> {
 
     // A profile that does not decode leaves observedConfig empty, as in the reference: the
     // config observer fills it in later.
-    let observed_config = match observed.objects.get::<ApiServer>("", CLUSTER) {
+    let observed_config = match &observed.api_server {
         Ok(api_server) => {
-            let profile = api_server.and_then(|a| a.spec.tls_security_profile);
-            Some(tls::observed_config(profile.as_ref()))
+            let profile = api_server.as_ref().and_then(|a| a.spec.tls_security_profile.as_ref());
+            Some(tls::observed_config(profile))
         }
         Err(_) => None,
     };
@@ -104,7 +109,7 @@ fn decide(observed: &Observed) -> Result<Vec<(Action, String)>, String> {
         log_level: "Normal".to_owned(),
         operator_log_level: "Normal".to_owned(),
         observed_config,
-        http_secret: seed::http_secret(&observed.seed),
+        http_secret: seed::http_secret(observed.seed),
         storage,
         replicas,
         rollout_strategy: if is_pvc { "Recreate" } else { "RollingUpdate" }.to_owned(),

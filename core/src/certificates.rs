@@ -8,13 +8,12 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::action::Action;
-use crate::api::openshift::Image;
-use crate::api::{ConditionStatus, Config, ManagementState, StorageKind};
+use crate::api::{ConditionStatus, ManagementState, StorageKind};
 use crate::conditions::Wanted;
-use crate::names::{CLUSTER, INSTALLER_CREDENTIALS_SECRET, NAMESPACE, REGISTRY_NAME};
+use crate::inputs::Inputs;
+use crate::names::{INSTALLER_CREDENTIALS_SECRET, NAMESPACE, REGISTRY_NAME};
 use crate::objects::network::registry_port;
 use crate::objects::{Desired, apply_action};
-use crate::observed::Observed;
 use crate::plan::Plan;
 use crate::storage;
 
@@ -23,13 +22,13 @@ pub const DEGRADED: &str = "ImageRegistryCertificatesControllerDegraded";
 
 type Data = BTreeMap<String, String>;
 
-fn configmap(observed: &Observed, namespace: &str, name: &str) -> Result<Option<ConfigMap>, String> {
+fn configmap(observed: &Inputs<'_>, namespace: &str, name: &str) -> Result<Option<ConfigMap>, String> {
     observed.objects.get::<ConfigMap>(namespace, name).map_err(|e| e.to_string())
 }
 
 /// `<service>.<ns>.svc[:port]` and `.svc.cluster.local[:port]` with `:` written as `..`, each
 /// mapped to the service CA, when both the CA and the Service exist.
-fn own_hostnames(observed: &Observed) -> Result<Data, String> {
+fn own_hostnames(observed: &Inputs<'_>) -> Result<Data, String> {
     let ca = configmap(observed, NAMESPACE, "serviceca")?.and_then(|c| c.data?.get("service-ca.crt").cloned());
     let (Some(ca), Some(port)) = (ca, registry_port(observed)?) else { return Ok(Data::new()) };
     let suffix = if port == 443 { String::new() } else { format!(":{port}") };
@@ -43,8 +42,8 @@ fn own_hostnames(observed: &Observed) -> Result<Data, String> {
 }
 
 /// The storage backend's CA bundle (S3 and Swift only), with redirect on or off.
-fn storage_bundle(observed: &Observed) -> Result<Option<(String, bool)>, String> {
-    let Some(config) = observed.objects.get::<Config>("", CLUSTER).map_err(|e| e.to_string())? else { return Ok(None) };
+fn storage_bundle(observed: &Inputs<'_>) -> Result<Option<(String, bool)>, String> {
+    let Some(config) = observed.config.as_ref().map_err(|e| e.to_string())? else { return Ok(None) };
     if config.spec.management_state() == ManagementState::Removed {
         return Ok(None);
     }
@@ -53,7 +52,7 @@ fn storage_bundle(observed: &Observed) -> Result<Option<(String, bool)>, String>
     let key = |cm: Option<ConfigMap>, key: &str| cm.and_then(|c| c.data?.get(key).cloned()).filter(|v| !v.is_empty());
     let bundle = match kind {
         StorageKind::S3 => {
-            let name = config.spec.storage.s3.map(|s| s.trusted_ca.name).unwrap_or_default();
+            let name = config.spec.storage.s3.as_ref().map(|s| s.trusted_ca.name.clone()).unwrap_or_default();
             if name.is_empty() {
                 key(configmap(observed, "openshift-config-managed", "kube-cloud-config")?, "ca-bundle.pem")
             } else {
@@ -98,11 +97,11 @@ fn ca_configmap(namespace: &str, name: &str, data: Data) -> Result<Desired, Stri
 }
 
 /// Both configmaps' desired content.
-pub fn desired(observed: &Observed) -> Result<[Desired; 2], String> {
+pub fn desired(observed: &Inputs<'_>) -> Result<[Desired; 2], String> {
     let mut hostnames = own_hostnames(observed)?;
     let mut certificates = hostnames.clone();
-    if let Some(image) = observed.objects.get::<Image>("", CLUSTER).map_err(|e| e.to_string())? {
-        let name = image.spec.additional_trusted_ca.name;
+    if let Some(image) = observed.image.as_ref().map_err(|e| e.to_string())? {
+        let name = image.spec.additional_trusted_ca.name.clone();
         if !name.is_empty() {
             let extra = configmap(observed, "openshift-config", &name)?
                 .ok_or_else(|| format!("configmap \"openshift-config/{name}\" (additionalTrustedCA) not found"))?;
@@ -137,7 +136,7 @@ pub fn desired(observed: &Observed) -> Result<[Desired; 2], String> {
 
 /// Plans both configmaps; returns them (the registry pod depends on the first) and this
 /// controller's Degraded condition.
-pub fn plan(observed: &Observed, plan: &mut Plan) -> (Vec<Desired>, Wanted) {
+pub fn plan(observed: &Inputs<'_>, plan: &mut Plan) -> (Vec<Desired>, Wanted) {
     match desired(observed) {
         Ok(objects) => {
             for desired in &objects {

@@ -13,8 +13,9 @@ use crate::api::openshift::{
 };
 use crate::api::{ApiObject, ConditionStatus, Config, ImagePrunerStatus, ManagementState, OperatorCondition};
 use crate::diff::differences_under;
-use crate::names::{NAMESPACE, REGISTRY_NAME};
-use crate::observed::{ObjectKey, Observed};
+use crate::inputs::Inputs;
+use crate::names::NAMESPACE;
+use crate::observed::ObjectKey;
 use crate::plan::Plan;
 
 /// The ClusterOperator's name.
@@ -152,7 +153,7 @@ pub fn compute(
 /// While the Config is being bootstrapped: create the ClusterOperator if it is missing, so the
 /// cluster shows the operator at once; its status follows once the Config exists (spec 40 §1.1:
 /// no Config, no status).
-pub fn bootstrap(observed: &Observed, plan: &mut Plan) {
+pub fn bootstrap(observed: &Inputs<'_>, plan: &mut Plan) {
     if matches!(observed.objects.get::<ClusterOperator>("", NAME), Ok(None)) {
         plan.push(create_action(), "the ClusterOperator image-registry does not exist");
     }
@@ -165,7 +166,7 @@ fn create_action() -> Action {
 
 /// Plans the ClusterOperator's creation (when missing) and its status.
 pub fn plan(
-    observed: &Observed,
+    observed: &Inputs<'_>,
     config: &Config,
     config_conditions: &[OperatorCondition],
     pruner: Option<&ImagePrunerStatus>,
@@ -176,7 +177,7 @@ pub fn plan(
         Ok(existing) => existing,
         Err(e) => return plan.error("clusteroperator", e.to_string()),
     };
-    let deployment = observed.objects.get::<Deployment>(NAMESPACE, REGISTRY_NAME).ok().flatten();
+    let deployment = observed.deployment.clone().ok().flatten();
     let old = existing.as_ref().and_then(|co| co.status.clone());
     let new = compute(
         old.as_ref(),

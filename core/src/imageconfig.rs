@@ -8,23 +8,24 @@ use crate::api::openshift::{Image, ImageStatus, Route};
 use crate::api::{ApiObject, ConditionStatus};
 use crate::conditions::Wanted;
 use crate::diff::differences_under;
+use crate::inputs::Inputs;
 use crate::names::{CLUSTER, NAMESPACE, OWNERSHIP_ANNOTATION, REGISTRY_NAME};
 use crate::objects::network::registry_port;
-use crate::observed::{ObjectKey, Observed};
+use crate::observed::ObjectKey;
 use crate::plan::Plan;
 
 /// Condition type this controller sets on the Config.
 pub const DEGRADED: &str = "ImageConfigControllerDegraded";
 
 /// `<service>.<namespace>.svc[:port]` of the registry Service, `""` when there is none.
-pub fn internal_hostname(observed: &Observed) -> Result<String, String> {
+pub fn internal_hostname(observed: &Inputs<'_>) -> Result<String, String> {
     let Some(port) = registry_port(observed)? else { return Ok(String::new()) };
     let suffix = if port == 443 { String::new() } else { format!(":{port}") };
     Ok(format!("{REGISTRY_NAME}.{NAMESPACE}.svc{suffix}"))
 }
 
 /// Hosts of the operator's routes: the default route's first, the rest sorted and unique.
-pub fn external_hostnames(observed: &Observed) -> Vec<String> {
+pub fn external_hostnames(observed: &Inputs<'_>) -> Vec<String> {
     let routes = observed.objects.list::<Route>(NAMESPACE).unwrap_or_default();
     let mut default_host = None;
     let mut hosts = Vec::new();
@@ -50,10 +51,10 @@ pub fn external_hostnames(observed: &Observed) -> Vec<String> {
 
 /// Plans the Image config's creation and status; returns the internal hostname and this
 /// controller's Degraded condition.
-pub fn plan(observed: &Observed, plan: &mut Plan) -> (String, Wanted) {
+pub fn plan(observed: &Inputs<'_>, plan: &mut Plan) -> (String, Wanted) {
     let key = ObjectKey::of::<Image>("", CLUSTER);
     let outcome = (|| -> Result<String, String> {
-        let image = observed.objects.get::<Image>("", CLUSTER).map_err(|e| e.to_string())?;
+        let image = observed.image.as_ref().map_err(|e| e.to_string())?;
         let hostname = internal_hostname(observed)?;
         if image.is_none() {
             let object = json!({ "apiVersion": Image::api_version(), "kind": Image::KIND, "metadata": { "name": CLUSTER }, "spec": {} });
@@ -62,7 +63,7 @@ pub fn plan(observed: &Observed, plan: &mut Plan) -> (String, Wanted) {
                 "the cluster has no Image config; the registry's hostnames are published there",
             );
         }
-        let old = image.and_then(|i| i.status).unwrap_or_default();
+        let old = image.as_ref().and_then(|i| i.status.clone()).unwrap_or_default();
         let new = ImageStatus {
             internal_registry_hostname: hostname.clone(),
             external_registry_hostnames: external_hostnames(observed),

@@ -14,6 +14,7 @@ pub mod conditions;
 pub mod diff;
 pub mod fixture;
 pub mod imageconfig;
+pub mod inputs;
 pub mod names;
 pub mod nodeca;
 pub mod objects;

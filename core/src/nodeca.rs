@@ -16,9 +16,9 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::action::Action;
 use crate::api::ConditionStatus;
 use crate::conditions::Wanted;
+use crate::inputs::Inputs;
 use crate::names::NAMESPACE;
 use crate::objects::{Desired, apply_action};
-use crate::observed::Observed;
 use crate::outcome::OutcomeResult;
 use crate::plan::Plan;
 
@@ -128,7 +128,7 @@ pub fn daemon_set(image: &str) -> Result<Desired, String> {
 }
 
 /// NodeCADaemonAvailable and NodeCADaemonProgressing from the observed DaemonSet.
-fn availability(observed: &Observed) -> [Wanted; 2] {
+fn availability(observed: &Inputs<'_>) -> [Wanted; 2] {
     use ConditionStatus::{False, True, Unknown};
     match observed.objects.get::<DaemonSet>(NAMESPACE, NAME) {
         Err(e) => [
@@ -188,7 +188,7 @@ fn availability(observed: &Observed) -> [Wanted; 2] {
 
 /// Plans the DaemonSet; returns the conditions for the Config. A failed apply in the previous
 /// pass starts (or continues) a failure streak; Degraded turns True after two minutes of it.
-pub fn plan(observed: &Observed, plan: &mut Plan) -> Vec<Wanted> {
+pub fn plan(observed: &Inputs<'_>, plan: &mut Plan) -> Vec<Wanted> {
     let mut conditions = availability(observed).to_vec();
     let desired = match daemon_set(&observed.operator.operator_image) {
         Ok(desired) => desired,
@@ -232,6 +232,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::observed::Observed;
     use crate::outcome::{ErrorClass, Outcome};
 
     const ID: &str = "kube/apply/DaemonSet.apps openshift-image-registry/node-ca";
@@ -257,6 +258,7 @@ mod tests {
     }
 
     fn run(observed: &Observed) -> (Vec<Wanted>, Plan) {
+        let observed = &Inputs::decode(observed);
         let mut plan = Plan { memory: observed.memory.clone(), ..Plan::default() };
         let conditions = super::plan(observed, &mut plan);
         (conditions, plan)

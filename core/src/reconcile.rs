@@ -3,12 +3,15 @@
 //! conditions) and the ClusterOperator, aggregated from the statuses this pass computed.
 
 use crate::conditions;
+use crate::inputs::Inputs;
 use crate::observed::Observed;
 use crate::plan::Plan;
 use crate::{certificates, clusteroperator, imageconfig, nodeca, pruner, registry};
 
 /// Decides everything one pass does. Pure: same snapshot, same plan.
 pub fn reconcile(observed: &Observed) -> Plan {
+    let inputs = Inputs::decode(observed);
+    let observed = &inputs;
     let mut plan = Plan { memory: observed.memory.clone(), ..Plan::default() };
     let (ca_configmaps, certificates) = certificates::plan(observed, &mut plan);
     let draft = registry::plan(observed, &ca_configmaps, &mut plan);
@@ -22,7 +25,7 @@ pub fn reconcile(observed: &Observed) -> Plan {
         }
         registry::write_status(&draft, &mut plan);
         clusteroperator::plan(observed, &draft.config, &draft.status.conditions, pruner.as_ref(), &mut plan);
-    } else if matches!(observed.objects.get::<crate::api::Config>("", crate::names::CLUSTER), Ok(None)) {
+    } else if matches!(observed.config, Ok(None)) {
         clusteroperator::bootstrap(observed, &mut plan);
     }
     plan

@@ -8,10 +8,8 @@ use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 
 use crate::action::{Action, CloudAction, KubeAction};
 use crate::api::{Config, ManagementState};
-use crate::names::CLUSTER;
 use crate::observed::Observed;
 use crate::plan::Plan;
-use crate::storage::infrastructure_name;
 use crate::storage::s3_provision::ownership_tag;
 
 /// Why the Config allows no storage deletion, or `None` when it does.
@@ -30,7 +28,8 @@ fn deletion_forbidden(config: Option<&Config>) -> Option<String> {
 
 /// Every rule the plan breaks, or `Ok` when it keeps them all.
 pub fn check(observed: &Observed, plan: &Plan) -> Result<(), Vec<String>> {
-    let config = observed.objects.get::<Config>("", CLUSTER).ok().flatten();
+    let inputs = crate::inputs::Inputs::decode(observed);
+    let config = inputs.config.clone().ok().flatten();
     let applied = config.as_ref().and_then(|c| c.status.as_ref()).map(|s| s.storage.clone()).unwrap_or_default();
     let mut broken = Vec::new();
     for step in &plan.steps {
@@ -42,7 +41,7 @@ pub fn check(observed: &Observed, plan: &Plan) -> Result<(), Vec<String>> {
                 if applied.s3.as_ref().map(|s| s.bucket.as_str()) != Some(target.bucket.as_str()) {
                     broken.push(format!("deletes bucket {} which status.storage does not record", target.bucket));
                 }
-                let tag = ownership_tag(&infrastructure_name(observed));
+                let tag = ownership_tag(inputs.infrastructure_name());
                 let tagged = observed.cloud.s3.get(&target.bucket).is_some_and(|b| b.tags.contains(&tag));
                 if *require_tag != tag || !tagged {
                     broken.push(format!("deletes bucket {} without this cluster's ownership tag", target.bucket));
@@ -55,7 +54,7 @@ pub fn check(observed: &Observed, plan: &Plan) -> Result<(), Vec<String>> {
                 if applied.gcs.as_ref().map(|g| g.bucket.as_str()) != Some(bucket.as_str()) {
                     broken.push(format!("deletes GCS bucket {bucket} which status.storage does not record"));
                 }
-                let label = crate::storage::gcs::ownership_label(&infrastructure_name(observed));
+                let label = crate::storage::gcs::ownership_label(inputs.infrastructure_name());
                 let labelled =
                     observed.cloud.gcs.get(bucket).is_some_and(|b| b.labels.get(&label.key) == Some(&label.value));
                 if *require_label != label || !labelled {
@@ -69,7 +68,7 @@ pub fn check(observed: &Observed, plan: &Plan) -> Result<(), Vec<String>> {
                 if applied.azure.as_ref().map(|a| a.account_name.as_str()) != Some(account.as_str()) {
                     broken.push(format!("deletes storage account {account} which status.storage does not record"));
                 }
-                let tag = crate::storage::azure::ownership_tag(&infrastructure_name(observed));
+                let tag = crate::storage::azure::ownership_tag(inputs.infrastructure_name());
                 let tagged =
                     observed.cloud.azure.get(account).is_some_and(|a| a.tags.get(&tag.key) == Some(&tag.value));
                 if *require_tag != tag || !tagged {
@@ -83,12 +82,12 @@ pub fn check(observed: &Observed, plan: &Plan) -> Result<(), Vec<String>> {
                 if applied.swift.as_ref().map(|s| s.container.as_str()) != Some(container.as_str()) {
                     broken.push(format!("deletes Swift container {container} which status.storage does not record"));
                 }
-                let infra = infrastructure_name(observed);
+                let infra = inputs.infrastructure_name();
                 let marked = observed
                     .cloud
                     .swift_containers
                     .get(container)
-                    .is_some_and(|c| c.metadata.get("Openshiftclusterid") == Some(&infra));
+                    .is_some_and(|c| c.metadata.get("Openshiftclusterid").map(String::as_str) == Some(infra));
                 if *require_cluster_id != infra || !marked {
                     broken.push(format!("deletes Swift container {container} not marked as this cluster's"));
                 }

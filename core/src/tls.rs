@@ -88,11 +88,11 @@ pub fn observed_config(profile: Option<&TlsSecurityProfile>) -> Value {
 /// `ConfigObservationDegraded`, the config observer's condition (spec 40 §6): `False` with no
 /// reason while the APIServer's TLS profile can be read, else `True`/`Error` naming the object
 /// and what is wrong (the last observed profile stays in `spec.observedConfig`).
-pub fn observation(observed: &crate::observed::Observed) -> crate::conditions::Wanted {
+pub fn observation(observed: &crate::inputs::Inputs<'_>) -> crate::conditions::Wanted {
     use crate::api::ConditionStatus;
     use crate::conditions::Wanted;
     const TYPE: &str = "ConfigObservationDegraded";
-    match observed.objects.get::<crate::api::openshift::ApiServer>("", crate::names::CLUSTER) {
+    match &observed.api_server {
         Ok(_) => Wanted::new(TYPE, ConditionStatus::False, "", ""),
         Err(e) => Wanted::new(
             TYPE,

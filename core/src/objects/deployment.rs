@@ -11,11 +11,12 @@ use serde_json::{Value, json};
 
 use super::network::registry_selector;
 use super::pod::{self, CERTIFICATES_CONFIGMAP, TLS_SECRET, TRUSTED_CA_CONFIGMAP};
-use super::{Desired, Inputs};
+use super::{Context, Desired};
 use crate::api::{ApiObject, Config};
 use crate::checksum::checksum;
+use crate::inputs::Inputs;
 use crate::names::{DEPENDENCIES_CHECKSUM_ANNOTATION, INSTALLATION_PULL_SECRETS, NAMESPACE, REGISTRY_NAME};
-use crate::observed::{ObjectKey, Observed};
+use crate::observed::ObjectKey;
 
 /// Rollout strategy (spec 20 §3.2). Zero replicas get `maxUnavailable: 0` instead of the
 /// reference's invalid `-1`.
@@ -51,7 +52,7 @@ pub fn dependencies_checksum(
     configmaps: &BTreeSet<String>,
     secrets: &BTreeSet<String>,
     planned: &[Desired],
-    observed: &Observed,
+    observed: &Inputs<'_>,
 ) -> String {
     let mut entries = Vec::new();
     let mut add = |kind: &str, key: ObjectKey| {
@@ -99,22 +100,24 @@ fn dependencies(spec: &k8s_openapi::api::core::v1::PodSpec) -> (BTreeSet<String>
 }
 
 /// The registry Deployment. `planned` are the objects built before it in this pass.
-pub fn deployment(inputs: &Inputs<'_>, planned: &[Desired]) -> Result<Desired, String> {
-    let config = inputs.config;
+pub fn deployment(context: &Context<'_>, planned: &[Desired]) -> Result<Desired, String> {
+    let config = context.config;
     let overrides = pod::overrides(config)?;
-    let (spec, secret_index) = pod::pod_spec(inputs, &overrides)?;
+    let (spec, secret_index) = pod::pod_spec(context, &overrides)?;
     let (configmaps, secrets) = dependencies(&spec);
     let mut template_annotations = BTreeMap::from([
         ("target.workload.openshift.io/management".to_owned(), r#"{"effect": "PreferredDuringScheduling"}"#.to_owned()),
         (
             DEPENDENCIES_CHECKSUM_ANNOTATION.to_owned(),
-            dependencies_checksum(&configmaps, &secrets, planned, inputs.observed),
+            dependencies_checksum(&configmaps, &secrets, planned, context.observed),
         ),
         ("openshift.io/required-scc".to_owned(), "restricted-v2".to_owned()),
     ]);
     template_annotations.extend(overrides.annotations.clone());
-    let mut annotations =
-        BTreeMap::from([("release.openshift.io/version".to_owned(), inputs.observed.operator.release_version.clone())]);
+    let mut annotations = BTreeMap::from([(
+        "release.openshift.io/version".to_owned(),
+        context.observed.operator.release_version.clone(),
+    )]);
     annotations.extend(overrides.annotations);
     let deployment = Deployment {
         metadata: ObjectMeta {

@@ -18,8 +18,9 @@ use crate::action::{KubeAction, Payload};
 use crate::api::{ApiObject, Config};
 use crate::checksum::checksum;
 use crate::diff::differences;
+use crate::inputs::Inputs;
 use crate::names::CHECKSUM_ANNOTATION;
-use crate::observed::{ObjectKey, Observed};
+use crate::observed::ObjectKey;
 use crate::storage::Wiring;
 
 /// An object the operator applies.
@@ -56,11 +57,11 @@ impl Desired {
 }
 
 /// Everything building the objects needs besides the Config.
-pub struct Inputs<'a> {
+pub struct Context<'a> {
     /// The Config being reconciled.
     pub config: &'a Config,
     /// The snapshot.
-    pub observed: &'a Observed,
+    pub observed: &'a Inputs<'a>,
     /// The storage backend's contribution to the pod.
     pub wiring: &'a Wiring,
     /// Objects other controllers plan in this pass that the pod depends on (the CA
@@ -71,7 +72,7 @@ pub struct Inputs<'a> {
 /// The registry's objects in apply order. Generation stops at the first object that cannot be
 /// built (as the reference's apply loop stops at the first failure): the objects before it are
 /// returned with the error.
-pub fn registry_objects(inputs: &Inputs<'_>) -> (Vec<Desired>, Option<String>) {
+pub fn registry_objects(context: &Context<'_>) -> (Vec<Desired>, Option<String>) {
     let mut out: Vec<Desired> = Vec::new();
     macro_rules! then {
         ($built:expr) => {
@@ -84,14 +85,14 @@ pub fn registry_objects(inputs: &Inputs<'_>) -> (Vec<Desired>, Option<String>) {
     then!(rbac::registry_cluster_role().map(|d| vec![d]));
     then!(rbac::registry_cluster_role_binding().map(|d| vec![d]));
     then!(rbac::registry_service_account().map(|d| vec![d]));
-    then!(secrets::installation_pull_secrets(inputs.observed).map(|d| d.into_iter().collect::<Vec<_>>()));
-    then!(secrets::private_configuration(inputs.wiring).map(|d| vec![d]));
+    then!(secrets::installation_pull_secrets(context.observed).map(|d| d.into_iter().collect::<Vec<_>>()));
+    then!(secrets::private_configuration(context.wiring).map(|d| vec![d]));
     then!(network::service().map(|d| vec![d]));
-    let planned: Vec<Desired> = inputs.also_planned.iter().chain(&out).cloned().collect();
-    then!(deployment::deployment(inputs, &planned).map(|d| vec![d]));
-    then!(network::pod_disruption_budget(inputs.config).map(|d| vec![d]));
+    let planned: Vec<Desired> = context.also_planned.iter().chain(&out).cloned().collect();
+    then!(deployment::deployment(context, &planned).map(|d| vec![d]));
+    then!(network::pod_disruption_budget(context.config).map(|d| vec![d]));
     then!(network::network_policy().map(|d| vec![d]));
-    then!(routes::routes(inputs.config, inputs.observed));
+    then!(routes::routes(context.config, context.observed));
     (out, None)
 }
 
@@ -107,7 +108,7 @@ fn contains_any(value: &Value, needles: &[&str]) -> bool {
 
 /// The server-side apply that brings the observed object to `desired`, or `None` when it
 /// already holds every owned field.
-pub fn apply_action(desired: &Desired, observed: &Observed) -> Option<KubeAction> {
+pub fn apply_action(desired: &Desired, observed: &Inputs<'_>) -> Option<KubeAction> {
     let payload = || desired.secrets.iter().fold(Payload::new(desired.object.clone()), |p, s| p.with_secret(s));
     let Some(current) = observed.objects.raw(&desired.key) else {
         return Some(KubeAction::Apply {

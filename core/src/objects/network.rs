@@ -33,10 +33,10 @@ fn meta(name: &str) -> ObjectMeta {
 /// The registry Service's port as it is (or will be after this pass): the operator's own port
 /// while it manages the registry, otherwise whatever the observed Service says (`None` when
 /// there is no Service).
-pub fn registry_port(observed: &crate::observed::Observed) -> Result<Option<i32>, String> {
-    use crate::api::{Config, ManagementState};
-    let config = observed.objects.get::<Config>("", crate::names::CLUSTER).map_err(|e| e.to_string())?;
-    let managed = config.is_some_and(|c| {
+pub fn registry_port(observed: &crate::inputs::Inputs<'_>) -> Result<Option<i32>, String> {
+    use crate::api::ManagementState;
+    let config = observed.config.as_ref().map_err(|e| e.to_string())?;
+    let managed = config.as_ref().is_some_and(|c| {
         c.metadata.deletion_timestamp.is_none() && c.spec.management_state() == ManagementState::Managed
     });
     if managed {

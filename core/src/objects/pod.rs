@@ -5,21 +5,20 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
     Affinity, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, ExecAction, HTTPGetAction,
-    KeyToPath, Lifecycle, LifecycleHandler, Namespace, Node, PodAffinityTerm, PodAntiAffinity, PodSecurityContext,
-    PodSpec, Probe, ProjectedVolumeSource, ResourceRequirements, SecretProjection, SecretVolumeSource, SecurityContext,
+    KeyToPath, Lifecycle, LifecycleHandler, PodAffinityTerm, PodAntiAffinity, PodSecurityContext, PodSpec, Probe,
+    ProjectedVolumeSource, ResourceRequirements, SecretProjection, SecretVolumeSource, SecurityContext,
     ServiceAccountTokenProjection, TopologySpreadConstraint, Volume, VolumeMount, VolumeProjection,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value;
 
-use super::Inputs;
+use super::Context;
 use super::network::{PORT, registry_labels, registry_selector};
 use crate::api::Config;
 use crate::api::config::ImageRegistryConfigRequestsLimits;
-use crate::api::openshift::Proxy;
-use crate::names::{CLUSTER, INSTALLATION_PULL_SECRETS, NAMESPACE, REGISTRY_SERVICE_ACCOUNT};
-use crate::observed::Observed;
+use crate::inputs::Inputs;
+use crate::names::{INSTALLATION_PULL_SECRETS, NAMESPACE, REGISTRY_SERVICE_ACCOUNT};
 use crate::storage::Wiring;
 
 /// The container's start command (exact text of the reference).
@@ -135,7 +134,7 @@ pub fn tls_env(observed_config: Option<&Value>) -> Result<Vec<EnvVar>, String> {
 
 /// The container env, in the reference's order (spec 20 §3.6). The second value is the index of
 /// `REGISTRY_HTTP_SECRET`, whose literal value is secret.
-pub fn env(config: &Config, wiring: &Wiring, observed: &Observed) -> Result<(Vec<EnvVar>, usize), String> {
+pub fn env(config: &Config, wiring: &Wiring, observed: &Inputs<'_>) -> Result<(Vec<EnvVar>, usize), String> {
     let spec = &config.spec;
     let mut env: Vec<EnvVar> = wiring.settings.iter().map(|s| s.env_var()).collect();
     env.push(literal("REGISTRY_HTTP_ADDR", format!(":{PORT}")));
@@ -157,8 +156,8 @@ pub fn env(config: &Config, wiring: &Wiring, observed: &Observed) -> Result<(Vec
     if spec.disable_redirect {
         env.push(literal("REGISTRY_STORAGE_REDIRECT_DISABLE", "true"));
     }
-    let cluster_proxy = observed.objects.get::<Proxy>("", CLUSTER).map_err(|e| e.to_string())?;
-    let cluster_proxy = cluster_proxy.and_then(|p| p.status).unwrap_or_default();
+    let cluster_proxy = observed.proxy.as_ref().map_err(|e| e.to_string())?;
+    let cluster_proxy = cluster_proxy.as_ref().and_then(|p| p.status.clone()).unwrap_or_default();
     for (name, own, cluster) in [
         ("HTTP_PROXY", &spec.proxy.http, &cluster_proxy.http_proxy),
         ("HTTPS_PROXY", &spec.proxy.https, &cluster_proxy.https_proxy),
@@ -325,19 +324,18 @@ pub fn scheduling(config: &Config, zoned_nodes: bool) -> Scheduling {
 }
 
 /// Whether any observed node carries a `topology.kubernetes.io/zone` label.
-pub fn zoned_nodes(observed: &Observed) -> Result<bool, String> {
-    let nodes =
-        observed.objects.list::<Node>("").map_err(|e| format!("could not check nodes for zone failure domain: {e}"))?;
-    Ok(nodes.iter().any(|n| n.metadata.labels.as_ref().is_some_and(|l| l.contains_key("topology.kubernetes.io/zone"))))
+pub fn zoned_nodes(observed: &Inputs<'_>) -> Result<bool, String> {
+    observed.zoned_nodes.clone().map_err(|e| format!("could not check nodes for zone failure domain: {e}"))
 }
 
 /// The pod's `fsGroup`: the start of the namespace's supplemental-groups range.
-pub fn fs_group(observed: &Observed) -> Result<i64, String> {
+pub fn fs_group(observed: &Inputs<'_>) -> Result<i64, String> {
     let fail = |why: &str| format!("generate security context for deployment config: {why}");
     let namespace = observed
-        .objects
-        .get::<Namespace>("", NAMESPACE)
+        .namespace
+        .as_ref()
         .map_err(|e| fail(&e.to_string()))?
+        .as_ref()
         .ok_or_else(|| fail(&format!("namespace {NAMESPACE} not found")))?;
     const KEY: &str = "openshift.io/sa.scc.supplemental-groups";
     let range = namespace
@@ -403,11 +401,11 @@ fn probe(initial_delay: i32) -> Probe {
 }
 
 /// The pod spec (without template metadata). Returns it with the index of the secret env var.
-pub fn pod_spec(inputs: &Inputs<'_>, overrides: &Overrides) -> Result<(PodSpec, usize), String> {
-    let config = inputs.config;
-    let (env, secret_index) = env(config, inputs.wiring, inputs.observed)?;
-    let (volumes, mounts) = volumes(inputs.wiring);
-    let scheduling = scheduling(config, zoned_nodes(inputs.observed)?);
+pub fn pod_spec(context: &Context<'_>, overrides: &Overrides) -> Result<(PodSpec, usize), String> {
+    let config = context.config;
+    let (env, secret_index) = env(config, context.wiring, context.observed)?;
+    let (volumes, mounts) = volumes(context.wiring);
+    let scheduling = scheduling(config, zoned_nodes(context.observed)?);
     let resources = config.spec.resources.clone().unwrap_or_else(|| ResourceRequirements {
         requests: Some(BTreeMap::from([
             ("cpu".to_owned(), Quantity("100m".to_owned())),
@@ -417,7 +415,7 @@ pub fn pod_spec(inputs: &Inputs<'_>, overrides: &Overrides) -> Result<(PodSpec, 
     });
     let container = Container {
         name: "registry".to_owned(),
-        image: Some(inputs.observed.operator.image.clone()),
+        image: Some(context.observed.operator.image.clone()),
         command: Some(vec!["/bin/sh".to_owned(), "-c".to_owned(), COMMAND.to_owned()]),
         ports: Some(vec![ContainerPort {
             container_port: PORT,
@@ -449,7 +447,7 @@ pub fn pod_spec(inputs: &Inputs<'_>, overrides: &Overrides) -> Result<(PodSpec, 
         affinity: scheduling.affinity,
         topology_spread_constraints: scheduling.topology_spread_constraints,
         security_context: Some(PodSecurityContext {
-            fs_group: Some(fs_group(inputs.observed)?),
+            fs_group: Some(fs_group(context.observed)?),
             fs_group_change_policy: Some("OnRootMismatch".to_owned()),
             ..PodSecurityContext::default()
         }),

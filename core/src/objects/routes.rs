@@ -9,8 +9,8 @@ use super::Desired;
 use crate::api::Config;
 use crate::api::config::ImageRegistryConfigRoute;
 use crate::api::openshift::{Route, RouteSpec, RouteTarget, RouteTls};
+use crate::inputs::Inputs;
 use crate::names::{DEFAULT_ROUTE, NAMESPACE, OWNERSHIP_ANNOTATION, REGISTRY_NAME};
-use crate::observed::Observed;
 
 /// The routes the Config asks for, default route first, then `spec.routes` in order.
 pub fn wanted(config: &Config) -> Vec<ImageRegistryConfigRoute> {
@@ -27,7 +27,7 @@ fn text(secret: &Secret, key: &str) -> Option<String> {
 }
 
 /// The desired Route objects; a named TLS secret that cannot be read fails the whole list.
-pub fn routes(config: &Config, observed: &Observed) -> Result<Vec<Desired>, String> {
+pub fn routes(config: &Config, observed: &Inputs<'_>) -> Result<Vec<Desired>, String> {
     wanted(config)
         .into_iter()
         .map(|wanted| {

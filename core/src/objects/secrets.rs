@@ -10,8 +10,8 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::Desired;
+use crate::inputs::Inputs;
 use crate::names::{GLOBAL_PULL_SECRET, INSTALLATION_PULL_SECRETS, NAMESPACE, PRIVATE_CONFIGURATION_SECRET};
-use crate::observed::Observed;
 use crate::storage::Wiring;
 
 fn secret(name: &str, type_: &str, data: BTreeMap<String, ByteString>) -> Secret {
@@ -30,7 +30,7 @@ fn secret(name: &str, type_: &str, data: BTreeMap<String, ByteString>) -> Secret
 /// A copy of `openshift-config/pull-secret`. Without a source there is nothing to copy: a
 /// `dockerconfigjson` Secret without `.dockerconfigjson` would be rejected, and the registry
 /// mounts this secret optionally, so none is planned.
-pub fn installation_pull_secrets(observed: &Observed) -> Result<Option<Desired>, String> {
+pub fn installation_pull_secrets(observed: &Inputs<'_>) -> Result<Option<Desired>, String> {
     let (namespace, name) = GLOBAL_PULL_SECRET;
     let source = observed.objects.get::<Secret>(namespace, name).map_err(|e| e.to_string())?;
     let Some(source) = source else { return Ok(None) };

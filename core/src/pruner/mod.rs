@@ -12,9 +12,10 @@ use serde_json::json;
 use crate::action::{Action, KubeAction, Payload};
 use crate::api::{ApiObject, ImagePruner, ImagePrunerSpec, ImagePrunerStatus};
 use crate::diff::differences_under;
+use crate::inputs::Inputs;
 use crate::names::{CLUSTER, NAMESPACE};
 use crate::objects::{Desired, apply_action};
-use crate::observed::{ObjectKey, Observed};
+use crate::observed::ObjectKey;
 use crate::plan::Plan;
 
 const CONTROLLER: &str = "pruner";
@@ -36,13 +37,13 @@ pub fn default_image_pruner() -> ImagePruner {
 
 /// Plans the pruner's actions; returns its new status (for the ClusterOperator) when it has
 /// one. `registry_hostname` is the registry's internal hostname as this pass reports it.
-pub fn plan(observed: &Observed, registry_hostname: &str, plan: &mut Plan) -> Option<ImagePrunerStatus> {
-    let pruner = match observed.objects.get::<ImagePruner>("", CLUSTER) {
+pub fn plan(observed: &Inputs<'_>, registry_hostname: &str, plan: &mut Plan) -> Option<ImagePrunerStatus> {
+    let pruner = match &observed.pruner {
         Err(e) => {
             plan.error(CONTROLLER, format!("unable to read the image pruner: {e}"));
             return None;
         }
-        Ok(Some(pruner)) => pruner,
+        Ok(Some(pruner)) => pruner.clone(),
         // The default is created and its objects planned in the same pass: they follow from
         // the object this pass creates, as the plan executes in order.
         Ok(None) => match serde_json::to_value(default_image_pruner()) {

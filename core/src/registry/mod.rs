@@ -14,14 +14,15 @@ use k8s_openapi::api::apps::v1::Deployment;
 use serde_json::{Map, Value, json};
 
 use crate::action::{Action, FieldChange, KubeAction, Payload, Preconditions};
-use crate::api::openshift::{Infrastructure, Route};
+use crate::api::openshift::Route;
 use crate::api::{ApiObject, ConditionStatus, Config, ImageRegistryStatus, ManagementState, Storage};
 use crate::bootstrap;
 use crate::conditions::Wanted;
 use crate::diff::differences_under;
+use crate::inputs::Inputs;
 use crate::names::{CLUSTER, DEFAULT_ROUTE, FINALIZER, NAMESPACE, OWNERSHIP_ANNOTATION, REGISTRY_NAME};
-use crate::objects::{self, Desired, Inputs, apply_action, routes, takeback};
-use crate::observed::{ObjectKey, Observed};
+use crate::objects::{self, Context, Desired, apply_action, routes, takeback};
+use crate::observed::ObjectKey;
 use crate::outcome::{ErrorClass, OutcomeResult};
 use crate::plan::Plan;
 use crate::platform::platform_storage;
@@ -44,8 +45,8 @@ pub struct Draft {
 
 /// Plans the registry's part of a pass. Returns the status draft when the Config's status is
 /// to be reported this pass (not during bootstrap or deletion).
-pub fn plan(observed: &Observed, also_planned: &[Desired], plan: &mut Plan) -> Option<Draft> {
-    let config = match observed.objects.get::<Config>("", CLUSTER) {
+pub fn plan(observed: &Inputs<'_>, also_planned: &[Desired], plan: &mut Plan) -> Option<Draft> {
+    let config = match &observed.config {
         Err(e) => {
             plan.error(CONTROLLER, format!("unable to read the registry configuration: {e}"));
             return None;
@@ -54,7 +55,7 @@ pub fn plan(observed: &Observed, also_planned: &[Desired], plan: &mut Plan) -> O
             bootstrap::plan(observed, plan);
             return None;
         }
-        Ok(Some(config)) => config,
+        Ok(Some(config)) => config.clone(),
     };
     let has_finalizer = config.metadata.finalizers.iter().flatten().any(|f| f == FINALIZER);
     let deleting = config.metadata.deletion_timestamp.is_some();
@@ -143,26 +144,19 @@ fn merge_patch(old: &Value, new: &Value) -> Option<Value> {
 }
 
 /// Fills in the spec for a Managed pass: httpSecret, platform storage when none is set.
-fn complete_spec(observed: &Observed, config: &Config) -> Result<Config, ApplyError> {
+fn complete_spec(observed: &Inputs<'_>, config: &Config) -> Result<Config, ApplyError> {
     let mut config = config.clone();
     if config.spec.http_secret.is_empty() {
-        config.spec.http_secret = seed::http_secret(&observed.seed);
+        config.spec.http_secret = seed::http_secret(observed.seed);
     }
     // The config observer: the APIServer's TLS profile, as the registry's serving settings. A
     // profile that does not decode leaves the last observed value in place.
-    if let Ok(api_server) = observed.objects.get::<crate::api::openshift::ApiServer>("", CLUSTER) {
-        let profile = api_server.and_then(|a| a.spec.tls_security_profile);
-        config.spec.observed_config = Some(crate::tls::observed_config(profile.as_ref()));
+    if let Ok(api_server) = &observed.api_server {
+        let profile = api_server.as_ref().and_then(|a| a.spec.tls_security_profile.as_ref());
+        config.spec.observed_config = Some(crate::tls::observed_config(profile));
     }
     if storage::select(&config.spec.storage) == Err(SelectError::NotConfigured) {
-        let platform = observed
-            .objects
-            .get::<Infrastructure>("", CLUSTER)
-            .ok()
-            .flatten()
-            .and_then(|i| i.status)
-            .and_then(|s| s.platform_status);
-        let platform_type = platform.map(|p| p.type_).unwrap_or_default();
+        let platform_type = observed.platform_status().map(|p| p.type_.clone()).unwrap_or_default();
         let defaults = platform_storage(&platform_type, observed.cloud.swift.as_ref()).map_err(|e| {
             ApplyError::transient(format!(
                 "unable to sync storage configuration: unable to get storage configuration from cluster install config: {e}"
@@ -215,7 +209,7 @@ fn config_patch(config: &Config, finalizers: Option<Vec<String>>, spec: &Config)
 }
 
 fn manage(
-    observed: &Observed,
+    observed: &Inputs<'_>,
     config: &Config,
     add_finalizer: bool,
     also_planned: &[Desired],
@@ -299,14 +293,14 @@ enum ObjectsError {
 /// Applies the registry's objects, then deletes operator routes no longer asked for. Returns
 /// the generation the Deployment will have once the plan ran, when this pass writes it.
 fn apply_objects(
-    observed: &Observed,
+    observed: &Inputs<'_>,
     config: &Config,
     also_planned: &[Desired],
     plan: &mut Plan,
 ) -> Result<Option<i64>, ObjectsError> {
     let wiring = storage::wiring(config, observed)
         .map_err(|e| ObjectsError::Wiring(ApplyError::transient(format!("unable to get generators: {e}"))))?;
-    let (desired, failure) = objects::registry_objects(&Inputs { config, observed, wiring: &wiring, also_planned });
+    let (desired, failure) = objects::registry_objects(&Context { config, observed, wiring: &wiring, also_planned });
     let mut deployment_generation = None;
     let certificate = ObjectKey::of::<k8s_openapi::api::core::v1::Secret>(NAMESPACE, objects::pod::TLS_SECRET);
     for object in &desired {
@@ -351,7 +345,7 @@ fn next_generation(action: &KubeAction, current: Option<&Value>) -> Option<i64> 
     }
 }
 
-fn owned_routes(observed: &Observed) -> Vec<(ObjectKey, Route)> {
+fn owned_routes(observed: &Inputs<'_>) -> Vec<(ObjectKey, Route)> {
     let routes = observed.objects.list::<Route>(NAMESPACE).unwrap_or_default();
     routes
         .into_iter()
@@ -371,7 +365,7 @@ fn delete<K: serde::Serialize>(key: &ObjectKey, object: &K) -> Action {
 
 /// The keys of everything the operator owns for the registry, in apply order, plus every
 /// route carrying its ownership annotation.
-fn owned_keys(config: &Config, observed: &Observed) -> Vec<ObjectKey> {
+fn owned_keys(config: &Config, observed: &Inputs<'_>) -> Vec<ObjectKey> {
     use k8s_openapi::api::{core::v1 as core, networking::v1 as net, policy::v1 as policy, rbac::v1 as rbac};
     let mut keys = vec![
         ObjectKey::of::<rbac::ClusterRole>("", objects::rbac::CLUSTER_ROLE),
@@ -396,7 +390,7 @@ fn owned_keys(config: &Config, observed: &Observed) -> Vec<ObjectKey> {
 }
 
 /// Deletes every owned object that still exists; returns whether any does.
-fn delete_owned(config: &Config, observed: &Observed, plan: &mut Plan, why: &str) -> bool {
+fn delete_owned(config: &Config, observed: &Inputs<'_>, plan: &mut Plan, why: &str) -> bool {
     let mut remaining = false;
     for key in owned_keys(config, observed) {
         if let Some(object) = observed.objects.raw(&key) {
@@ -411,7 +405,7 @@ fn delete_owned(config: &Config, observed: &Observed, plan: &mut Plan, why: &str
     remaining
 }
 
-fn remove(observed: &Observed, config: &Config, plan: &mut Plan) -> Option<ImageRegistryStatus> {
+fn remove(observed: &Inputs<'_>, config: &Config, plan: &mut Plan) -> Option<ImageRegistryStatus> {
     delete_owned(config, observed, plan, "the registry is Removed: the operator deletes what it created");
     let previous = config.status.clone().unwrap_or_default().storage;
     let (removal, conditions) = provision::remove(config, observed);
@@ -432,7 +426,7 @@ fn remove(observed: &Observed, config: &Config, plan: &mut Plan) -> Option<Image
     report(observed, config, &ManagementState::Removed, None, conditions, storage, false, plan)
 }
 
-fn finalize(observed: &Observed, config: &Config, plan: &mut Plan) {
+fn finalize(observed: &Inputs<'_>, config: &Config, plan: &mut Plan) {
     let why = "the Config is being deleted: the operator deletes what it created";
     let objects_remain = delete_owned(config, observed, plan, why);
     let storage_done = match provision::remove(config, observed).0 {
@@ -465,7 +459,7 @@ const WRITES: &str = "registry-writes";
 
 /// The first Kubernetes write of the previous pass that failed (its id, the server's message
 /// and the error's class); status writes are left out, since they carry the report itself.
-fn failed_write(observed: &Observed) -> Option<(String, String, ErrorClass)> {
+fn failed_write(observed: &Inputs<'_>) -> Option<(String, String, ErrorClass)> {
     observed.outcomes.iter().find_map(|o| match &o.result {
         OutcomeResult::Failed { message, class }
             if o.action_id.starts_with("kube/") && !o.action_id.starts_with("kube/apply-status-of/") =>
@@ -480,7 +474,7 @@ fn failed_write(observed: &Observed) -> Option<(String, String, ErrorClass)> {
 /// pass errors (retried with backoff).
 #[allow(clippy::too_many_arguments)]
 fn report(
-    observed: &Observed,
+    observed: &Inputs<'_>,
     config: &Config,
     state: &ManagementState,
     error: Option<&ApplyError>,
@@ -489,9 +483,8 @@ fn report(
     mirror: bool,
     plan: &mut Plan,
 ) -> Option<ImageRegistryStatus> {
-    let deployment = observed.objects.get::<Deployment>(NAMESPACE, REGISTRY_NAME);
-    let deployment = match deployment {
-        Ok(d) => d,
+    let deployment = match &observed.deployment {
+        Ok(d) => d.clone(),
         Err(e) => {
             plan.error(CONTROLLER, format!("failed to get \"image-registry\" deployment: {e}"));
             return None;
@@ -519,7 +512,7 @@ fn report(
             None
         }
     };
-    let inputs = status::Inputs {
+    let facts = status::Facts {
         config,
         state,
         deployment: deployment.as_ref(),
@@ -530,7 +523,7 @@ fn report(
         mirror_storage_management: mirror,
         now: observed.now,
     };
-    let (mut new_status, degraded_due) = status::compute(&inputs);
+    let (mut new_status, degraded_due) = status::compute(&facts);
     if let (Some(elapsed), Some(e)) = (failing_for, write_error.as_ref()) {
         if elapsed > status::DEGRADED_INERTIA {
             let wanted = Wanted::new("Degraded", ConditionStatus::True, "WriteFailing", e.message.clone());

@@ -37,7 +37,7 @@ impl ApplyError {
 }
 
 /// What the status is computed from.
-pub struct Inputs<'a> {
+pub struct Facts<'a> {
     /// The Config as read.
     pub config: &'a Config,
     /// Its management state (deletion is handled elsewhere).
@@ -88,9 +88,9 @@ const REMOVED: &str = "The registry is removed";
 
 /// Computes the status. Returns it with the time at which Degraded is due to turn True if
 /// nothing else changes (so the caller can ask for a pass then).
-pub fn compute(inputs: &Inputs<'_>) -> (ImageRegistryStatus, Option<Timestamp>) {
+pub fn compute(facts: &Facts<'_>) -> (ImageRegistryStatus, Option<Timestamp>) {
     use ConditionStatus::{False, True};
-    let Inputs { config, state, deployment, apply_error, now, .. } = *inputs;
+    let Facts { config, state, deployment, apply_error, now, .. } = *facts;
     let previous = config.status.clone().unwrap_or_default();
     let mut status = previous.clone();
     let unmanaged = *state == ManagementState::Unmanaged;
@@ -177,7 +177,7 @@ pub fn compute(inputs: &Inputs<'_>) -> (ImageRegistryStatus, Option<Timestamp>) 
             None => Wanted::new("Degraded", False, "", ""),
         }
     } else {
-        let errors = route_errors(&inputs.routes);
+        let errors = route_errors(&facts.routes);
         if errors.is_empty() {
             Wanted::new("Degraded", False, "", "")
         } else {
@@ -189,7 +189,7 @@ pub fn compute(inputs: &Inputs<'_>) -> (ImageRegistryStatus, Option<Timestamp>) 
     let removed_condition =
         if removed { Wanted::new("Removed", True, "Removed", REMOVED) } else { Wanted::new("Removed", False, "", "") };
     conditions::set(&mut status.conditions, removed_condition, now);
-    for wanted in inputs.storage_conditions.iter().cloned() {
+    for wanted in facts.storage_conditions.iter().cloned() {
         conditions::set(&mut status.conditions, wanted, now);
     }
 
@@ -198,8 +198,8 @@ pub fn compute(inputs: &Inputs<'_>) -> (ImageRegistryStatus, Option<Timestamp>) 
     if let Some(generation) = deployment.and_then(|d| d.metadata.generation) {
         record_generation(&mut status.generations, generation);
     }
-    status.storage = inputs.storage.clone();
-    if inputs.mirror_storage_management {
+    status.storage = facts.storage.clone();
+    if facts.mirror_storage_management {
         status.storage.management_state = config.spec.storage.management_state.clone();
         status.storage_managed = config.spec.storage.management_state == "Managed";
     }
@@ -300,7 +300,7 @@ mod tests {
             status: Some(ImageRegistryStatus { conditions: case.prior, ..ImageRegistryStatus::default() }),
             ..Config::default()
         };
-        let inputs = Inputs {
+        let facts = Facts {
             config: &config,
             state: &case.state,
             deployment: case.deployment.as_ref(),
@@ -311,7 +311,7 @@ mod tests {
             mirror_storage_management: false,
             now: now(),
         };
-        let (status, _) = compute(&inputs);
+        let (status, _) = compute(&facts);
         ["Available", "Progressing", "Degraded", "Removed"]
             .iter()
             .map(|t| {
@@ -438,7 +438,7 @@ mod tests {
             status: Some(ImageRegistryStatus { conditions: c.prior.clone(), ..ImageRegistryStatus::default() }),
             ..Config::default()
         };
-        let inputs = Inputs {
+        let facts = Facts {
             config: &config,
             state: &c.state,
             deployment: None,
@@ -449,7 +449,7 @@ mod tests {
             mirror_storage_management: false,
             now: now(),
         };
-        let (status, due) = compute(&inputs);
+        let (status, due) = compute(&facts);
         assert_eq!(conditions::find(&status.conditions, "Degraded").unwrap().status, ConditionStatus::False);
         assert_eq!(due, Some(now() + SignedDuration::from_secs(4 * 60)));
     }

@@ -6,15 +6,15 @@ use std::collections::BTreeMap;
 use super::credentials::{self, Source};
 use super::envvar::{Setting, SettingValue};
 use super::provision::{Completion, Removal, decide_removal};
-use super::s3::platform_status;
-use super::{Wiring, infrastructure_name, naming};
+use super::{Wiring, naming};
 use crate::action::{Action, CloudAction};
 use crate::api::openshift::KeyValue;
 use crate::api::storage::Azure;
 use crate::api::{ConditionStatus, Storage};
 use crate::conditions::Wanted;
+use crate::inputs::Inputs;
 use crate::names::{NAMESPACE, USER_CREDENTIALS_SECRET};
-use crate::observed::{BucketState, Observed};
+use crate::observed::BucketState;
 
 const ACCOUNT_KEY: &str = "REGISTRY_STORAGE_AZURE_ACCOUNTKEY";
 
@@ -36,7 +36,7 @@ pub struct Credentials {
 }
 
 /// Credentials from the user secret (an account key) or the minted ones.
-pub fn credentials(observed: &Observed) -> Result<Credentials, String> {
+pub fn credentials(observed: &Inputs<'_>) -> Result<Credentials, String> {
     match credentials::source(observed)? {
         Source::User(user) => {
             let key = user.require(ACCOUNT_KEY)?;
@@ -52,8 +52,12 @@ pub fn credentials(observed: &Observed) -> Result<Credentials, String> {
             let get = |k: &str| minted.get(k).map(Option::unwrap_or_default);
             let mut resource_group = get("azure_resourcegroup")?;
             if resource_group.is_empty() {
-                resource_group =
-                    platform_status(observed).and_then(|p| p.azure).map(|a| a.resource_group_name).unwrap_or_default();
+                resource_group = observed
+                    .platform_status()
+                    .cloned()
+                    .and_then(|p| p.azure)
+                    .map(|a| a.resource_group_name)
+                    .unwrap_or_default();
             }
             Ok(Credentials {
                 account_key: String::new(),
@@ -81,7 +85,7 @@ pub fn environment(cloud: &str) -> Result<(&'static str, &'static str), String> 
 }
 
 /// The registry's env for Azure (spec 30 §6.5 order).
-pub fn wiring(spec: Option<&Azure>, observed: &Observed) -> Result<Wiring, String> {
+pub fn wiring(spec: Option<&Azure>, observed: &Inputs<'_>) -> Result<Wiring, String> {
     let azure = spec.cloned().unwrap_or_default();
     let c = credentials(observed)?;
     let (suffix, authority) = environment(&azure.cloud_name)?;
@@ -122,7 +126,7 @@ fn push(out: &mut Completion, status: ConditionStatus, reason: &str, message: im
 }
 
 /// Completes Azure storage for a Managed pass.
-pub fn complete(observed: &Observed, applied: &Storage, out: &mut Completion) {
+pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
     let mut azure = out.spec.azure.clone().unwrap_or_default();
     let c = match credentials(observed) {
         Ok(c) => c,
@@ -162,9 +166,10 @@ pub fn complete(observed: &Observed, applied: &Storage, out: &mut Completion) {
         out.permanent = Some(("StorageNotSupported".to_owned(), message));
         return;
     }
-    let infra = infrastructure_name(observed);
+    let infra = observed.infrastructure_name().to_owned();
     if azure.cloud_name.is_empty() && azure.account_name.is_empty() {
-        azure.cloud_name = platform_status(observed).and_then(|p| p.azure).map(|a| a.cloud_name).unwrap_or_default();
+        azure.cloud_name =
+            observed.platform_status().cloned().and_then(|p| p.azure).map(|a| a.cloud_name).unwrap_or_default();
     }
     if let Err(e) = environment(&azure.cloud_name) {
         push(out, ConditionStatus::Unknown, "ConfigError", format!("Unable to get cloud environment: {e}"));
@@ -172,11 +177,19 @@ pub fn complete(observed: &Observed, applied: &Storage, out: &mut Completion) {
         return;
     }
     if azure.account_name.is_empty() || azure.container.is_empty() {
+        let cluster_id = match observed.cluster_id() {
+            Ok(id) => id,
+            Err(e) => {
+                push(out, ConditionStatus::Unknown, "ConfigError", e.to_string());
+                out.error = Some(e.to_string());
+                return;
+            }
+        };
         if azure.account_name.is_empty() {
-            azure.account_name = naming::azure_account(&infra, &observed.seed, "azure-account");
+            azure.account_name = naming::azure_account(cluster_id, observed.seed, "azure-account");
         }
         if azure.container.is_empty() {
-            azure.container = naming::random(&infra, &[], &observed.seed, "azure-container");
+            azure.container = naming::random(cluster_id, &[], observed.seed, "azure-container");
         }
         out.spec.azure = Some(azure);
         out.generated_name();
@@ -204,7 +217,8 @@ pub fn complete(observed: &Observed, applied: &Storage, out: &mut Completion) {
         }
         BucketState::Missing => {
             let mut tags = vec![ownership_tag(&infra)];
-            let user = platform_status(observed).and_then(|p| p.azure).map(|a| a.resource_tags).unwrap_or_default();
+            let user =
+                observed.platform_status().cloned().and_then(|p| p.azure).map(|a| a.resource_tags).unwrap_or_default();
             for tag in user {
                 tags.retain(|t| t.key != tag.key);
                 tags.push(tag);
@@ -252,7 +266,7 @@ pub fn complete(observed: &Observed, applied: &Storage, out: &mut Completion) {
 }
 
 /// Removal of the applied Azure storage (the caller checked that storage is Managed).
-pub fn remove(observed: &Observed, applied: &Azure) -> (Removal, Vec<Wanted>) {
+pub fn remove(observed: &Inputs<'_>, applied: &Azure) -> (Removal, Vec<Wanted>) {
     if applied.account_name.is_empty() {
         return (Removal::Done, Vec::new());
     }
@@ -262,7 +276,7 @@ pub fn remove(observed: &Observed, applied: &Azure) -> (Removal, Vec<Wanted>) {
             Vec::new(),
         );
     };
-    let tag = ownership_tag(&infrastructure_name(observed));
+    let tag = ownership_tag(observed.infrastructure_name());
     let tagged = facts.tags.get(&tag.key) == Some(&tag.value);
     let owned = if tagged { Ok(()) } else { Err(format!("the tag {}={}", tag.key, tag.value)) };
     let delete = Action::Cloud(CloudAction::AzureDeleteStorage {

@@ -3,8 +3,8 @@
 
 use k8s_openapi::api::core::v1::Secret;
 
+use crate::inputs::Inputs;
 use crate::names::{INSTALLER_CREDENTIALS_SECRET, NAMESPACE, USER_CREDENTIALS_SECRET};
-use crate::observed::Observed;
 
 /// A secret's keys, decoded as UTF-8 text.
 #[derive(Clone, Debug)]
@@ -31,7 +31,7 @@ impl SecretData {
     }
 }
 
-fn read(observed: &Observed, name: &str) -> Result<Option<SecretData>, String> {
+fn read(observed: &Inputs<'_>, name: &str) -> Result<Option<SecretData>, String> {
     let secret = observed.objects.get::<Secret>(NAMESPACE, name).map_err(|e| e.to_string())?;
     Ok(secret.map(|s| {
         let mut data: std::collections::BTreeMap<String, Vec<u8>> =
@@ -54,7 +54,7 @@ pub enum Source {
 }
 
 /// The credentials secret to use (spec 30 §1.7 precedence).
-pub fn source(observed: &Observed) -> Result<Source, String> {
+pub fn source(observed: &Inputs<'_>) -> Result<Source, String> {
     if let Some(user) = read(observed, USER_CREDENTIALS_SECRET)? {
         return Ok(Source::User(user));
     }

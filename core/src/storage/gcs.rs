@@ -8,15 +8,15 @@ use k8s_openapi::api::core::v1::VolumeMount;
 use super::credentials::{self, Source};
 use super::envvar::{Setting, SettingValue};
 use super::provision::{Completion, Removal, STORAGE_EXISTS, decide_removal};
-use super::s3::platform_status;
-use super::{Wiring, infrastructure_name, naming, secret_volume};
+use super::{Wiring, naming, secret_volume};
 use crate::action::{Action, CloudAction};
 use crate::api::openshift::{KeyValue, PlatformStatus};
 use crate::api::storage::Gcs;
 use crate::api::{ConditionStatus, Storage};
 use crate::conditions::Wanted;
+use crate::inputs::Inputs;
 use crate::names::PRIVATE_CONFIGURATION_SECRET;
-use crate::observed::{BucketState, Observed};
+use crate::observed::BucketState;
 
 const KEYFILE: &str = "REGISTRY_STORAGE_GCS_KEYFILE";
 
@@ -34,7 +34,7 @@ pub fn effective(spec: &Gcs, platform: Option<&PlatformStatus>) -> Gcs {
 }
 
 /// The service-account key JSON.
-pub fn keyfile(observed: &Observed) -> Result<String, String> {
+pub fn keyfile(observed: &Inputs<'_>) -> Result<String, String> {
     match credentials::source(observed)? {
         Source::User(user) => user.require(KEYFILE),
         Source::Installer(minted) => minted.require("service_account.json"),
@@ -42,8 +42,8 @@ pub fn keyfile(observed: &Observed) -> Result<String, String> {
 }
 
 /// The registry's env, keyfile volume and credentials for GCS.
-pub fn wiring(spec: Option<&Gcs>, observed: &Observed) -> Result<Wiring, String> {
-    let gcs = effective(&spec.cloned().unwrap_or_default(), platform_status(observed).as_ref());
+pub fn wiring(spec: Option<&Gcs>, observed: &Inputs<'_>) -> Result<Wiring, String> {
+    let gcs = effective(&spec.cloned().unwrap_or_default(), observed.platform_status().cloned().as_ref());
     let str = |s: &str| SettingValue::Str(s.to_owned());
     Ok(Wiring {
         settings: vec![
@@ -70,9 +70,9 @@ pub fn ownership_label(infra: &str) -> KeyValue {
     KeyValue { key: format!("kubernetes-io-cluster-{infra}"), value: "owned".to_owned() }
 }
 
-fn labels(observed: &Observed, infra: &str) -> Vec<KeyValue> {
+fn labels(observed: &Inputs<'_>, infra: &str) -> Vec<KeyValue> {
     let mut labels = vec![ownership_label(infra)];
-    let user = platform_status(observed).and_then(|p| p.gcp).map(|g| g.resource_labels).unwrap_or_default();
+    let user = observed.platform_status().cloned().and_then(|p| p.gcp).map(|g| g.resource_labels).unwrap_or_default();
     for label in user {
         labels.retain(|l| l.key != label.key);
         labels.push(label);
@@ -80,8 +80,8 @@ fn labels(observed: &Observed, infra: &str) -> Vec<KeyValue> {
     labels
 }
 
-fn wanted_tags(observed: &Observed) -> Vec<String> {
-    let tags = platform_status(observed).and_then(|p| p.gcp).map(|g| g.resource_tags).unwrap_or_default();
+fn wanted_tags(observed: &Inputs<'_>) -> Vec<String> {
+    let tags = observed.platform_status().cloned().and_then(|p| p.gcp).map(|g| g.resource_tags).unwrap_or_default();
     tags.into_iter().map(|t| format!("{}/{}/{}", t.parent_id, t.key, t.value)).collect()
 }
 
@@ -90,16 +90,24 @@ fn push(out: &mut Completion, type_: &str, status: ConditionStatus, reason: &str
 }
 
 /// Completes GCS storage for a Managed pass.
-pub fn complete(observed: &Observed, applied: &Storage, out: &mut Completion) {
-    let mut gcs = effective(&out.spec.gcs.clone().unwrap_or_default(), platform_status(observed).as_ref());
+pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
+    let mut gcs = effective(&out.spec.gcs.clone().unwrap_or_default(), observed.platform_status().cloned().as_ref());
     if let Err(e) = keyfile(observed) {
         push(out, STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", e.clone());
         out.error = Some(e);
         return;
     }
-    let infra = infrastructure_name(observed);
+    let infra = observed.infrastructure_name().to_owned();
     if gcs.bucket.is_empty() {
-        gcs.bucket = naming::random(&infra, &[&gcs.region], &observed.seed, "gcs-bucket");
+        let cluster_id = match observed.cluster_id() {
+            Ok(id) => id,
+            Err(e) => {
+                push(out, STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", e.to_string());
+                out.error = Some(e.to_string());
+                return;
+            }
+        };
+        gcs.bucket = naming::random(cluster_id, &[&gcs.region], observed.seed, "gcs-bucket");
         out.spec.gcs = Some(gcs);
         out.generated_name();
         return;
@@ -194,14 +202,14 @@ pub fn complete(observed: &Observed, applied: &Storage, out: &mut Completion) {
 }
 
 /// Removal of the applied GCS bucket (the caller checked that storage is Managed).
-pub fn remove(observed: &Observed, applied: &Gcs) -> (Removal, Vec<Wanted>) {
+pub fn remove(observed: &Inputs<'_>, applied: &Gcs) -> (Removal, Vec<Wanted>) {
     if applied.bucket.is_empty() {
         return (Removal::Done, Vec::new());
     }
     let Some(facts) = observed.cloud.gcs.get(&applied.bucket) else {
         return (Removal::Blocked(format!("GCS bucket {} has not been observed", applied.bucket)), Vec::new());
     };
-    let label = ownership_label(&infrastructure_name(observed));
+    let label = ownership_label(observed.infrastructure_name());
     let labelled = facts.labels.get(&label.key) == Some(&label.value);
     let owned = if labelled { Ok(()) } else { Err(format!("the label {}={}", label.key, label.value)) };
     let delete = Action::Cloud(CloudAction::GcsDeleteBucket { bucket: applied.bucket.clone(), require_label: label });

@@ -19,7 +19,7 @@ use k8s_openapi::api::core::v1::{
 };
 
 use crate::api::{Config, Storage, StorageKind};
-use crate::observed::Observed;
+use crate::inputs::Inputs;
 use envvar::{Setting, SettingValue};
 
 /// Why no single backend can be used.
@@ -76,18 +76,6 @@ pub fn name_all(objects: &crate::observed::ObjectStore, cloud: &mut crate::obser
     {
         cloud.swift_containers.entry(name).or_default();
     }
-}
-
-/// `status.infrastructureName` of the cluster (the cluster ID in names and tags).
-pub fn infrastructure_name(observed: &Observed) -> String {
-    observed
-        .objects
-        .get::<crate::api::openshift::Infrastructure>("", crate::names::CLUSTER)
-        .ok()
-        .flatten()
-        .and_then(|i| i.status)
-        .map(|s| s.infrastructure_name)
-        .unwrap_or_default()
 }
 
 /// The one configured backend (spec 30 §1.2).
@@ -163,7 +151,7 @@ pub(crate) fn secret_volume(name: &str, secret: &str, items: Option<Vec<(String,
 }
 
 /// The pod wiring of the configured backend, or why it cannot be built.
-pub fn wiring(config: &Config, observed: &Observed) -> Result<Wiring, String> {
+pub fn wiring(config: &Config, observed: &Inputs<'_>) -> Result<Wiring, String> {
     let storage = &config.spec.storage;
     match select(storage).map_err(|e| e.to_string())? {
         StorageKind::EmptyDir => Ok(filesystem(Volume {

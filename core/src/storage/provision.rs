@@ -12,8 +12,9 @@ use crate::action::{Action, KubeAction, Payload, Preconditions};
 use crate::api::storage::{EmptyDir, Pvc};
 use crate::api::{ConditionStatus, Config, Storage, StorageKind};
 use crate::conditions::Wanted;
+use crate::inputs::Inputs;
 use crate::names::{DEFAULT_CLAIM, NAMESPACE, OWNERSHIP_ANNOTATION};
-use crate::observed::{ObjectKey, Observed};
+use crate::observed::ObjectKey;
 
 /// The storage condition type.
 pub const STORAGE_EXISTS: &str = "StorageExists";
@@ -84,7 +85,7 @@ impl Completion {
 }
 
 /// Completes the storage `config.spec.storage` selects (which must name exactly one backend).
-pub fn complete(config: &Config, observed: &Observed) -> Completion {
+pub fn complete(config: &Config, observed: &Inputs<'_>) -> Completion {
     let spec = &config.spec.storage;
     let status = config.status.as_ref().map(|s| s.storage.clone()).unwrap_or_default();
     let mut out = Completion::new(spec);
@@ -141,7 +142,7 @@ fn new_claim(name: &str) -> Result<serde_json::Value, String> {
     .map_err(|e| e.to_string())
 }
 
-fn complete_pvc(config: &Config, observed: &Observed, status: &Storage, out: &mut Completion) {
+fn complete_pvc(config: &Config, observed: &Inputs<'_>, status: &Storage, out: &mut Completion) {
     let mut pvc = out.spec.pvc.clone().unwrap_or_default();
     let changed = status.pvc.as_ref() != Some(&pvc);
     let lookup = |name: &str| observed.objects.get::<PersistentVolumeClaim>(NAMESPACE, name);
@@ -266,7 +267,7 @@ pub(crate) fn decide_removal(
 /// Removal of the storage recorded in `status.storage`, gated by `spec.storage.managementState`
 /// (spec 10 §5.4): only storage the operator manages is ever deleted. Also returns the storage
 /// conditions to set.
-pub fn remove(config: &Config, observed: &Observed) -> (Removal, Vec<Wanted>) {
+pub fn remove(config: &Config, observed: &Inputs<'_>) -> (Removal, Vec<Wanted>) {
     let applied = config.status.as_ref().map(|s| s.storage.clone()).unwrap_or_default();
     if config.spec.storage.management_state != "Managed" {
         return (Removal::Done, Vec::new());

@@ -8,10 +8,10 @@ use k8s_openapi::api::core::v1::VolumeMount;
 use super::credentials::{self, Source};
 use super::envvar::{Setting, SettingValue, encode_str};
 use super::{Wiring, secret_volume};
-use crate::api::openshift::{Infrastructure, PlatformStatus};
+use crate::api::openshift::PlatformStatus;
 use crate::api::storage::S3;
-use crate::names::{CLUSTER, PRIVATE_CONFIGURATION_SECRET};
-use crate::observed::Observed;
+use crate::inputs::Inputs;
+use crate::names::PRIVATE_CONFIGURATION_SECRET;
 
 /// Where the registry reads its S3 credentials file.
 pub const CREDENTIALS_PATH: &str = "/var/run/secrets/cloud/credentials";
@@ -33,11 +33,6 @@ pub fn effective(spec: &S3, platform: Option<&PlatformStatus>) -> S3 {
         }
     }
     s3
-}
-
-/// The platform status of the cluster Infrastructure, if it decodes.
-pub fn platform_status(observed: &Observed) -> Option<PlatformStatus> {
-    observed.objects.get::<Infrastructure>("", CLUSTER).ok().flatten()?.status?.platform_status
 }
 
 /// Whether the registry should use S3's dual-stack endpoints.
@@ -64,7 +59,7 @@ fn is_iso_region(region: &str) -> bool {
 }
 
 /// The shared credentials file the registry (and the operator's own client) use.
-pub fn credentials_file(observed: &Observed) -> Result<String, String> {
+pub fn credentials_file(observed: &Inputs<'_>) -> Result<String, String> {
     match credentials::source(observed)? {
         Source::User(user) => Ok(credentials::static_credentials_file(
             &user.require("REGISTRY_STORAGE_S3_ACCESSKEY")?,
@@ -94,8 +89,8 @@ fn cloud_front_middleware(s3: &S3) -> Option<String> {
 }
 
 /// The registry's env, volumes and credentials for S3.
-pub fn wiring(spec: Option<&S3>, observed: &Observed) -> Result<Wiring, String> {
-    let s3 = effective(&spec.cloned().unwrap_or_default(), platform_status(observed).as_ref());
+pub fn wiring(spec: Option<&S3>, observed: &Inputs<'_>) -> Result<Wiring, String> {
+    let s3 = effective(&spec.cloned().unwrap_or_default(), observed.platform_status().cloned().as_ref());
     let mut settings = Vec::new();
     let str = |s: &str| SettingValue::Str(s.to_owned());
     if !s3.region_endpoint.is_empty() {

@@ -4,15 +4,16 @@
 //! by another account is never retried under another name; only a bucket carrying this
 //! cluster's ownership tag is ever deleted.
 
+use super::naming;
 use super::provision::{Completion, Removal, STORAGE_EXISTS, decide_removal};
-use super::s3::{credentials_file, effective, platform_status};
-use super::{infrastructure_name, naming};
+use super::s3::{credentials_file, effective};
 use crate::action::{Action, CloudAction, S3Target};
 use crate::api::openshift::KeyValue;
 use crate::api::storage::S3;
 use crate::api::{ConditionStatus, Config, Storage};
 use crate::conditions::{self, Wanted};
-use crate::observed::{BucketState, Observed, S3Bucket};
+use crate::inputs::Inputs;
+use crate::observed::{BucketState, S3Bucket};
 use crate::outcome::{ErrorClass, OutcomeResult};
 
 /// The tag that marks a bucket as created by this cluster's operator.
@@ -30,10 +31,10 @@ fn target(s3: &S3) -> S3Target {
 }
 
 /// Tags the operator puts on a bucket it manages, in order.
-pub fn desired_tags(observed: &Observed, infra: &str) -> Vec<KeyValue> {
+pub fn desired_tags(observed: &Inputs<'_>, infra: &str) -> Vec<KeyValue> {
     let mut tags =
         vec![ownership_tag(infra), KeyValue { key: "Name".into(), value: format!("{infra}-image-registry") }];
-    let user = platform_status(observed).and_then(|p| p.aws).map(|a| a.resource_tags).unwrap_or_default();
+    let user = observed.platform_status().cloned().and_then(|p| p.aws).map(|a| a.resource_tags).unwrap_or_default();
     for tag in user {
         tags.retain(|t| t.key != tag.key);
         tags.push(tag);
@@ -42,7 +43,7 @@ pub fn desired_tags(observed: &Observed, infra: &str) -> Vec<KeyValue> {
 }
 
 /// How the previous pass's attempt at `call` failed, if it did.
-fn failed(observed: &Observed, call: &CloudAction) -> Option<(ErrorClass, String)> {
+fn failed(observed: &Inputs<'_>, call: &CloudAction) -> Option<(ErrorClass, String)> {
     let id = Action::Cloud(call.clone()).id();
     observed.outcomes.iter().find(|o| o.action_id == id).and_then(|o| match &o.result {
         OutcomeResult::Failed { class, message } => Some((*class, message.clone())),
@@ -55,19 +56,27 @@ fn condition(out: &mut Completion, type_: &str, status: ConditionStatus, reason:
 }
 
 /// Completes S3 storage for a Managed pass.
-pub fn complete(config: &Config, observed: &Observed, applied: &Storage, out: &mut Completion) {
+pub fn complete(config: &Config, observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
     let spec = out.spec.s3.clone().unwrap_or_default();
-    let mut s3 = effective(&spec, platform_status(observed).as_ref());
+    let mut s3 = effective(&spec, observed.platform_status().cloned().as_ref());
     if let Err(e) = credentials_file(observed) {
         condition(out, STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", e.clone());
         out.error = Some(e);
         return;
     }
-    let infra = infrastructure_name(observed);
+    let infra = observed.infrastructure_name().to_owned();
     if s3.bucket.is_empty() {
         // Persist the name first; the bucket is created once the name reads back. The operator
         // names it, so the operator creates and manages it (spec 30 §4.8).
-        s3.bucket = naming::deterministic(&infra, &[&s3.region]);
+        let cluster_id = match observed.cluster_id() {
+            Ok(id) => id,
+            Err(e) => {
+                condition(out, STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", e.to_string());
+                out.error = Some(e.to_string());
+                return;
+            }
+        };
+        s3.bucket = naming::deterministic(cluster_id, &[&s3.region]);
         out.spec.s3 = Some(s3);
         out.generated_name();
         return;
@@ -148,7 +157,7 @@ pub fn complete(config: &Config, observed: &Observed, applied: &Storage, out: &m
 
 /// The configuration steps of a managed bucket, each only when the facts say it is not done
 /// (spec 30 §4.8 steps 6–9, in that order).
-fn configure(observed: &Observed, infra: &str, s3: &mut S3, facts: &S3Bucket, out: &mut Completion) {
+fn configure(observed: &Inputs<'_>, infra: &str, s3: &mut S3, facts: &S3Bucket, out: &mut Completion) {
     let t = target(s3);
     let step = |out: &mut Completion, done: bool, call: CloudAction, type_: &str, ok: (&str, String), why: &str| {
         if done {
@@ -208,16 +217,16 @@ fn configure(observed: &Observed, infra: &str, s3: &mut S3, facts: &S3Bucket, ou
 }
 
 /// Removal of the applied S3 bucket (the caller checked that storage is Managed).
-pub fn remove(observed: &Observed, applied: &S3) -> (Removal, Vec<Wanted>) {
+pub fn remove(observed: &Inputs<'_>, applied: &S3) -> (Removal, Vec<Wanted>) {
     if applied.bucket.is_empty() {
         return (Removal::Done, Vec::new());
     }
     let Some(facts) = observed.cloud.s3.get(&applied.bucket) else {
         return (Removal::Blocked(format!("S3 bucket {} has not been observed", applied.bucket)), Vec::new());
     };
-    let tag = ownership_tag(&infrastructure_name(observed));
+    let tag = ownership_tag(observed.infrastructure_name());
     let owned = if facts.tags.contains(&tag) { Ok(()) } else { Err(format!("the tag {}={}", tag.key, tag.value)) };
-    let target = target(&effective(applied, platform_status(observed).as_ref()));
+    let target = target(&effective(applied, observed.platform_status().cloned().as_ref()));
     let delete = Action::Cloud(CloudAction::S3DeleteBucket { target, require_tag: tag });
     decide_removal(
         "S3 bucket",

@@ -6,15 +6,15 @@ use serde_json::Value;
 use super::credentials::{self, Source};
 use super::envvar::{Setting, SettingValue};
 use super::provision::{Completion, Removal, decide_removal};
-use super::s3::platform_status;
-use super::{Wiring, infrastructure_name, naming};
+use super::{Wiring, naming};
 use crate::action::{Action, CloudAction};
 use crate::api::openshift::KeyValue;
 use crate::api::storage::Swift;
 use crate::api::{ConditionStatus, Storage};
 use crate::conditions::Wanted;
+use crate::inputs::Inputs;
 use crate::names::{INSTALLER_CREDENTIALS_SECRET, NAMESPACE, USER_CREDENTIALS_SECRET};
-use crate::observed::{BucketState, Observed};
+use crate::observed::BucketState;
 
 /// Keystone credentials and defaults.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -56,7 +56,7 @@ fn text(value: &Value, pointer: &str) -> String {
 }
 
 /// Credentials from the user secret (any of three credential kinds) or from `clouds.yaml`.
-pub fn credentials(observed: &Observed) -> Result<Credentials, String> {
+pub fn credentials(observed: &Inputs<'_>) -> Result<Credentials, String> {
     match credentials::source(observed)? {
         Source::User(user) => {
             let get = |k: &str| user.get(&format!("REGISTRY_STORAGE_SWIFT_{k}")).map(Option::unwrap_or_default);
@@ -90,7 +90,9 @@ pub fn credentials(observed: &Observed) -> Result<Credentials, String> {
             let parsed: Value = serde_saphyr::from_str_with_options(&yaml, options).map_err(|_| {
                 format!("secret \"{NAMESPACE}/{INSTALLER_CREDENTIALS_SECRET}\" key \"clouds.yaml\" is not valid YAML")
             })?;
-            let name = platform_status(observed)
+            let name = observed
+                .platform_status()
+                .cloned()
                 .and_then(|p| p.openstack)
                 .map(|o| o.cloud_name)
                 .filter(|n| !n.is_empty())
@@ -188,7 +190,7 @@ fn effective(spec: &Swift, c: &Credentials) -> Swift {
 }
 
 /// The registry's env for Swift (spec 30 §7.5 order); credentials are secret settings.
-pub fn wiring(spec: Option<&Swift>, observed: &Observed) -> Result<Wiring, String> {
+pub fn wiring(spec: Option<&Swift>, observed: &Inputs<'_>) -> Result<Wiring, String> {
     let c = credentials(observed)?;
     let swift = effective(&spec.cloned().unwrap_or_default(), &c);
     let version: i64 = swift.auth_version.parse().map_err(|e| format!("unable to parse authVersion: {e}"))?;
@@ -228,16 +230,23 @@ fn push(out: &mut Completion, status: ConditionStatus, reason: &str, message: im
 }
 
 /// Completes Swift storage for a Managed pass.
-pub fn complete(observed: &Observed, applied: &Storage, out: &mut Completion) {
+pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
     if let Err(e) = credentials(observed) {
         push(out, ConditionStatus::False, &e, e.clone());
         out.error = Some(e);
         return;
     }
     let mut swift = out.spec.swift.clone().unwrap_or_default();
-    let infra = infrastructure_name(observed);
+    let infra = observed.infrastructure_name().to_owned();
     if swift.container.is_empty() {
-        swift.container = naming::random(&infra, &[], &observed.seed, "swift-container");
+        let cluster_id = match observed.cluster_id() {
+            Ok(id) => id,
+            Err(e) => {
+                out.error = Some(e.to_string());
+                return;
+            }
+        };
+        swift.container = naming::random(cluster_id, &[], observed.seed, "swift-container");
         out.spec.swift = Some(swift);
         out.generated_name();
         return;
@@ -289,19 +298,19 @@ pub fn complete(observed: &Observed, applied: &Storage, out: &mut Completion) {
 }
 
 /// Removal of the applied Swift container (the caller checked that storage is Managed).
-pub fn remove(observed: &Observed, applied: &Swift) -> (Removal, Vec<Wanted>) {
+pub fn remove(observed: &Inputs<'_>, applied: &Swift) -> (Removal, Vec<Wanted>) {
     if applied.container.is_empty() {
         return (Removal::Done, Vec::new());
     }
     let Some(facts) = observed.cloud.swift_containers.get(&applied.container) else {
         return (Removal::Blocked(format!("Swift container {} has not been observed", applied.container)), Vec::new());
     };
-    let infra = infrastructure_name(observed);
-    let marked = facts.metadata.get("Openshiftclusterid") == Some(&infra);
+    let infra = observed.infrastructure_name();
+    let marked = facts.metadata.get("Openshiftclusterid").map(String::as_str) == Some(infra);
     let owned = if marked { Ok(()) } else { Err(format!("Openshiftclusterid metadata {infra}")) };
     let delete = Action::Cloud(CloudAction::SwiftDeleteContainer {
         container: applied.container.clone(),
-        require_cluster_id: infra,
+        require_cluster_id: infra.to_owned(),
     });
     let deleted = ("Swift Container Deleted", "The swift container has been removed.");
     decide_removal("Swift container", &applied.container, facts.state, owned, deleted, delete)
