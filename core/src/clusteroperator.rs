@@ -177,14 +177,14 @@ pub fn plan(
         Ok(existing) => existing,
         Err(e) => return plan.error("clusteroperator", e.to_string()),
     };
-    let deployment = observed.deployment.clone().ok().flatten();
+    let deployment = observed.deployment.as_ref().ok().and_then(Option::as_ref);
     let old = existing.as_ref().and_then(|co| co.status.clone());
     let new = compute(
         old.as_ref(),
         config,
         config_conditions,
         pruner,
-        deployment.as_ref(),
+        deployment,
         &observed.operator.release_version,
         observed.now,
     );

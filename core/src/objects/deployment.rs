@@ -51,7 +51,7 @@ fn content(kind: &str, object: &Value) -> Value {
 pub fn dependencies_checksum(
     configmaps: &BTreeSet<String>,
     secrets: &BTreeSet<String>,
-    planned: &[Desired],
+    planned: &[&Desired],
     observed: &Inputs<'_>,
 ) -> String {
     let mut entries = Vec::new();
@@ -100,7 +100,7 @@ fn dependencies(spec: &k8s_openapi::api::core::v1::PodSpec) -> (BTreeSet<String>
 }
 
 /// The registry Deployment. `planned` are the objects built before it in this pass.
-pub fn deployment(context: &Context<'_>, planned: &[Desired]) -> Result<Desired, String> {
+pub fn deployment(context: &Context<'_>, planned: &[&Desired]) -> Result<Desired, String> {
     let config = context.config;
     let overrides = pod::overrides(config)?;
     let (spec, secret_index) = pod::pod_spec(context, &overrides)?;

@@ -88,7 +88,7 @@ pub fn registry_objects(context: &Context<'_>) -> (Vec<Desired>, Option<String>)
     then!(secrets::installation_pull_secrets(context.observed).map(|d| d.into_iter().collect::<Vec<_>>()));
     then!(secrets::private_configuration(context.wiring).map(|d| vec![d]));
     then!(network::service().map(|d| vec![d]));
-    let planned: Vec<Desired> = context.also_planned.iter().chain(&out).cloned().collect();
+    let planned: Vec<&Desired> = context.also_planned.iter().chain(&out).collect();
     then!(deployment::deployment(context, &planned).map(|d| vec![d]));
     then!(network::pod_disruption_budget(context.config).map(|d| vec![d]));
     then!(network::network_policy().map(|d| vec![d]));

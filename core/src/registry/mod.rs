@@ -69,7 +69,7 @@ pub fn plan(observed: &Inputs<'_>, also_planned: &[Desired], plan: &mut Plan) ->
         Lifecycle::Manage { add_finalizer } => manage(observed, &config, add_finalizer, also_planned, plan),
         Lifecycle::Remove => remove(observed, &config, plan),
         Lifecycle::Unmanaged | Lifecycle::Inert => {
-            let previous = config.status.clone().unwrap_or_default().storage;
+            let previous = config.status.as_ref().map(|s| s.storage.clone()).unwrap_or_default();
             report(observed, &config, &state, None, Vec::new(), previous, false, plan)
         }
     };
@@ -79,7 +79,11 @@ pub fn plan(observed: &Inputs<'_>, also_planned: &[Desired], plan: &mut Plan) ->
 /// Writes the Config's status when it differs from the stored one (time-insensitive: a
 /// condition whose status did not change kept its transition time).
 pub fn write_status(draft: &Draft, plan: &mut Plan) {
-    let old_status = draft.config.status.clone().unwrap_or_default();
+    let old_status = match &draft.config.status {
+        Some(old) if *old == draft.status => return,
+        Some(old) => old.clone(),
+        None => ImageRegistryStatus::default(),
+    };
     if draft.status == old_status {
         return;
     }
@@ -221,7 +225,7 @@ fn manage(
         list
     });
     let state = ManagementState::Managed;
-    let previous_storage = config.status.clone().unwrap_or_default().storage;
+    let previous_storage = config.status.as_ref().map(|s| s.storage.clone()).unwrap_or_default();
     if let Err(e) = validate(config) {
         if let Some(patch) = config_patch(config, finalizers, config) {
             plan.push(Action::Kube(patch), "the finalizer goes on before anything else");
@@ -245,11 +249,11 @@ fn manage(
         let legacy = config.status.as_ref().is_some_and(|s| s.storage_managed);
         effective.spec.storage.management_state = if legacy { "Managed" } else { "Unmanaged" }.to_owned();
     }
-    let mut reported = effective.clone();
+    let mut bumped = None;
     if let Some(patch) = config_patch(config, finalizers, &effective) {
         // A spec change bumps the generation by one; report the generation this pass leaves.
         if matches!(&patch, KubeAction::Patch { patch, .. } if patch.expose().get("spec").is_some()) {
-            reported.metadata.generation = Some(config.metadata.generation.unwrap_or(0) + 1);
+            bumped = Some(config.metadata.generation.unwrap_or(0) + 1);
         }
         plan.push(Action::Kube(patch), "persist the finalizer and the values the operator fills in (spec 10 §3.4)");
     }
@@ -272,6 +276,11 @@ fn manage(
             Err(ObjectsError::Wiring(_)) if creating_storage => {}
             Err(ObjectsError::Wiring(e) | ObjectsError::Apply(e)) => error = Some(e),
         }
+    }
+    // The objects are built from the spec alone; the report names the generation left behind.
+    let mut reported = effective;
+    if bumped.is_some() {
+        reported.metadata.generation = bumped;
     }
     let status = report(observed, &reported, &state, error.as_ref(), completion.conditions, storage_status, true, plan);
     status.map(|mut status| {
@@ -407,7 +416,7 @@ fn delete_owned(config: &Config, observed: &Inputs<'_>, plan: &mut Plan, why: &s
 
 fn remove(observed: &Inputs<'_>, config: &Config, plan: &mut Plan) -> Option<ImageRegistryStatus> {
     delete_owned(config, observed, plan, "the registry is Removed: the operator deletes what it created");
-    let previous = config.status.clone().unwrap_or_default().storage;
+    let previous = config.status.as_ref().map(|s| s.storage.clone()).unwrap_or_default();
     let (removal, conditions) = provision::remove(config, observed);
     let storage = match removal {
         provision::Removal::Pending(actions) => {
@@ -484,7 +493,7 @@ fn report(
     plan: &mut Plan,
 ) -> Option<ImageRegistryStatus> {
     let deployment = match &observed.deployment {
-        Ok(d) => d.clone(),
+        Ok(d) => d.as_ref(),
         Err(e) => {
             plan.error(CONTROLLER, format!("failed to get \"image-registry\" deployment: {e}"));
             return None;
@@ -515,7 +524,7 @@ fn report(
     let facts = status::Facts {
         config,
         state,
-        deployment: deployment.as_ref(),
+        deployment,
         routes,
         apply_error: error,
         storage_conditions,

@@ -3,7 +3,7 @@
 //! generations and the applied storage.
 
 use jiff::{SignedDuration, Timestamp};
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentStatus};
 
 use crate::api::openshift::Route;
 use crate::api::{ConditionStatus, Config, GenerationStatus, ImageRegistryStatus, ManagementState, Storage};
@@ -91,13 +91,13 @@ const REMOVED: &str = "The registry is removed";
 pub fn compute(facts: &Facts<'_>) -> (ImageRegistryStatus, Option<Timestamp>) {
     use ConditionStatus::{False, True};
     let Facts { config, state, deployment, apply_error, now, .. } = *facts;
-    let previous = config.status.clone().unwrap_or_default();
-    let mut status = previous.clone();
+    let mut status = config.status.clone().unwrap_or_default();
     let unmanaged = *state == ManagementState::Unmanaged;
     let removed = *state == ManagementState::Removed;
     let permanent = apply_error.filter(|e| e.permanent);
     let deleted = deployment.is_some_and(|d| d.metadata.deletion_timestamp.is_some());
-    let deploy_status = deployment.and_then(|d| d.status.clone()).unwrap_or_default();
+    let no_status = DeploymentStatus::default();
+    let deploy_status = deployment.and_then(|d| d.status.as_ref()).unwrap_or(&no_status);
     let available_replicas = deploy_status.available_replicas.unwrap_or(0);
 
     let available = if unmanaged {
