@@ -1,6 +1,9 @@
 //! The closed vocabulary of effects: Kubernetes writes and cloud storage calls. Plain data,
 //! each with a one-line `describe()`. Secret values never leave an action in serialised form.
 
+// A new action or storage kind must be decided on wherever these enums are matched.
+#![deny(clippy::wildcard_enum_match_arm)]
+
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
@@ -222,7 +225,7 @@ impl KubeAction {
                 let fields = if n == 1 { "field" } else { "fields" };
                 format!("{} {key} ({n} {fields})", self.verb())
             }
-            _ => format!("{} {key}", self.verb()),
+            Self::Create { .. } | Self::Delete { .. } => format!("{} {key}", self.verb()),
         }
     }
 }
@@ -361,6 +364,69 @@ pub enum CloudAction {
 }
 
 impl CloudAction {
+    /// The call, named as the variant (service, then operation): the first part of its id,
+    /// independent of how `describe` words it.
+    pub fn call(&self) -> &'static str {
+        match self {
+            Self::S3CreateBucket { .. } => "S3CreateBucket",
+            Self::S3PutPublicAccessBlock { .. } => "S3PutPublicAccessBlock",
+            Self::S3PutBucketTagging { .. } => "S3PutBucketTagging",
+            Self::S3PutBucketEncryption { .. } => "S3PutBucketEncryption",
+            Self::S3PutLifecycleConfiguration { .. } => "S3PutLifecycleConfiguration",
+            Self::S3DeleteBucket { .. } => "S3DeleteBucket",
+            Self::GcsCreateBucket { .. } => "GcsCreateBucket",
+            Self::GcsBindTags { .. } => "GcsBindTags",
+            Self::GcsDeleteBucket { .. } => "GcsDeleteBucket",
+            Self::AzureCreateStorageAccount { .. } => "AzureCreateStorageAccount",
+            Self::AzureCreateContainer { .. } => "AzureCreateContainer",
+            Self::AzureDeleteStorage { .. } => "AzureDeleteStorage",
+            Self::SwiftCreateContainer { .. } => "SwiftCreateContainer",
+            Self::SwiftDeleteContainer { .. } => "SwiftDeleteContainer",
+        }
+    }
+
+    /// What the call acts on: the bucket, `account/container` or the Swift container.
+    pub fn resource(&self) -> String {
+        match self {
+            Self::S3CreateBucket { target }
+            | Self::S3PutPublicAccessBlock { target }
+            | Self::S3PutBucketTagging { target, .. }
+            | Self::S3PutBucketEncryption { target, .. }
+            | Self::S3PutLifecycleConfiguration { target }
+            | Self::S3DeleteBucket { target, .. } => target.bucket.clone(),
+            Self::GcsCreateBucket { bucket, .. }
+            | Self::GcsBindTags { bucket, .. }
+            | Self::GcsDeleteBucket { bucket, .. } => bucket.clone(),
+            Self::AzureCreateStorageAccount { account, .. } => account.clone(),
+            Self::AzureCreateContainer { account, container } | Self::AzureDeleteStorage { account, container, .. } => {
+                format!("{account}/{container}")
+            }
+            Self::SwiftCreateContainer { container, .. } | Self::SwiftDeleteContainer { container, .. } => {
+                container.clone()
+            }
+        }
+    }
+
+    /// Whether the call creates the storage (as opposed to configuring or deleting it).
+    fn creates(&self) -> bool {
+        match self {
+            Self::S3CreateBucket { .. }
+            | Self::GcsCreateBucket { .. }
+            | Self::AzureCreateStorageAccount { .. }
+            | Self::AzureCreateContainer { .. }
+            | Self::SwiftCreateContainer { .. } => true,
+            Self::S3PutPublicAccessBlock { .. }
+            | Self::S3PutBucketTagging { .. }
+            | Self::S3PutBucketEncryption { .. }
+            | Self::S3PutLifecycleConfiguration { .. }
+            | Self::S3DeleteBucket { .. }
+            | Self::GcsBindTags { .. }
+            | Self::GcsDeleteBucket { .. }
+            | Self::AzureDeleteStorage { .. }
+            | Self::SwiftDeleteContainer { .. } => false,
+        }
+    }
+
     fn describe(&self) -> String {
         match self {
             Self::S3CreateBucket { target } => format!("create S3 bucket {} in {}", target.bucket, target.region),
@@ -394,13 +460,22 @@ impl CloudAction {
     }
 
     fn is_destructive(&self) -> bool {
-        matches!(
-            self,
+        match self {
             Self::S3DeleteBucket { .. }
-                | Self::GcsDeleteBucket { .. }
-                | Self::AzureDeleteStorage { .. }
-                | Self::SwiftDeleteContainer { .. }
-        )
+            | Self::GcsDeleteBucket { .. }
+            | Self::AzureDeleteStorage { .. }
+            | Self::SwiftDeleteContainer { .. } => true,
+            Self::S3CreateBucket { .. }
+            | Self::S3PutPublicAccessBlock { .. }
+            | Self::S3PutBucketTagging { .. }
+            | Self::S3PutBucketEncryption { .. }
+            | Self::S3PutLifecycleConfiguration { .. }
+            | Self::GcsCreateBucket { .. }
+            | Self::GcsBindTags { .. }
+            | Self::AzureCreateStorageAccount { .. }
+            | Self::AzureCreateContainer { .. }
+            | Self::SwiftCreateContainer { .. } => false,
+        }
     }
 }
 
@@ -448,14 +523,14 @@ impl Action {
         match self {
             Self::Kube(KubeAction::Create { .. } | KubeAction::Apply { new: true, .. }) => Change::Create,
             Self::Kube(KubeAction::Delete { .. }) => Change::Delete,
-            Self::Kube(_) => Change::Update,
-            Self::Cloud(
-                CloudAction::S3CreateBucket { .. }
-                | CloudAction::GcsCreateBucket { .. }
-                | CloudAction::AzureCreateStorageAccount { .. }
-                | CloudAction::AzureCreateContainer { .. }
-                | CloudAction::SwiftCreateContainer { .. },
-            ) => Change::Create,
+            Self::Kube(
+                KubeAction::Apply { new: false, .. }
+                | KubeAction::ApplyStatus { .. }
+                | KubeAction::Patch { .. }
+                | KubeAction::AddFinalizer { .. }
+                | KubeAction::RemoveFinalizer { .. },
+            ) => Change::Update,
+            Self::Cloud(c) if c.creates() => Change::Create,
             Self::Cloud(c) if c.is_destructive() => Change::Delete,
             Self::Cloud(_) => Change::Update,
         }
@@ -465,7 +540,8 @@ impl Action {
     pub fn id(&self) -> String {
         match self {
             Self::Kube(k) => format!("kube/{}/{}", k.verb().replace(' ', "-"), k.key()),
-            Self::Cloud(c) => format!("cloud/{}", c.describe()),
+            // From the data, never from the wording: rewording `describe` keeps outcomes matched.
+            Self::Cloud(c) => format!("cloud/{}/{}", c.call(), c.resource()),
         }
     }
 }

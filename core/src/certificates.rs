@@ -2,6 +2,9 @@
 //! anchors mounted in the registry pod) and `openshift-config-managed/image-registry-ca` (for
 //! node-ca and other components).
 
+// A new action or storage kind must be decided on wherever these enums are matched.
+#![deny(clippy::wildcard_enum_match_arm)]
+
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
@@ -71,7 +74,8 @@ fn storage_bundle(observed: &Inputs<'_>) -> Result<Option<(String, bool)>, Strin
                 .filter(|v| !v.is_empty());
             cacert.or(key(configmap(observed, "openshift-config", "cloud-provider-config")?, "ca-bundle.pem"))
         }
-        _ => None,
+        // These backends bring no CA bundle of their own.
+        StorageKind::EmptyDir | StorageKind::Pvc | StorageKind::Gcs | StorageKind::Azure | StorageKind::IbmCos => None,
     };
     Ok(bundle.map(|b| (b, redirect)))
 }
@@ -141,11 +145,10 @@ pub fn plan(observed: &Inputs<'_>, plan: &mut Plan) -> (Vec<Desired>, Wanted) {
         Ok(objects) => {
             for desired in &objects {
                 if let Some(action) = apply_action(desired, observed) {
-                    let reason = match &action {
-                        crate::action::KubeAction::Apply { new: true, .. } => {
-                            "the registry's trust anchors are published here"
-                        }
-                        _ => "the registry's trust anchors changed",
+                    let reason = if matches!(&action, crate::action::KubeAction::Apply { new: true, .. }) {
+                        "the registry's trust anchors are published here"
+                    } else {
+                        "the registry's trust anchors changed"
                     };
                     plan.push(Action::Kube(action), reason);
                 }

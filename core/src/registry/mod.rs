@@ -5,6 +5,9 @@
 //! is created without the finalizer; storage next; then the objects in the reference's order;
 //! stale routes; the status write last. The shell stops at the first failed action.
 
+// A new action or storage kind must be decided on wherever these enums are matched.
+#![deny(clippy::wildcard_enum_match_arm)]
+
 pub mod lifecycle;
 pub mod status;
 
@@ -324,9 +327,10 @@ fn apply_objects(
             if object.key.kind == "Deployment" {
                 deployment_generation = next_generation(&action, observed.objects.raw(&object.key));
             }
-            let reason = match &action {
-                KubeAction::Apply { new: true, .. } => "the registry needs it and it does not exist".to_owned(),
-                _ => "it differs from what the operator applies".to_owned(),
+            let reason = if matches!(&action, KubeAction::Apply { new: true, .. }) {
+                "the registry needs it and it does not exist"
+            } else {
+                "it differs from what the operator applies"
             };
             plan.push(Action::Kube(action), reason);
         }
@@ -350,7 +354,13 @@ fn next_generation(action: &KubeAction, current: Option<&Value>) -> Option<i64> 
     match action {
         KubeAction::Apply { new: true, .. } => Some(1),
         KubeAction::Apply { changes, .. } if changes.iter().any(|c| c.path.starts_with("spec")) => Some(generation + 1),
-        _ => None,
+        KubeAction::Apply { .. }
+        | KubeAction::Create { .. }
+        | KubeAction::ApplyStatus { .. }
+        | KubeAction::Patch { .. }
+        | KubeAction::AddFinalizer { .. }
+        | KubeAction::RemoveFinalizer { .. }
+        | KubeAction::Delete { .. } => None,
     }
 }
 
@@ -475,7 +485,7 @@ fn failed_write(observed: &Inputs<'_>) -> Option<(String, String, ErrorClass)> {
         {
             Some((o.action_id.clone(), message.clone(), *class))
         }
-        _ => None,
+        OutcomeResult::Failed { .. } | OutcomeResult::Succeeded | OutcomeResult::Skipped => None,
     })
 }
 

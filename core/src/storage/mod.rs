@@ -1,6 +1,9 @@
 //! Storage backends: which one is configured, and what each contributes to the registry pod
 //! (env settings, volumes, keys of `image-registry-private-configuration`).
 
+// A new action or storage kind must be decided on wherever these enums are matched.
+#![deny(clippy::wildcard_enum_match_arm)]
+
 pub mod azure;
 pub mod credentials;
 pub mod envvar;

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{PersistentVolumeClaim, PersistentVolumeClaimSpe
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::select;
+use super::{SelectError, select};
 use crate::action::{Action, KubeAction, Payload, Preconditions};
 use crate::api::storage::{EmptyDir, Pvc};
 use crate::api::{ConditionStatus, Config, Storage, StorageKind};
@@ -304,6 +304,10 @@ pub fn remove(config: &Config, observed: &Inputs<'_>) -> (Removal, Vec<Wanted>) 
                 Err(e) => (Removal::Blocked(e.to_string()), Vec::new()),
             }
         }
-        _ => (Removal::Done, Vec::new()),
+        // Nothing outside the cluster to delete (an emptyDir goes with its pods; IBM COS is
+        // never created), or no single backend recorded.
+        Ok(StorageKind::EmptyDir | StorageKind::IbmCos) | Err(SelectError::NotConfigured | SelectError::Several(_)) => {
+            (Removal::Done, Vec::new())
+        }
     }
 }

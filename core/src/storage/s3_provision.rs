@@ -47,7 +47,7 @@ fn failed(observed: &Inputs<'_>, call: &CloudAction) -> Option<(ErrorClass, Stri
     let id = Action::Cloud(call.clone()).id();
     observed.outcomes.iter().find(|o| o.action_id == id).and_then(|o| match &o.result {
         OutcomeResult::Failed { class, message } => Some((*class, message.clone())),
-        _ => None,
+        OutcomeResult::Succeeded | OutcomeResult::Skipped => None,
     })
 }
 
