@@ -13,7 +13,7 @@ use crate::action::{Action, CloudAction, KubeAction};
 use crate::api::{Config, ManagementState};
 use crate::observed::Observed;
 use crate::plan::Plan;
-use crate::storage::s3_provision::ownership_tag;
+use crate::storage::s3::ownership_tag;
 
 /// Why the Config allows no storage deletion, or `None` when it does.
 fn deletion_forbidden(config: Option<&Config>) -> Option<String> {

@@ -30,7 +30,7 @@ use crate::outcome::{ErrorClass, OutcomeResult};
 use crate::plan::Plan;
 use crate::platform::platform_storage;
 use crate::seed;
-use crate::storage::{self, SelectError, provision};
+use crate::storage::{self, SelectError, completion};
 use lifecycle::{Lifecycle, decide};
 use status::ApplyError;
 
@@ -245,7 +245,7 @@ fn manage(
             return report(observed, config, &state, Some(&error), Vec::new(), previous_storage, false, plan);
         }
     };
-    let completion = provision::complete(&completed, observed);
+    let completion = storage::complete(&completed, observed);
     let mut effective = completed;
     effective.spec.storage = completion.spec.clone();
     if effective.spec.storage.management_state.is_empty() {
@@ -427,20 +427,20 @@ fn delete_owned(config: &Config, observed: &Inputs<'_>, plan: &mut Plan, why: &s
 fn remove(observed: &Inputs<'_>, config: &Config, plan: &mut Plan) -> Option<ImageRegistryStatus> {
     delete_owned(config, observed, plan, "the registry is Removed: the operator deletes what it created");
     let previous = config.status.as_ref().map(|s| s.storage.clone()).unwrap_or_default();
-    let (removal, conditions) = provision::remove(config, observed);
+    let (removal, conditions) = storage::remove(config, observed);
     let storage = match removal {
-        provision::Removal::Pending(actions) => {
+        completion::Removal::Pending(actions) => {
             for (action, reason) in actions {
                 plan.push(action, reason);
             }
             previous
         }
-        provision::Removal::Blocked(why) => {
+        completion::Removal::Blocked(why) => {
             plan.error(CONTROLLER, format!("unable to remove storage: {why}"));
             previous
         }
         // Removed, kept, or nothing of the operator's to remove: forget the applied storage.
-        provision::Removal::Done | provision::Removal::Kept(_) => Storage::default(),
+        completion::Removal::Done | completion::Removal::Kept(_) => Storage::default(),
     };
     report(observed, config, &ManagementState::Removed, None, conditions, storage, false, plan)
 }
@@ -448,18 +448,18 @@ fn remove(observed: &Inputs<'_>, config: &Config, plan: &mut Plan) -> Option<Ima
 fn finalize(observed: &Inputs<'_>, config: &Config, plan: &mut Plan) {
     let why = "the Config is being deleted: the operator deletes what it created";
     let objects_remain = delete_owned(config, observed, plan, why);
-    let storage_done = match provision::remove(config, observed).0 {
-        provision::Removal::Pending(actions) => {
+    let storage_done = match storage::remove(config, observed).0 {
+        completion::Removal::Pending(actions) => {
             for (action, reason) in actions {
                 plan.push(action, reason);
             }
             false
         }
-        provision::Removal::Blocked(why) => {
+        completion::Removal::Blocked(why) => {
             plan.error(CONTROLLER, format!("unable to remove storage: {why}"));
             false
         }
-        provision::Removal::Done | provision::Removal::Kept(_) => true,
+        completion::Removal::Done | completion::Removal::Kept(_) => true,
     };
     if !objects_remain && storage_done {
         plan.push(

@@ -5,14 +5,17 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 pub mod azure;
+pub mod completion;
 pub mod credentials;
+mod dispatch;
 pub mod envvar;
 pub mod gcs;
 pub mod naming;
-pub mod provision;
+pub mod pvc;
 pub mod s3;
-pub mod s3_provision;
 pub mod swift;
+
+pub use dispatch::{complete, remove};
 
 use std::collections::BTreeMap;
 use std::fmt;

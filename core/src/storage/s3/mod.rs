@@ -1,5 +1,12 @@
 //! S3: the effective configuration (defaults from the Infrastructure) and the registry pod's
 //! wiring (spec 30 §4.2, §4.4–§4.6).
+//!
+//! Every backend has the same shape: this file reads its inputs and wires the registry pod,
+//! `provision.rs` completes the storage for a Managed pass, `removal.rs` removes what the
+//! operator owns.
+
+mod provision;
+mod removal;
 
 use std::collections::BTreeMap;
 
@@ -8,10 +15,15 @@ use k8s_openapi::api::core::v1::VolumeMount;
 use super::credentials::{self, Source};
 use super::envvar::{Setting, SettingValue, encode_str};
 use super::{Wiring, secret_volume};
+use crate::action::S3Target;
+use crate::api::openshift::KeyValue;
 use crate::api::openshift::PlatformStatus;
 use crate::api::storage::S3;
 use crate::inputs::Inputs;
 use crate::names::PRIVATE_CONFIGURATION_SECRET;
+
+pub use provision::complete;
+pub use removal::remove;
 
 /// Where the registry reads its S3 credentials file.
 pub const CREDENTIALS_PATH: &str = "/var/run/secrets/cloud/credentials";
@@ -45,7 +57,7 @@ pub fn use_dual_stack(s3: &S3) -> bool {
 
 /// The isolated partitions (`us-iso-east-1`, `us-isob-…`, `eu-isoe-…`, `us-isof-…`) have no
 /// dual-stack endpoints.
-fn is_iso_region(region: &str) -> bool {
+pub(crate) fn is_iso_region(region: &str) -> bool {
     ["us-iso-", "us-isob-", "eu-isoe-", "us-isof-"].iter().any(|prefix| {
         region.strip_prefix(prefix).is_some_and(|rest| {
             rest.rsplit_once('-').is_some_and(|(name, number)| {
@@ -77,7 +89,7 @@ pub fn credentials_file(observed: &Inputs<'_>) -> Result<String, String> {
     }
 }
 
-fn cloud_front_middleware(s3: &S3) -> Option<String> {
+pub(crate) fn cloud_front_middleware(s3: &S3) -> Option<String> {
     let cf = s3.cloud_front.as_ref()?;
     let duration = if cf.duration.is_zero() { "1200s".to_owned() } else { cf.duration.to_string() };
     Some(format!(
@@ -134,6 +146,20 @@ pub fn wiring(spec: Option<&S3>, observed: &Inputs<'_>) -> Result<Wiring, String
     }
     let volume_secrets = BTreeMap::from([("credentials".to_owned(), credentials_file(observed)?)]);
     Ok(Wiring { settings, volumes, mounts, volume_secrets })
+}
+
+/// The tag that marks a bucket as created by this cluster's operator.
+pub fn ownership_tag(infra: &str) -> KeyValue {
+    KeyValue { key: format!("kubernetes.io/cluster/{infra}"), value: "owned".to_owned() }
+}
+
+pub(crate) fn target(s3: &S3) -> S3Target {
+    S3Target {
+        bucket: s3.bucket.clone(),
+        region: s3.region.clone(),
+        endpoint: s3.region_endpoint.clone(),
+        virtual_hosted_style: s3.virtual_hosted_style,
+    }
 }
 
 #[cfg(test)]

@@ -1,34 +1,17 @@
-//! S3 completion and removal from observed bucket facts (spec 30 §4.7–§4.9), with the guards
-//! this implementation adds: a generated name is persisted before the bucket is created; a
-//! bucket the operator created that disappears is reported, not recreated empty; a bucket owned
-//! by another account is never retried under another name; only a bucket carrying this
-//! cluster's ownership tag is ever deleted.
+//! S3 provisioning: name, create, then block public access, tag, encrypt and expire incomplete uploads of the bucket (spec 30 §4).
 
-use super::naming;
-use super::provision::{Completion, Removal, STORAGE_EXISTS, decide_removal};
-use super::s3::{credentials_file, effective};
-use crate::action::{Action, CloudAction, S3Target};
+use super::{ownership_tag, target};
+use crate::action::{Action, CloudAction};
 use crate::api::openshift::KeyValue;
 use crate::api::storage::S3;
 use crate::api::{ConditionStatus, Config, Storage};
-use crate::conditions::{self, Wanted};
+use crate::conditions::{self};
 use crate::inputs::Inputs;
 use crate::observed::{BucketState, S3Bucket};
 use crate::outcome::{ErrorClass, OutcomeResult};
-
-/// The tag that marks a bucket as created by this cluster's operator.
-pub fn ownership_tag(infra: &str) -> KeyValue {
-    KeyValue { key: format!("kubernetes.io/cluster/{infra}"), value: "owned".to_owned() }
-}
-
-fn target(s3: &S3) -> S3Target {
-    S3Target {
-        bucket: s3.bucket.clone(),
-        region: s3.region.clone(),
-        endpoint: s3.region_endpoint.clone(),
-        virtual_hosted_style: s3.virtual_hosted_style,
-    }
-}
+use crate::storage::completion::{Completion, STORAGE_EXISTS};
+use crate::storage::naming;
+use crate::storage::s3::{credentials_file, effective};
 
 /// Tags the operator puts on a bucket it manages, in order.
 pub fn desired_tags(observed: &Inputs<'_>, infra: &str) -> Vec<KeyValue> {
@@ -43,7 +26,7 @@ pub fn desired_tags(observed: &Inputs<'_>, infra: &str) -> Vec<KeyValue> {
 }
 
 /// How the previous pass's attempt at `call` failed, if it did.
-fn failed(observed: &Inputs<'_>, call: &CloudAction) -> Option<(ErrorClass, String)> {
+pub(crate) fn failed(observed: &Inputs<'_>, call: &CloudAction) -> Option<(ErrorClass, String)> {
     let id = Action::Cloud(call.clone()).id();
     observed.outcomes.iter().find(|o| o.action_id == id).and_then(|o| match &o.result {
         OutcomeResult::Failed { class, message } => Some((*class, message.clone())),
@@ -51,7 +34,13 @@ fn failed(observed: &Inputs<'_>, call: &CloudAction) -> Option<(ErrorClass, Stri
     })
 }
 
-fn condition(out: &mut Completion, type_: &str, status: ConditionStatus, reason: &str, message: impl Into<String>) {
+pub(crate) fn condition(
+    out: &mut Completion,
+    type_: &str,
+    status: ConditionStatus,
+    reason: &str,
+    message: impl Into<String>,
+) {
     out.set(type_, status, reason, message);
 }
 
@@ -157,7 +146,7 @@ pub fn complete(config: &Config, observed: &Inputs<'_>, applied: &Storage, out: 
 
 /// The configuration steps of a managed bucket, each only when the facts say it is not done
 /// (spec 30 §4.8 steps 6–9, in that order).
-fn configure(observed: &Inputs<'_>, infra: &str, s3: &mut S3, facts: &S3Bucket, out: &mut Completion) {
+pub(crate) fn configure(observed: &Inputs<'_>, infra: &str, s3: &mut S3, facts: &S3Bucket, out: &mut Completion) {
     let t = target(s3);
     let step = |out: &mut Completion, done: bool, call: CloudAction, type_: &str, ok: (&str, String), why: &str| {
         if done {
@@ -214,26 +203,4 @@ fn configure(observed: &Inputs<'_>, infra: &str, s3: &mut S3, facts: &S3Bucket, 
         ),
         "incomplete multipart uploads must expire",
     );
-}
-
-/// Removal of the applied S3 bucket (the caller checked that storage is Managed).
-pub fn remove(observed: &Inputs<'_>, applied: &S3) -> (Removal, Vec<Wanted>) {
-    if applied.bucket.is_empty() {
-        return (Removal::Done, Vec::new());
-    }
-    let Some(facts) = observed.cloud.s3.get(&applied.bucket) else {
-        return (Removal::Blocked(format!("S3 bucket {} has not been observed", applied.bucket)), Vec::new());
-    };
-    let tag = ownership_tag(observed.infrastructure_name());
-    let owned = if facts.tags.contains(&tag) { Ok(()) } else { Err(format!("the tag {}={}", tag.key, tag.value)) };
-    let target = target(&effective(applied, observed.platform_status().cloned().as_ref()));
-    let delete = Action::Cloud(CloudAction::S3DeleteBucket { target, require_tag: tag });
-    decide_removal(
-        "S3 bucket",
-        &applied.bucket,
-        facts.state,
-        owned,
-        ("S3 Bucket Deleted", "The S3 bucket has been removed."),
-        delete,
-    )
 }

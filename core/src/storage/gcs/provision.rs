@@ -1,76 +1,15 @@
-//! Google Cloud Storage (spec 30 §5): effective config, credentials, pod wiring, completion
-//! from observed bucket facts, and removal of a bucket labelled as this cluster's.
+//! GCS provisioning: name, create, label and tag the bucket the Config names (spec 30 §5).
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::api::core::v1::VolumeMount;
-
-use super::credentials::{self, Source};
-use super::envvar::{Setting, SettingValue};
-use super::provision::{Completion, Removal, STORAGE_EXISTS, decide_removal};
-use super::{Wiring, naming, secret_volume};
+use super::{effective, keyfile, ownership_label};
 use crate::action::{Action, CloudAction};
-use crate::api::openshift::{KeyValue, PlatformStatus};
-use crate::api::storage::Gcs;
+use crate::api::openshift::KeyValue;
 use crate::api::{ConditionStatus, Storage};
-use crate::conditions::Wanted;
 use crate::inputs::Inputs;
-use crate::names::PRIVATE_CONFIGURATION_SECRET;
 use crate::observed::BucketState;
+use crate::storage::completion::{Completion, STORAGE_EXISTS};
+use crate::storage::naming;
 
-const KEYFILE: &str = "REGISTRY_STORAGE_GCS_KEYFILE";
-
-/// `spec.storage.gcs` with the platform defaults: an empty region takes the cluster's region
-/// and project (the project is replaced even when set, as in the reference).
-pub fn effective(spec: &Gcs, platform: Option<&PlatformStatus>) -> Gcs {
-    let mut gcs = spec.clone();
-    if gcs.region.is_empty()
-        && let Some(gcp) = platform.and_then(|p| p.gcp.as_ref())
-    {
-        gcs.region = gcp.region.clone();
-        gcs.project_id = gcp.project_id.clone();
-    }
-    gcs
-}
-
-/// The service-account key JSON.
-pub fn keyfile(observed: &Inputs<'_>) -> Result<String, String> {
-    match credentials::source(observed)? {
-        Source::User(user) => user.require(KEYFILE),
-        Source::Installer(minted) => minted.require("service_account.json"),
-    }
-}
-
-/// The registry's env, keyfile volume and credentials for GCS.
-pub fn wiring(spec: Option<&Gcs>, observed: &Inputs<'_>) -> Result<Wiring, String> {
-    let gcs = effective(&spec.cloned().unwrap_or_default(), observed.platform_status().cloned().as_ref());
-    let str = |s: &str| SettingValue::Str(s.to_owned());
-    Ok(Wiring {
-        settings: vec![
-            Setting::new("REGISTRY_STORAGE", str("gcs")),
-            Setting::new("REGISTRY_STORAGE_GCS_BUCKET", str(&gcs.bucket)),
-            Setting::new(KEYFILE, str("/gcs/keyfile")),
-        ],
-        volumes: vec![secret_volume(
-            "registry-storage-keyfile",
-            PRIVATE_CONFIGURATION_SECRET,
-            Some(vec![(KEYFILE.to_owned(), "keyfile".to_owned())]),
-        )],
-        mounts: vec![VolumeMount {
-            name: "registry-storage-keyfile".to_owned(),
-            mount_path: "/gcs".to_owned(),
-            ..VolumeMount::default()
-        }],
-        volume_secrets: BTreeMap::from([(KEYFILE.to_owned(), keyfile(observed)?)]),
-    })
-}
-
-/// The label that marks a bucket as this cluster's.
-pub fn ownership_label(infra: &str) -> KeyValue {
-    KeyValue { key: format!("kubernetes-io-cluster-{infra}"), value: "owned".to_owned() }
-}
-
-fn labels(observed: &Inputs<'_>, infra: &str) -> Vec<KeyValue> {
+pub(crate) fn labels(observed: &Inputs<'_>, infra: &str) -> Vec<KeyValue> {
     let mut labels = vec![ownership_label(infra)];
     let user = observed.platform_status().cloned().and_then(|p| p.gcp).map(|g| g.resource_labels).unwrap_or_default();
     for label in user {
@@ -80,12 +19,18 @@ fn labels(observed: &Inputs<'_>, infra: &str) -> Vec<KeyValue> {
     labels
 }
 
-fn wanted_tags(observed: &Inputs<'_>) -> Vec<String> {
+pub(crate) fn wanted_tags(observed: &Inputs<'_>) -> Vec<String> {
     let tags = observed.platform_status().cloned().and_then(|p| p.gcp).map(|g| g.resource_tags).unwrap_or_default();
     tags.into_iter().map(|t| format!("{}/{}/{}", t.parent_id, t.key, t.value)).collect()
 }
 
-fn push(out: &mut Completion, type_: &str, status: ConditionStatus, reason: &str, message: impl Into<String>) {
+pub(crate) fn push(
+    out: &mut Completion,
+    type_: &str,
+    status: ConditionStatus,
+    reason: &str,
+    message: impl Into<String>,
+) {
     out.set(type_, status, reason, message);
 }
 
@@ -199,26 +144,4 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
             out.error = Some(facts.message.clone());
         }
     }
-}
-
-/// Removal of the applied GCS bucket (the caller checked that storage is Managed).
-pub fn remove(observed: &Inputs<'_>, applied: &Gcs) -> (Removal, Vec<Wanted>) {
-    if applied.bucket.is_empty() {
-        return (Removal::Done, Vec::new());
-    }
-    let Some(facts) = observed.cloud.gcs.get(&applied.bucket) else {
-        return (Removal::Blocked(format!("GCS bucket {} has not been observed", applied.bucket)), Vec::new());
-    };
-    let label = ownership_label(observed.infrastructure_name());
-    let labelled = facts.labels.get(&label.key) == Some(&label.value);
-    let owned = if labelled { Ok(()) } else { Err(format!("the label {}={}", label.key, label.value)) };
-    let delete = Action::Cloud(CloudAction::GcsDeleteBucket { bucket: applied.bucket.clone(), require_label: label });
-    decide_removal(
-        "GCS bucket",
-        &applied.bucket,
-        facts.state,
-        owned,
-        ("GCS Bucket Deleted", "The GCS bucket has been removed."),
-        delete,
-    )
 }

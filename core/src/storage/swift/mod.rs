@@ -1,20 +1,24 @@
 //! OpenStack Swift (spec 30 §7): credentials (user secret or `clouds.yaml`), the registry's
 //! env, completion from observed container facts, and removal of this cluster's container.
+//!
+//! Every backend has the same shape: this file reads its inputs and wires the registry pod,
+//! `provision.rs` completes the storage for a Managed pass, `removal.rs` removes what the
+//! operator owns.
+
+mod provision;
+mod removal;
 
 use serde_json::Value;
 
+use super::Wiring;
 use super::credentials::{self, Source};
 use super::envvar::{Setting, SettingValue};
-use super::provision::{Completion, Removal, decide_removal};
-use super::{Wiring, naming};
-use crate::action::{Action, CloudAction};
-use crate::api::openshift::KeyValue;
 use crate::api::storage::Swift;
-use crate::api::{ConditionStatus, Storage};
-use crate::conditions::Wanted;
 use crate::inputs::Inputs;
 use crate::names::{INSTALLER_CREDENTIALS_SECRET, NAMESPACE, USER_CREDENTIALS_SECRET};
-use crate::observed::BucketState;
+
+pub use provision::complete;
+pub use removal::remove;
 
 /// Keystone credentials and defaults.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -47,7 +51,7 @@ pub struct Credentials {
     pub identity_api_version: String,
 }
 
-fn text(value: &Value, pointer: &str) -> String {
+pub(crate) fn text(value: &Value, pointer: &str) -> String {
     match value.pointer(pointer) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -175,7 +179,7 @@ pub fn normalize_auth_url(url: &str, auth_version: &str) -> Result<String, Strin
 }
 
 /// `spec.storage.swift` with credential defaults for the identity fields.
-fn effective(spec: &Swift, c: &Credentials) -> Swift {
+pub(crate) fn effective(spec: &Swift, c: &Credentials) -> Swift {
     let or = |own: &str, default: &str| if own.is_empty() { default.to_owned() } else { own.to_owned() };
     Swift {
         auth_url: or(&spec.auth_url, &c.auth_url),
@@ -223,97 +227,6 @@ pub fn wiring(spec: Option<&Swift>, observed: &Inputs<'_>) -> Result<Wiring, Str
         }
     }
     Ok(Wiring { settings, ..Wiring::default() })
-}
-
-fn push(out: &mut Completion, status: ConditionStatus, reason: &str, message: impl Into<String>) {
-    out.condition(status, reason, message);
-}
-
-/// Completes Swift storage for a Managed pass.
-pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
-    if let Err(e) = credentials(observed) {
-        push(out, ConditionStatus::False, &e, e.clone());
-        out.error = Some(e);
-        return;
-    }
-    let mut swift = out.spec.swift.clone().unwrap_or_default();
-    let infra = observed.infrastructure_name().to_owned();
-    if swift.container.is_empty() {
-        let cluster_id = match observed.cluster_id() {
-            Ok(id) => id,
-            Err(e) => {
-                out.error = Some(e.to_string());
-                return;
-            }
-        };
-        swift.container = naming::random(cluster_id, &[], observed.seed, "swift-container");
-        out.spec.swift = Some(swift);
-        out.generated_name();
-        return;
-    }
-    let Some(facts) = observed.cloud.swift_containers.get(&swift.container) else {
-        out.error = Some(format!("Swift container {} has not been observed", swift.container));
-        return;
-    };
-    match facts.state {
-        BucketState::Exists => {
-            if out.spec.management_state.is_empty() {
-                out.spec.management_state = "Unmanaged".to_owned();
-                push(out, ConditionStatus::True, "Container exists", "User supplied container already exists");
-            } else {
-                push(out, ConditionStatus::True, "Swift container Exists", "");
-            }
-            out.status = Some(Storage { swift: Some(swift.clone()), ..Storage::default() });
-            out.spec.swift = Some(swift);
-        }
-        BucketState::Missing if applied.swift.as_ref().is_some_and(|a| a.container == swift.container) => {
-            out.vanished("Swift container", &swift.container, "Swift Container Missing");
-        }
-        BucketState::Missing => {
-            push(
-                out,
-                ConditionStatus::False,
-                "Storage does not exist",
-                format!("The Swift container {} does not exist yet", swift.container),
-            );
-            if out.spec.management_state.is_empty() {
-                out.spec.management_state = "Managed".to_owned();
-            }
-            let metadata = vec![
-                KeyValue { key: "Openshiftclusterid".into(), value: infra },
-                KeyValue { key: "Name".into(), value: swift.container.clone() },
-            ];
-            let create = CloudAction::SwiftCreateContainer { container: swift.container.clone(), metadata };
-            out.actions.push((
-                Action::Cloud(create),
-                format!("the registry's Swift container {} does not exist", swift.container),
-            ));
-            out.spec.swift = Some(swift);
-        }
-        BucketState::Forbidden | BucketState::Unknown => {
-            push(out, ConditionStatus::Unknown, "Unknown error occurred", facts.message.clone());
-            out.error = Some(facts.message.clone());
-        }
-    }
-}
-
-/// Removal of the applied Swift container (the caller checked that storage is Managed).
-pub fn remove(observed: &Inputs<'_>, applied: &Swift) -> (Removal, Vec<Wanted>) {
-    if applied.container.is_empty() {
-        return (Removal::Done, Vec::new());
-    }
-    let Some(facts) = observed.cloud.swift_containers.get(&applied.container) else {
-        return (Removal::Blocked(format!("Swift container {} has not been observed", applied.container)), Vec::new());
-    };
-    let infra = observed.infrastructure_name();
-    let marked = facts.metadata.get("Openshiftclusterid").map(String::as_str) == Some(infra);
-    let owned = if marked { Ok(()) } else { Err(format!("Openshiftclusterid metadata {infra}")) };
-    let delete = Action::Cloud(CloudAction::SwiftDeleteContainer {
-        container: applied.container.clone(),
-        require_cluster_id: infra.to_owned(),
-    });
-    let deleted = ("Swift Container Deleted", "The swift container has been removed.");
-    decide_removal("Swift container", &applied.container, facts.state, owned, deleted, delete)
 }
 
 #[cfg(test)]

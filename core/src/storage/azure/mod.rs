@@ -1,0 +1,148 @@
+//! Azure Blob Storage (spec 30 §6): credentials, cloud environments, the registry's env,
+//! completion from observed account facts, and removal of this cluster's account.
+//!
+//! Every backend has the same shape: this file reads its inputs and wires the registry pod,
+//! `provision.rs` completes the storage for a Managed pass, `removal.rs` removes what the
+//! operator owns.
+
+mod provision;
+mod removal;
+
+use std::collections::BTreeMap;
+
+use super::Wiring;
+use super::credentials::{self, Source};
+use super::envvar::{Setting, SettingValue};
+use crate::api::openshift::KeyValue;
+use crate::api::storage::Azure;
+use crate::inputs::Inputs;
+use crate::names::{NAMESPACE, USER_CREDENTIALS_SECRET};
+
+pub use provision::complete;
+pub use removal::remove;
+
+pub(crate) const ACCOUNT_KEY: &str = "REGISTRY_STORAGE_AZURE_ACCOUNTKEY";
+
+/// How the registry and the operator authenticate.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Credentials {
+    /// The user's account key (UPI); when set nothing is created.
+    pub account_key: String,
+    /// Client ID (minted).
+    pub client_id: String,
+    /// Tenant ID (minted).
+    pub tenant_id: String,
+    /// Resource group for the account.
+    pub resource_group: String,
+    /// Region for the account.
+    pub region: String,
+    /// Projected token file for workload identity.
+    pub federated_token_file: String,
+}
+
+/// Credentials from the user secret (an account key) or the minted ones.
+pub fn credentials(observed: &Inputs<'_>) -> Result<Credentials, String> {
+    match credentials::source(observed)? {
+        Source::User(user) => {
+            let key = user.require(ACCOUNT_KEY)?;
+            if key.is_empty() {
+                return Err(format!(
+                    "the secret {NAMESPACE}/{USER_CREDENTIALS_SECRET} has an empty value for {ACCOUNT_KEY}; the secret should \
+                     be removed so that the operator can use cluster-wide secrets or it should contain a valid storage account access key"
+                ));
+            }
+            Ok(Credentials { account_key: key, ..Credentials::default() })
+        }
+        Source::Installer(minted) => {
+            let get = |k: &str| minted.get(k).map(Option::unwrap_or_default);
+            let mut resource_group = get("azure_resourcegroup")?;
+            if resource_group.is_empty() {
+                resource_group = observed
+                    .platform_status()
+                    .cloned()
+                    .and_then(|p| p.azure)
+                    .map(|a| a.resource_group_name)
+                    .unwrap_or_default();
+            }
+            Ok(Credentials {
+                account_key: String::new(),
+                client_id: get("azure_client_id")?,
+                tenant_id: get("azure_tenant_id")?,
+                resource_group,
+                region: get("azure_region")?,
+                federated_token_file: get("azure_federated_token_file")?,
+            })
+        }
+    }
+}
+
+/// `(storage suffix, Active Directory endpoint)` of a cloud name (case-insensitive; empty is public).
+pub fn environment(cloud: &str) -> Result<(&'static str, &'static str), String> {
+    match cloud.to_uppercase().as_str() {
+        "" | "AZUREPUBLICCLOUD" | "AZURECLOUD" => Ok(("core.windows.net", "https://login.microsoftonline.com/")),
+        "AZUREUSGOVERNMENTCLOUD" | "AZUREUSGOVERNMENT" => {
+            Ok(("core.usgovcloudapi.net", "https://login.microsoftonline.us/"))
+        }
+        "AZURECHINACLOUD" => Ok(("core.chinacloudapi.cn", "https://login.chinacloudapi.cn/")),
+        "AZUREGERMANCLOUD" => Ok(("core.cloudapi.de", "https://login.microsoftonline.de/")),
+        other => Err(format!("autorest/azure: There is no cloud environment matching the name \"{other}\"")),
+    }
+}
+
+/// The registry's env for Azure (spec 30 §6.5 order).
+pub fn wiring(spec: Option<&Azure>, observed: &Inputs<'_>) -> Result<Wiring, String> {
+    let azure = spec.cloned().unwrap_or_default();
+    let c = credentials(observed)?;
+    let (suffix, authority) = environment(&azure.cloud_name)?;
+    let str = |s: &str| SettingValue::Str(s.to_owned());
+    let mut settings = Vec::new();
+    let mut key = c.account_key.clone();
+    if key.is_empty() && c.federated_token_file.is_empty() {
+        key = observed.cloud.azure.get(&azure.account_name).map(|a| a.primary_key.clone()).unwrap_or_default();
+        if key.is_empty() {
+            return Err(format!("failed to get keys for the storage account {}", azure.account_name));
+        }
+    }
+    if !key.is_empty() {
+        settings.push(Setting::secret(ACCOUNT_KEY, str(&key)));
+    }
+    if !c.federated_token_file.is_empty() {
+        settings.push(Setting::new("AZURE_CLIENT_ID", str(&c.client_id)));
+        settings.push(Setting::new("AZURE_TENANT_ID", str(&c.tenant_id)));
+        settings.push(Setting::new("AZURE_FEDERATED_TOKEN_FILE", str(&c.federated_token_file)));
+        settings.push(Setting::new("AZURE_AUTHORITY_HOST", str(authority)));
+    }
+    settings.push(Setting::new("REGISTRY_STORAGE", str("azure")));
+    settings.push(Setting::new("REGISTRY_STORAGE_AZURE_CONTAINER", str(&azure.container)));
+    settings.push(Setting::new("REGISTRY_STORAGE_AZURE_ACCOUNTNAME", str(&azure.account_name)));
+    if !azure.cloud_name.is_empty() {
+        settings.push(Setting::new("REGISTRY_STORAGE_AZURE_REALM", str(suffix)));
+    }
+    Ok(Wiring { settings, ..Wiring::default() })
+}
+
+/// The tag that marks an account as this cluster's.
+pub fn ownership_tag(infra: &str) -> KeyValue {
+    KeyValue { key: format!("kubernetes.io_cluster.{infra}"), value: "owned".to_owned() }
+}
+
+/// Tags as a map (for the world model).
+pub fn tag_map(tags: &[KeyValue]) -> BTreeMap<String, String> {
+    tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cloud_environments() {
+        assert_eq!(environment("AzureUSGovernmentCloud").unwrap().0, "core.usgovcloudapi.net");
+        assert_eq!(environment("").unwrap().0, "core.windows.net");
+        assert_eq!(environment("azurechinacloud").unwrap().0, "core.chinacloudapi.cn");
+        assert_eq!(
+            environment("invalid").unwrap_err(),
+            "autorest/azure: There is no cloud environment matching the name \"INVALID\""
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! Azure provisioning: name and create the storage account and its blob container (spec 30 §6).
+
+use super::{credentials, environment, ownership_tag};
+use crate::action::{Action, CloudAction};
+use crate::api::{ConditionStatus, Storage};
+use crate::inputs::Inputs;
+use crate::observed::BucketState;
+use crate::storage::completion::Completion;
+use crate::storage::naming;
+
+pub(crate) fn push(out: &mut Completion, status: ConditionStatus, reason: &str, message: impl Into<String>) {
+    out.condition(status, reason, message);
+}
+
+/// Completes Azure storage for a Managed pass.
+pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
+    let mut azure = out.spec.azure.clone().unwrap_or_default();
+    let c = match credentials(observed) {
+        Ok(c) => c,
+        Err(e) => {
+            push(out, ConditionStatus::Unknown, "ConfigError", format!("Unable to get configuration: {e}"));
+            out.error = Some(e);
+            return;
+        }
+    };
+    if !c.account_key.is_empty() {
+        match (azure.account_name.is_empty(), azure.container.is_empty()) {
+            (true, _) => push(
+                out,
+                ConditionStatus::False,
+                "StorageNotConfigured",
+                "Storage account key is provided, but account name is not specified",
+            ),
+            (false, true) => push(
+                out,
+                ConditionStatus::False,
+                "StorageNotConfigured",
+                "Storage account is provided, but container is not specified",
+            ),
+            (false, false) => {
+                if out.spec.management_state.is_empty() {
+                    out.spec.management_state = "Unmanaged".to_owned();
+                }
+                out.status = Some(Storage { azure: Some(azure), ..Storage::default() });
+                push(out, ConditionStatus::True, "UserManaged", "Storage is managed by the user");
+            }
+        }
+        return;
+    }
+    if azure.network_access.as_ref().is_some_and(|n| n.type_ == "Internal") {
+        let message = "private endpoints (networkAccess.type Internal) are not supported yet".to_owned();
+        push(out, ConditionStatus::Unknown, "AzureError", message.clone());
+        out.permanent = Some(("StorageNotSupported".to_owned(), message));
+        return;
+    }
+    let infra = observed.infrastructure_name().to_owned();
+    if azure.cloud_name.is_empty() && azure.account_name.is_empty() {
+        azure.cloud_name =
+            observed.platform_status().cloned().and_then(|p| p.azure).map(|a| a.cloud_name).unwrap_or_default();
+    }
+    if let Err(e) = environment(&azure.cloud_name) {
+        push(out, ConditionStatus::Unknown, "ConfigError", format!("Unable to get cloud environment: {e}"));
+        out.error = Some(e);
+        return;
+    }
+    if azure.account_name.is_empty() || azure.container.is_empty() {
+        let cluster_id = match observed.cluster_id() {
+            Ok(id) => id,
+            Err(e) => {
+                push(out, ConditionStatus::Unknown, "ConfigError", e.to_string());
+                out.error = Some(e.to_string());
+                return;
+            }
+        };
+        if azure.account_name.is_empty() {
+            azure.account_name = naming::azure_account(cluster_id, observed.seed, "azure-account");
+        }
+        if azure.container.is_empty() {
+            azure.container = naming::random(cluster_id, &[], observed.seed, "azure-container");
+        }
+        out.spec.azure = Some(azure);
+        out.generated_name();
+        return;
+    }
+    let Some(facts) = observed.cloud.azure.get(&azure.account_name) else {
+        out.error = Some(format!("Azure storage account {} has not been observed", azure.account_name));
+        return;
+    };
+    let recorded =
+        applied.azure.as_ref().is_some_and(|a| a.account_name == azure.account_name && a.container == azure.container);
+    let container = facts.containers.get(&azure.container).copied().unwrap_or_default();
+    let mut created = false;
+    match facts.state {
+        BucketState::Exists if container == BucketState::Exists => {}
+        BucketState::Missing | BucketState::Exists if recorded => {
+            let message = format!(
+                "The Azure storage account {} or its container {} that held the registry's data no longer exists. It is not \
+                 recreated empty: restore it, or clear status.storage to have a new one created",
+                azure.account_name, azure.container
+            );
+            push(out, ConditionStatus::False, "ContainerNotFound", message.clone());
+            out.permanent = Some(("StorageMissing".to_owned(), message));
+            return;
+        }
+        BucketState::Missing => {
+            let mut tags = vec![ownership_tag(&infra)];
+            let user =
+                observed.platform_status().cloned().and_then(|p| p.azure).map(|a| a.resource_tags).unwrap_or_default();
+            for tag in user {
+                tags.retain(|t| t.key != tag.key);
+                tags.push(tag);
+            }
+            let account = CloudAction::AzureCreateStorageAccount {
+                account: azure.account_name.clone(),
+                resource_group: c.resource_group.clone(),
+                location: c.region.clone(),
+                tags,
+            };
+            out.actions.push((
+                Action::Cloud(account),
+                format!("the registry's storage account {} does not exist", azure.account_name),
+            ));
+            created = true;
+        }
+        BucketState::Exists => created = true,
+        BucketState::Forbidden | BucketState::Unknown => {
+            push(
+                out,
+                ConditionStatus::Unknown,
+                "AzureError",
+                format!("Unable to process storage account: {}", facts.message),
+            );
+            out.error = Some(facts.message.clone());
+            return;
+        }
+    }
+    if created {
+        let make = CloudAction::AzureCreateContainer {
+            account: azure.account_name.clone(),
+            container: azure.container.clone(),
+        };
+        out.actions
+            .push((Action::Cloud(make), format!("the registry's blob container {} does not exist", azure.container)));
+    }
+    if out.spec.management_state.is_empty() {
+        out.spec.management_state = if created { "Managed" } else { "Unmanaged" }.to_owned();
+    }
+    if !created {
+        push(out, ConditionStatus::True, "ContainerExists", "Storage container exists");
+        out.status = Some(Storage { azure: Some(azure.clone()), ..Storage::default() });
+    }
+    out.spec.azure = Some(azure);
+}

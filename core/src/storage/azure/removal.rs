@@ -1,0 +1,32 @@
+//! Azure removal: delete the container and the account only when the account carries this cluster's ownership tag.
+
+use super::{credentials, ownership_tag};
+use crate::action::{Action, CloudAction};
+use crate::api::storage::Azure;
+use crate::conditions::Wanted;
+use crate::inputs::Inputs;
+use crate::storage::completion::{Removal, decide_removal};
+
+/// Removal of the applied Azure storage (the caller checked that storage is Managed).
+pub fn remove(observed: &Inputs<'_>, applied: &Azure) -> (Removal, Vec<Wanted>) {
+    if applied.account_name.is_empty() {
+        return (Removal::Done, Vec::new());
+    }
+    let Some(facts) = observed.cloud.azure.get(&applied.account_name) else {
+        return (
+            Removal::Blocked(format!("Azure storage account {} has not been observed", applied.account_name)),
+            Vec::new(),
+        );
+    };
+    let tag = ownership_tag(observed.infrastructure_name());
+    let tagged = facts.tags.get(&tag.key) == Some(&tag.value);
+    let owned = if tagged { Ok(()) } else { Err(format!("the tag {}={}", tag.key, tag.value)) };
+    let delete = Action::Cloud(CloudAction::AzureDeleteStorage {
+        account: applied.account_name.clone(),
+        resource_group: credentials(observed).map(|c| c.resource_group).unwrap_or_default(),
+        container: applied.container.clone(),
+        require_tag: tag,
+    });
+    let deleted = ("AccountDeleted", "Storage account has been deleted");
+    decide_removal("storage account", &applied.account_name, facts.state, owned, deleted, delete)
+}
