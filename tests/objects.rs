@@ -382,7 +382,7 @@ fn service_and_network_policy() {
 /// exit code is the script's; one that recovers stops retrying.
 #[test]
 fn the_pruner_retry_script_retries_five_times_and_keeps_the_last_exit_code() {
-    use image_registry_core::pruner::cronjob::RETRY_SCRIPT;
+    use image_registry_core::controllers::pruner::cronjob::RETRY_SCRIPT;
     let dir = std::env::temp_dir().join(format!("retry-script-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let stub = dir.join("sleep");

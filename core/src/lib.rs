@@ -6,25 +6,19 @@
 
 pub mod action;
 pub mod api;
-pub mod bootstrap;
-pub mod certificates;
 pub mod checksum;
-pub mod clusteroperator;
 pub mod conditions;
+pub mod controllers;
 pub mod diff;
 pub mod fixture;
-pub mod imageconfig;
 pub mod inputs;
 pub mod names;
-pub mod nodeca;
 pub mod objects;
 pub mod observed;
 pub mod outcome;
 pub mod plan;
 pub mod platform;
-pub mod pruner;
 pub mod reconcile;
-pub mod registry;
 pub mod render;
 pub mod safety;
 pub mod seed;

@@ -3,10 +3,10 @@
 //! conditions) and the ClusterOperator, aggregated from the statuses this pass computed.
 
 use crate::conditions;
+use crate::controllers::{certificates, clusteroperator, imageconfig, nodeca, pruner, registry};
 use crate::inputs::Inputs;
 use crate::observed::Observed;
 use crate::plan::Plan;
-use crate::{certificates, clusteroperator, imageconfig, nodeca, pruner, registry};
 
 /// Decides everything one pass does. Pure: same snapshot, same plan.
 pub fn reconcile(observed: &Observed) -> Plan {
