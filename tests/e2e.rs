@@ -15,7 +15,7 @@ use image_registry_operator::controller::LoopSettings;
 use image_registry_operator::lease::LeaseSettings;
 use image_registry_operator::live::{self, Ended, RunSettings};
 use image_registry_operator::metrics::Metrics;
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -445,19 +445,26 @@ async fn a_write_that_keeps_failing_reaches_the_conditions() {
     let operator = start(&stand, "a");
     wait_for("the registry to be available", Duration::from_secs(60), || available(&stand.fake)).await;
     settle(&stand.fake, "Managed", Duration::from_secs(30), Duration::from_secs(3)).await;
-    stand.fake.inject(Fault {
-        verb: Some("apply".into()),
-        resource: Some("services".into()),
-        name: Some("image-registry".into()),
-        code: 403,
-        count: 1000,
-        delay_ms: 0,
-    });
-    // A user renumbers the port: the operator's revert is refused every time.
+    // Both ways the operator writes the Service are refused: the take-back (a JSON patch) and
+    // the apply. Refusing the apply alone would let the take-back repair the Service, and the
+    // failure would show for one pass only.
+    for verb in ["patch", "apply"] {
+        stand.fake.inject(Fault {
+            verb: Some(verb.into()),
+            resource: Some("services".into()),
+            name: Some("image-registry".into()),
+            code: 403,
+            count: 1000,
+            delay_ms: 0,
+        });
+    }
+    // A user renumbers the port (an update, which the faults leave alone): the operator's
+    // revert is refused every time.
     let services = dynamic(&stand.fake, "", "Service", "services", Some(NS));
-    let patch = json!({"spec": {"ports": [{"name": "5000-tcp", "port": 5001, "protocol": "TCP", "targetPort": 5000}]}});
-    let params = PatchParams { field_manager: Some("someone-else".into()), ..PatchParams::default() };
-    services.patch("image-registry", &params, &Patch::Merge(&patch)).await.unwrap();
+    let mut service = services.get("image-registry").await.unwrap();
+    service.data["spec"]["ports"] = json!([{"name": "5000-tcp", "port": 5001, "protocol": "TCP", "targetPort": 5000}]);
+    let params = PostParams { field_manager: Some("someone-else".into()), ..PostParams::default() };
+    services.replace("image-registry", &params, &service).await.unwrap();
     let message = |kind: &str| {
         let name = if kind == "ClusterOperator" { "image-registry" } else { "cluster" };
         let object = object(&stand.fake, kind, name).unwrap();
