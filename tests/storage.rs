@@ -233,3 +233,41 @@ fn storage_exists_settles_on_the_references_reason() {
         assert_eq!(exists.reason, reason, "{backend}: {exists:?}");
     }
 }
+
+/// A cluster ID the installer left empty names no storage: every backend that generates a
+/// name reports the field instead of planning `-image-registry-…` (issue 11).
+#[test]
+fn an_empty_infrastructure_name_is_reported_not_used_in_a_name() {
+    use image_registry_core::api::openshift::Infrastructure;
+    use image_registry_core::observed::ObjectKey;
+    for backend in ["s3", "gcs", "azure", "swift"] {
+        let mut observed = fixture(&format!("storage/{backend}/converged"));
+        let key = ObjectKey::of::<Infrastructure>("", "cluster");
+        let mut infrastructure = observed.objects.raw(&key).unwrap().clone();
+        infrastructure["status"]["infrastructureName"] = serde_json::json!("");
+        observed.objects.insert(infrastructure).unwrap();
+        image_registry_tests::edit_config(&mut observed, |config| {
+            let storage = &mut config.spec.storage;
+            if let Some(s3) = storage.s3.as_mut() {
+                s3.bucket.clear();
+            }
+            if let Some(gcs) = storage.gcs.as_mut() {
+                gcs.bucket.clear();
+            }
+            if let Some(azure) = storage.azure.as_mut() {
+                azure.account_name.clear();
+            }
+            if let Some(swift) = storage.swift.as_mut() {
+                swift.container.clear();
+            }
+        });
+        let plan = reconcile(&observed);
+        assert!(cloud_calls(&plan).is_empty(), "{backend}: {:?}", cloud_calls(&plan));
+        let errors = format!("{:?}", plan.errors);
+        assert!(errors.contains("status.infrastructureName"), "{backend}: {errors}");
+        let status = config_status(&plan).to_string();
+        assert!(status.contains("status.infrastructureName: empty"), "{backend}: {status}");
+        let text = image_registry_core::render::text(&plan);
+        assert!(!text.contains("\"-image-registry"), "{backend} names storage without a cluster ID:\n{text}");
+    }
+}

@@ -5,6 +5,7 @@
 use crate::action::Action;
 use crate::api::{ConditionStatus, Storage};
 use crate::conditions::Wanted;
+use crate::inputs::Inputs;
 /// The storage condition type.
 pub const STORAGE_EXISTS: &str = "StorageExists";
 
@@ -33,6 +34,19 @@ impl Completion {
     /// The operator generated the storage's name (persisted before anything is created): what
     /// it names it creates, so an empty management state becomes `Managed` in the same write,
     /// never the `Unmanaged` of the legacy fallback.
+    /// The cluster ID a generated name starts with. Without one nothing is named: the error
+    /// names the field, in `StorageExists` and as the pass's error.
+    pub(crate) fn cluster_id<'a>(&mut self, observed: &'a Inputs<'_>) -> Option<&'a str> {
+        match observed.cluster_id() {
+            Ok(id) => Some(id),
+            Err(e) => {
+                self.set(STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", e.to_string());
+                self.error = Some(e.to_string());
+                None
+            }
+        }
+    }
+
     pub(crate) fn generated_name(&mut self) {
         if self.spec.management_state.is_empty() {
             self.spec.management_state = "Managed".to_owned();

@@ -9,6 +9,7 @@ use super::{CONTROLLER, config_key};
 use crate::action::{Action, KubeAction};
 use crate::api::openshift::Route;
 use crate::api::{Config, ImageRegistryStatus, ManagementState, Storage};
+use crate::conditions::Wanted;
 use crate::inputs::Inputs;
 use crate::names::{FINALIZER, NAMESPACE, REGISTRY_NAME};
 use crate::objects::{self, routes};
@@ -58,31 +59,11 @@ fn delete_owned(config: &Config, observed: &Inputs<'_>, plan: &mut Plan, why: &s
     remaining
 }
 
-pub(super) fn remove(observed: &Inputs<'_>, config: &Config, plan: &mut Plan) -> Option<ImageRegistryStatus> {
-    delete_owned(config, observed, plan, "the registry is Removed: the operator deletes what it created");
-    let previous = config.status.as_ref().map(|s| s.storage.clone()).unwrap_or_default();
+/// Plans the removal of the storage the operator manages; whether it is finished (removed,
+/// kept, or nothing of the operator's to remove), and the storage conditions to report.
+fn remove_storage(observed: &Inputs<'_>, config: &Config, plan: &mut Plan) -> (bool, Vec<Wanted>) {
     let (removal, conditions) = storage::remove(config, observed);
-    let storage = match removal {
-        completion::Removal::Pending(actions) => {
-            for (action, reason) in actions {
-                plan.push(action, reason);
-            }
-            previous
-        }
-        completion::Removal::Blocked(why) => {
-            plan.error(CONTROLLER, format!("unable to remove storage: {why}"));
-            previous
-        }
-        // Removed, kept, or nothing of the operator's to remove: forget the applied storage.
-        completion::Removal::Done | completion::Removal::Kept(_) => Storage::default(),
-    };
-    report(observed, config, &ManagementState::Removed, None, conditions, storage, false, plan)
-}
-
-pub(super) fn finalize(observed: &Inputs<'_>, config: &Config, plan: &mut Plan) {
-    let why = "the Config is being deleted: the operator deletes what it created";
-    let objects_remain = delete_owned(config, observed, plan, why);
-    let storage_done = match storage::remove(config, observed).0 {
+    let done = match removal {
         completion::Removal::Pending(actions) => {
             for (action, reason) in actions {
                 plan.push(action, reason);
@@ -95,6 +76,22 @@ pub(super) fn finalize(observed: &Inputs<'_>, config: &Config, plan: &mut Plan) 
         }
         completion::Removal::Done | completion::Removal::Kept(_) => true,
     };
+    (done, conditions)
+}
+
+pub(super) fn remove(observed: &Inputs<'_>, config: &Config, plan: &mut Plan) -> Option<ImageRegistryStatus> {
+    delete_owned(config, observed, plan, "the registry is Removed: the operator deletes what it created");
+    let (done, conditions) = remove_storage(observed, config, plan);
+    // Removed, kept, or nothing of the operator's to remove: forget the applied storage.
+    let storage =
+        if done { Storage::default() } else { config.status.as_ref().map(|s| s.storage.clone()).unwrap_or_default() };
+    report(observed, config, &ManagementState::Removed, None, conditions, storage, false, plan)
+}
+
+pub(super) fn finalize(observed: &Inputs<'_>, config: &Config, plan: &mut Plan) {
+    let why = "the Config is being deleted: the operator deletes what it created";
+    let objects_remain = delete_owned(config, observed, plan, why);
+    let (storage_done, _) = remove_storage(observed, config, plan);
     if !objects_remain && storage_done {
         plan.push(
             Action::Kube(KubeAction::RemoveFinalizer {

@@ -64,14 +64,7 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
         return;
     }
     if azure.account_name.is_empty() || azure.container.is_empty() {
-        let cluster_id = match observed.cluster_id() {
-            Ok(id) => id,
-            Err(e) => {
-                push(out, ConditionStatus::Unknown, "ConfigError", e.to_string());
-                out.error = Some(e.to_string());
-                return;
-            }
-        };
+        let Some(cluster_id) = out.cluster_id(observed) else { return };
         if azure.account_name.is_empty() {
             azure.account_name = naming::azure_account(cluster_id, observed.seed, "azure-account");
         }

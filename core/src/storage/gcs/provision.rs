@@ -44,14 +44,7 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
     }
     let infra = observed.infrastructure_name().to_owned();
     if gcs.bucket.is_empty() {
-        let cluster_id = match observed.cluster_id() {
-            Ok(id) => id,
-            Err(e) => {
-                push(out, STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", e.to_string());
-                out.error = Some(e.to_string());
-                return;
-            }
-        };
+        let Some(cluster_id) = out.cluster_id(observed) else { return };
         gcs.bucket = naming::random(cluster_id, &[&gcs.region], observed.seed, "gcs-bucket");
         out.spec.gcs = Some(gcs);
         out.generated_name();

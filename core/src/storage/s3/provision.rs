@@ -57,14 +57,7 @@ pub fn complete(config: &Config, observed: &Inputs<'_>, applied: &Storage, out: 
     if s3.bucket.is_empty() {
         // Persist the name first; the bucket is created once the name reads back. The operator
         // names it, so the operator creates and manages it (spec 30 §4.8).
-        let cluster_id = match observed.cluster_id() {
-            Ok(id) => id,
-            Err(e) => {
-                condition(out, STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", e.to_string());
-                out.error = Some(e.to_string());
-                return;
-            }
-        };
+        let Some(cluster_id) = out.cluster_id(observed) else { return };
         s3.bucket = naming::deterministic(cluster_id, &[&s3.region]);
         out.spec.s3 = Some(s3);
         out.generated_name();

@@ -23,13 +23,7 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
     let mut swift = out.spec.swift.clone().unwrap_or_default();
     let infra = observed.infrastructure_name().to_owned();
     if swift.container.is_empty() {
-        let cluster_id = match observed.cluster_id() {
-            Ok(id) => id,
-            Err(e) => {
-                out.error = Some(e.to_string());
-                return;
-            }
-        };
+        let Some(cluster_id) = out.cluster_id(observed) else { return };
         swift.container = naming::random(cluster_id, &[], observed.seed, "swift-container");
         out.spec.swift = Some(swift);
         out.generated_name();
