@@ -25,7 +25,7 @@ fn objects(observed: &Observed, config: &Config) -> Vec<Desired> {
 }
 
 fn object(observed: &Observed, config: &Config, kind: &str) -> Value {
-    objects(observed, config).into_iter().find(|d| d.key.kind == kind).map(|d| d.object).unwrap()
+    objects(observed, config).into_iter().find(|d| d.key.kind == kind).map(|d| (*d.object).clone()).unwrap()
 }
 
 fn deployment_with(edit: impl Fn(&mut Config)) -> Value {

@@ -56,7 +56,7 @@ pub fn dependencies_checksum(
 ) -> String {
     let mut entries = Vec::new();
     let mut add = |kind: &str, key: ObjectKey| {
-        let planned = planned.iter().find(|d| d.key == key).map(|d| &d.object);
+        let planned = planned.iter().find(|d| d.key == key).map(|d| d.object.as_ref());
         if let Some(object) = planned.or_else(|| observed.objects.raw(&key)) {
             entries.push(Value::String(format!(
                 "{}:{}:{}",

@@ -12,11 +12,14 @@ pub mod routes;
 pub mod secrets;
 pub mod takeback;
 
+use std::sync::{Arc, OnceLock};
+
 use serde_json::{Map, Value};
 
 use crate::action::{KubeAction, Payload};
 use crate::api::{ApiObject, Config};
 use crate::checksum::checksum;
+
 use crate::diff::differences;
 use crate::inputs::Inputs;
 use crate::names::CHECKSUM_ANNOTATION;
@@ -28,8 +31,9 @@ use crate::storage::Wiring;
 pub struct Desired {
     /// Its identity.
     pub key: ObjectKey,
-    /// Its owned fields, checksum annotation included.
-    pub object: Value,
+    /// Its owned fields, checksum annotation included. Shared: the objects that depend on
+    /// nothing are built once per process and only compared in each pass.
+    pub object: Arc<Value>,
     /// JSON pointers of secret values inside it.
     pub secrets: Vec<String>,
 }
@@ -52,7 +56,17 @@ impl Desired {
                 annotations.insert(CHECKSUM_ANNOTATION.to_owned(), Value::String(digest));
             }
         }
-        Ok(Self { key: ObjectKey::of::<K>(&namespace, &name), object: value, secrets })
+        Ok(Self { key: ObjectKey::of::<K>(&namespace, &name), object: Arc::new(value), secrets })
+    }
+
+    /// The object `build` makes, built on first use and shared after: for the objects that
+    /// depend on no input (RBAC, service accounts, network policies, the Service), so a pass
+    /// only compares them. Pure: `build` takes nothing and always returns the same.
+    pub fn constant(
+        cell: &'static OnceLock<Result<Desired, String>>,
+        build: fn() -> Result<Desired, String>,
+    ) -> Result<Desired, String> {
+        cell.get_or_init(build).clone()
     }
 }
 
@@ -109,7 +123,7 @@ fn contains_any(value: &Value, needles: &[&str]) -> bool {
 /// The server-side apply that brings the observed object to `desired`, or `None` when it
 /// already holds every owned field.
 pub fn apply_action(desired: &Desired, observed: &Inputs<'_>) -> Option<KubeAction> {
-    let payload = || desired.secrets.iter().fold(Payload::new(desired.object.clone()), |p, s| p.with_secret(s));
+    let payload = || desired.secrets.iter().fold(Payload::new((*desired.object).clone()), |p, s| p.with_secret(s));
     let Some(current) = observed.objects.raw(&desired.key) else {
         return Some(KubeAction::Apply {
             key: desired.key.clone(),

@@ -1,5 +1,7 @@
 //! Service, PodDisruptionBudget and NetworkPolicy of the registry (spec 20 §2.6–§2.8).
 
+use std::sync::OnceLock;
+
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
@@ -51,6 +53,11 @@ pub fn registry_port(observed: &crate::inputs::Inputs<'_>) -> Result<Option<i32>
 
 /// Service `image-registry`: port 5000, serving cert from the service-ca operator.
 pub fn service() -> Result<Desired, String> {
+    static BUILT: OnceLock<Result<Desired, String>> = OnceLock::new();
+    Desired::constant(&BUILT, build_service)
+}
+
+fn build_service() -> Result<Desired, String> {
     let service = Service {
         metadata: ObjectMeta {
             labels: Some(registry_labels()),
@@ -111,6 +118,11 @@ fn namespace_peer(key: &str, value: &str) -> NetworkPolicyPeer {
 
 /// NetworkPolicy `image-registry-networkpolicy`: TCP 5000 in from anywhere, all egress.
 pub fn network_policy() -> Result<Desired, String> {
+    static BUILT: OnceLock<Result<Desired, String>> = OnceLock::new();
+    Desired::constant(&BUILT, build_network_policy)
+}
+
+fn build_network_policy() -> Result<Desired, String> {
     let apiserver = NetworkPolicyPeer {
         pod_selector: Some(LabelSelector {
             match_labels: Some(BTreeMap::from([("app".to_owned(), "openshift-kube-apiserver".to_owned())])),

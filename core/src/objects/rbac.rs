@@ -1,5 +1,7 @@
 //! ClusterRole `system:registry`, its binding, and the ServiceAccount `registry` (spec 20 §2.1–§2.3).
 
+use std::sync::OnceLock;
+
 use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -24,6 +26,11 @@ pub(crate) fn rule(group: &str, resources: &[&str], verbs: &[&str]) -> PolicyRul
 
 /// `system:registry`, rules and verbs in the reference's order.
 pub fn registry_cluster_role() -> Result<Desired, String> {
+    static BUILT: OnceLock<Result<Desired, String>> = OnceLock::new();
+    Desired::constant(&BUILT, build_registry_cluster_role)
+}
+
+fn build_registry_cluster_role() -> Result<Desired, String> {
     let role = ClusterRole {
         metadata: ObjectMeta { name: Some(CLUSTER_ROLE.to_owned()), ..ObjectMeta::default() },
         rules: Some(vec![
@@ -44,6 +51,11 @@ pub fn registry_cluster_role() -> Result<Desired, String> {
 
 /// Binds `system:registry` to the registry's ServiceAccount.
 pub fn registry_cluster_role_binding() -> Result<Desired, String> {
+    static BUILT: OnceLock<Result<Desired, String>> = OnceLock::new();
+    Desired::constant(&BUILT, build_registry_cluster_role_binding)
+}
+
+fn build_registry_cluster_role_binding() -> Result<Desired, String> {
     let binding = ClusterRoleBinding {
         metadata: ObjectMeta { name: Some(CLUSTER_ROLE_BINDING.to_owned()), ..ObjectMeta::default() },
         // The API server fills in the group when it is left empty; sending it keeps the applied
@@ -65,6 +77,11 @@ pub fn registry_cluster_role_binding() -> Result<Desired, String> {
 
 /// The registry's ServiceAccount: name and namespace only.
 pub fn registry_service_account() -> Result<Desired, String> {
+    static BUILT: OnceLock<Result<Desired, String>> = OnceLock::new();
+    Desired::constant(&BUILT, build_registry_service_account)
+}
+
+fn build_registry_service_account() -> Result<Desired, String> {
     let account = ServiceAccount {
         metadata: ObjectMeta {
             name: Some(REGISTRY_SERVICE_ACCOUNT.to_owned()),

@@ -1,5 +1,7 @@
 //! The pruner's RBAC, ServiceAccount, `serviceca` ConfigMap and NetworkPolicy (spec 40 §2.5).
 
+use std::sync::OnceLock;
+
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{ConfigMap, ServiceAccount};
@@ -24,6 +26,11 @@ fn namespaced(name: &str) -> ObjectMeta {
 
 /// `system:image-pruner`.
 pub fn cluster_role() -> Result<Desired, String> {
+    static BUILT: OnceLock<Result<Desired, String>> = OnceLock::new();
+    Desired::constant(&BUILT, build_cluster_role)
+}
+
+fn build_cluster_role() -> Result<Desired, String> {
     Desired::new(
         &ClusterRole {
             metadata: ObjectMeta { name: Some("system:image-pruner".to_owned()), ..ObjectMeta::default() },
@@ -46,6 +53,11 @@ pub fn cluster_role() -> Result<Desired, String> {
 
 /// `openshift-image-registry-pruner`: binds the role to the `pruner` ServiceAccount.
 pub fn cluster_role_binding() -> Result<Desired, String> {
+    static BUILT: OnceLock<Result<Desired, String>> = OnceLock::new();
+    Desired::constant(&BUILT, build_cluster_role_binding)
+}
+
+fn build_cluster_role_binding() -> Result<Desired, String> {
     Desired::new(
         &ClusterRoleBinding {
             metadata: ObjectMeta { name: Some("openshift-image-registry-pruner".to_owned()), ..ObjectMeta::default() },
@@ -67,12 +79,22 @@ pub fn cluster_role_binding() -> Result<Desired, String> {
 
 /// ServiceAccount `pruner`.
 pub fn service_account() -> Result<Desired, String> {
+    static BUILT: OnceLock<Result<Desired, String>> = OnceLock::new();
+    Desired::constant(&BUILT, build_service_account)
+}
+
+fn build_service_account() -> Result<Desired, String> {
     Desired::new(&ServiceAccount { metadata: namespaced("pruner"), ..ServiceAccount::default() }, vec![])
 }
 
 /// ConfigMap `serviceca`: the operator owns only its annotation; the service-ca operator fills
 /// `service-ca.crt` into its data.
 pub fn service_ca() -> Result<Desired, String> {
+    static BUILT: OnceLock<Result<Desired, String>> = OnceLock::new();
+    Desired::constant(&BUILT, build_service_ca)
+}
+
+fn build_service_ca() -> Result<Desired, String> {
     Desired::new(
         &ConfigMap {
             metadata: ObjectMeta {
@@ -99,6 +121,11 @@ fn selector(key: &str, value: &str) -> Option<LabelSelector> {
 
 /// NetworkPolicy `image-pruner-networkpolicy`: egress allowed (the later rules document it).
 pub fn network_policy() -> Result<Desired, String> {
+    static BUILT: OnceLock<Result<Desired, String>> = OnceLock::new();
+    Desired::constant(&BUILT, build_network_policy)
+}
+
+fn build_network_policy() -> Result<Desired, String> {
     let to = |namespace: Option<&str>, pods: Option<(&str, &str)>| NetworkPolicyPeer {
         namespace_selector: namespace.and_then(|n| selector("kubernetes.io/metadata.name", n)),
         pod_selector: pods.and_then(|(k, v)| selector(k, v)),
