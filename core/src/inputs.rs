@@ -7,13 +7,13 @@
 //! (secrets, configmaps, routes, claims) stays in the raw store, decoded where it is used.
 
 use jiff::Timestamp;
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::{Namespace, Node};
 
-use crate::api::openshift::{ApiServer, Image, Infrastructure, PlatformStatus, Proxy};
+use crate::api::openshift::{ApiServer, ClusterOperator, Image, Infrastructure, PlatformStatus, Proxy};
 use crate::api::{Config, ImagePruner};
 use crate::names::{CLUSTER, NAMESPACE, REGISTRY_NAME};
-use crate::observed::{CloudFacts, DecodeError, Memory, ObjectStore, Observed, OperatorEnv};
+use crate::observed::{CloudFacts, DecodeError, Memory, ObjectKey, ObjectStore, Observed, OperatorEnv};
 use crate::outcome::Outcome;
 
 /// An object decoded once: absent, present, or the field that does not decode.
@@ -78,8 +78,14 @@ pub struct Inputs<'a> {
     pub proxy: Decoded<Proxy>,
     /// `images.config.openshift.io/cluster`.
     pub image: Decoded<Image>,
-    /// The registry's Deployment.
+    /// The registry's Deployment: its metadata (without `managedFields`) and status, what the
+    /// conditions read. Its spec is the operator's own, compared raw by the diff, so it is
+    /// not decoded (`spec` is `None`).
     pub deployment: Decoded<Deployment>,
+    /// The node-ca DaemonSet's metadata and status (its availability).
+    pub node_ca: Decoded<DaemonSet>,
+    /// The ClusterOperator `image-registry`, metadata and status (its spec is empty).
+    pub cluster_operator: Decoded<ClusterOperator>,
     /// The operator's namespace (its supplemental-groups range).
     pub namespace: Decoded<Namespace>,
     /// Whether any node carries a zone label; the first node that does not decode otherwise.
@@ -104,7 +110,15 @@ impl<'a> Inputs<'a> {
             api_server: objects.get("", CLUSTER),
             proxy: objects.get("", CLUSTER),
             image: objects.get("", CLUSTER),
-            deployment: objects.get(NAMESPACE, REGISTRY_NAME),
+            deployment: metadata_and_status(objects, &ObjectKey::of::<Deployment>(NAMESPACE, REGISTRY_NAME)),
+            node_ca: metadata_and_status(
+                objects,
+                &ObjectKey::of::<DaemonSet>(NAMESPACE, crate::controllers::nodeca::NAME),
+            ),
+            cluster_operator: metadata_and_status(
+                objects,
+                &ObjectKey::of::<ClusterOperator>("", crate::controllers::clusteroperator::NAME),
+            ),
             namespace: objects.get("", NAMESPACE),
             zoned_nodes: zoned(objects),
         }
@@ -149,6 +163,24 @@ impl<'a> Inputs<'a> {
             name => Ok(name),
         }
     }
+}
+
+/// Decodes an object's metadata (less `managedFields`) and status only: a Deployment's spec and
+/// field-ownership records are most of its size and none of what the conditions read.
+fn metadata_and_status<K: crate::api::ApiObject>(objects: &ObjectStore, key: &ObjectKey) -> Decoded<K> {
+    use serde_json::{Map, Value};
+    let Some(raw) = objects.raw(key) else { return Ok(None) };
+    let mut view = Map::new();
+    if let Some(Value::Object(metadata)) = raw.get("metadata") {
+        let slim = metadata.iter().filter(|(k, _)| *k != "managedFields").map(|(k, v)| (k.clone(), v.clone()));
+        view.insert("metadata".to_owned(), Value::Object(slim.collect()));
+    }
+    if let Some(status) = raw.get("status") {
+        view.insert("status".to_owned(), status.clone());
+    }
+    crate::api::decode(&Value::Object(view))
+        .map(Some)
+        .map_err(|source| DecodeError { key: Box::new(key.clone()), source })
 }
 
 /// Read from the raw nodes, without decoding thousands of them: only the labels matter, and

@@ -154,7 +154,7 @@ pub fn compute(
 /// cluster shows the operator at once; its status follows once the Config exists (spec 40 §1.1:
 /// no Config, no status).
 pub fn bootstrap(observed: &Inputs<'_>, plan: &mut Plan) {
-    if matches!(observed.objects.get::<ClusterOperator>("", NAME), Ok(None)) {
+    if matches!(observed.cluster_operator, Ok(None)) {
         plan.push(create_action(), "the ClusterOperator image-registry does not exist");
     }
 }
@@ -173,7 +173,7 @@ pub fn plan(
     plan: &mut Plan,
 ) {
     let key = ObjectKey::of::<ClusterOperator>("", NAME);
-    let existing = match observed.objects.get::<ClusterOperator>("", NAME) {
+    let existing = match &observed.cluster_operator {
         Ok(existing) => existing,
         Err(e) => return plan.error("clusteroperator", e.to_string()),
     };

@@ -24,7 +24,8 @@ use crate::plan::Plan;
 
 /// How long a failure streak lasts before Degraded turns True.
 pub const INERTIA: SignedDuration = SignedDuration::from_secs(120);
-const NAME: &str = "node-ca";
+/// The DaemonSet (and its service account).
+pub const NAME: &str = "node-ca";
 
 fn labels() -> BTreeMap<String, String> {
     BTreeMap::from([("name".to_owned(), NAME.to_owned())])
@@ -130,7 +131,7 @@ pub fn daemon_set(image: &str) -> Result<Desired, String> {
 /// NodeCADaemonAvailable and NodeCADaemonProgressing from the observed DaemonSet.
 fn availability(observed: &Inputs<'_>) -> [Wanted; 2] {
     use ConditionStatus::{False, True, Unknown};
-    match observed.objects.get::<DaemonSet>(NAMESPACE, NAME) {
+    match observed.node_ca.clone() {
         Err(e) => [
             Wanted::new(
                 "NodeCADaemonAvailable",
