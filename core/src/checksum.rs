@@ -78,6 +78,27 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// [`checksum`] of the object `{key: value, …}` (an absent value is `null`), streamed from the
+/// parts without building the object: the dependency digest reads CA bundles and secrets that
+/// can be large, and copying them every pass would cost more than hashing them.
+pub fn checksum_of_fields(fields: &[(&str, Option<&Value>)]) -> String {
+    use std::io::Write;
+    let mut sorted: Vec<&(&str, Option<&Value>)> = fields.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let mut hashing = Hashing(Sha256::new());
+    let _ = hashing.write_all(b"{");
+    for (index, (key, value)) in sorted.into_iter().enumerate() {
+        if index > 0 {
+            let _ = hashing.write_all(b",");
+        }
+        let _ = serde_json::to_writer(&mut hashing, key);
+        let _ = hashing.write_all(b":");
+        write(value.unwrap_or(&Value::Null), &mut hashing);
+    }
+    let _ = hashing.write_all(b"}");
+    format!("sha256:{}", hex(&hashing.0.finalize()))
+}
+
 /// `sha256:<hex>` of the canonical JSON of `value` (the reference's `Checksum`).
 pub fn checksum(value: &Value) -> String {
     let mut hashing = Hashing(Sha256::new());
@@ -99,6 +120,11 @@ mod tests {
         assert_eq!(checksum(&a), checksum(&b));
         assert_ne!(checksum(&a), checksum(&json!({"b": 2, "a": [1, {"y": true, "x": null}]})));
         assert!(checksum(&a).starts_with("sha256:"));
+        let data = json!({"k": "v"});
+        assert_eq!(
+            checksum_of_fields(&[("type", None), ("data", Some(&data))]),
+            checksum(&json!({"data": {"k": "v"}, "type": null}))
+        );
         assert_eq!(checksum(&a).len(), 7 + 64);
     }
 }

@@ -7,13 +7,13 @@ use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy,
 use k8s_openapi::api::core::v1::{ConfigMap, PodTemplateSpec, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::network::registry_selector;
 use super::pod::{self, CERTIFICATES_CONFIGMAP, TLS_SECRET, TRUSTED_CA_CONFIGMAP};
 use super::{Context, Desired};
 use crate::api::{ApiObject, Config};
-use crate::checksum::checksum;
+use crate::checksum::{checksum, checksum_of_fields};
 use crate::inputs::Inputs;
 use crate::names::{DEPENDENCIES_CHECKSUM_ANNOTATION, INSTALLATION_PULL_SECRETS, NAMESPACE, REGISTRY_NAME};
 use crate::observed::ObjectKey;
@@ -36,13 +36,13 @@ pub fn strategy(config: &Config) -> DeploymentStrategy {
     }
 }
 
-/// The content of a dependency that matters for a rollout: data (and a Secret's type).
+/// The digest of what in a dependency matters for a rollout: data (and a Secret's type).
 /// Missing and empty `data` read the same, as the server drops empty maps.
-fn content(kind: &str, object: &Value) -> Value {
-    let non_empty = |key: &str| object.get(key).filter(|v| v.as_object().is_some_and(|m| !m.is_empty())).cloned();
+fn content_checksum(kind: &str, object: &Value) -> String {
+    let non_empty = |key: &str| object.get(key).filter(|v| v.as_object().is_some_and(|m| !m.is_empty()));
     match kind {
-        "Secret" => json!({ "data": non_empty("data"), "type": object.get("type") }),
-        _ => json!({ "data": non_empty("data"), "binaryData": non_empty("binaryData") }),
+        "Secret" => checksum_of_fields(&[("data", non_empty("data")), ("type", object.get("type"))]),
+        _ => checksum_of_fields(&[("data", non_empty("data")), ("binaryData", non_empty("binaryData"))]),
     }
 }
 
@@ -62,7 +62,7 @@ pub fn dependencies_checksum(
                 "{}:{}:{}",
                 kind.to_lowercase(),
                 key.name,
-                checksum(&content(kind, object))
+                content_checksum(kind, object)
             )));
         }
     };
