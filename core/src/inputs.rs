@@ -25,9 +25,6 @@ pub enum InputError {
     /// The object does not decode.
     #[error(transparent)]
     Decode(#[from] DecodeError),
-    /// A required object is absent.
-    #[error("{0} not found")]
-    Missing(&'static str),
     /// A field the decision needs is empty or malformed.
     #[error("{object}: field {field}: {problem}")]
     Field {
@@ -38,15 +35,6 @@ pub enum InputError {
         /// What is wrong with it.
         problem: &'static str,
     },
-}
-
-/// The cluster's platform, from the Infrastructure `cluster`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Platform {
-    /// `status.infrastructureName`: the cluster ID in storage names and ownership tags.
-    pub infrastructure_name: String,
-    /// `status.platformStatus`, when the installer wrote one.
-    pub status: Option<PlatformStatus>,
 }
 
 /// The whole input of a pass: the snapshot's parts by reference, and the cluster-wide objects
@@ -122,18 +110,6 @@ impl<'a> Inputs<'a> {
             namespace: objects.get("", NAMESPACE),
             zoned_nodes: zoned(objects),
         }
-    }
-
-    /// The platform. An Infrastructure that does not decode is an error naming its field.
-    pub fn platform(&self) -> Result<Platform, InputError> {
-        let status = match &self.infrastructure {
-            Err(e) => return Err(e.clone().into()),
-            Ok(infrastructure) => infrastructure.as_ref().and_then(|i| i.status.as_ref()),
-        };
-        Ok(Platform {
-            infrastructure_name: status.map(|s| s.infrastructure_name.clone()).unwrap_or_default(),
-            status: status.and_then(|s| s.platform_status.clone()),
-        })
     }
 
     /// `status.platformStatus`, when the Infrastructure decodes and has one.
@@ -229,7 +205,7 @@ mod tests {
         let inputs = Inputs::decode(&observed);
         let error = inputs.cluster_id().unwrap_err().to_string();
         assert!(error.contains("status.infrastructureName") && error.contains("empty"), "{error}");
-        assert_eq!(inputs.platform().unwrap().status.unwrap().type_, "AWS");
+        assert_eq!(inputs.platform_status().unwrap().type_, "AWS");
     }
 
     #[test]
@@ -237,9 +213,9 @@ mod tests {
         let observed = with(&[json!({"apiVersion": "config.openshift.io/v1", "kind": "Infrastructure",
             "metadata": {"name": "cluster"}, "status": {"infrastructureName": 7}})]);
         let inputs = Inputs::decode(&observed);
-        let error = inputs.platform().unwrap_err().to_string();
-        assert!(error.contains("status.infrastructureName"), "{error}");
-        assert!(inputs.cluster_id().is_err());
+        let error = inputs.cluster_id().unwrap_err().to_string();
+        assert!(error.contains("Infrastructure") && error.contains("status.infrastructureName"), "{error}");
+        assert_eq!(inputs.platform_status(), None);
         assert!(matches!(inputs.config, Ok(None)));
     }
 

@@ -40,11 +40,17 @@ impl Completion {
         match observed.cluster_id() {
             Ok(id) => Some(id),
             Err(e) => {
-                self.set(STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", e.to_string());
-                self.error = Some(e.to_string());
+                self.unknown(e.to_string());
                 None
             }
         }
+    }
+
+    /// The storage cannot be checked (its credentials or its name cannot be had):
+    /// `StorageExists` is `Unknown` with the message, which is also the pass's error.
+    pub(crate) fn unknown(&mut self, message: String) {
+        self.set(STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", message.clone());
+        self.error = Some(message);
     }
 
     pub(crate) fn generated_name(&mut self) {

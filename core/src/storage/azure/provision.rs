@@ -56,7 +56,7 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
     let infra = observed.infrastructure_name().to_owned();
     if azure.cloud_name.is_empty() && azure.account_name.is_empty() {
         azure.cloud_name =
-            observed.platform_status().cloned().and_then(|p| p.azure).map(|a| a.cloud_name).unwrap_or_default();
+            observed.platform_status().and_then(|p| p.azure.as_ref()).map(|a| a.cloud_name.clone()).unwrap_or_default();
     }
     if let Err(e) = environment(&azure.cloud_name) {
         push(out, ConditionStatus::Unknown, "ConfigError", format!("Unable to get cloud environment: {e}"));
@@ -97,8 +97,11 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
         }
         BucketState::Missing => {
             let mut tags = vec![ownership_tag(&infra)];
-            let user =
-                observed.platform_status().cloned().and_then(|p| p.azure).map(|a| a.resource_tags).unwrap_or_default();
+            let user = observed
+                .platform_status()
+                .and_then(|p| p.azure.as_ref())
+                .map(|a| a.resource_tags.clone())
+                .unwrap_or_default();
             for tag in user {
                 tags.retain(|t| t.key != tag.key);
                 tags.push(tag);

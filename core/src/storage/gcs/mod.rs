@@ -48,7 +48,7 @@ pub fn keyfile(observed: &Inputs<'_>) -> Result<String, String> {
 
 /// The registry's env, keyfile volume and credentials for GCS.
 pub fn wiring(spec: Option<&Gcs>, observed: &Inputs<'_>) -> Result<Wiring, String> {
-    let gcs = effective(&spec.cloned().unwrap_or_default(), observed.platform_status().cloned().as_ref());
+    let gcs = effective(&spec.cloned().unwrap_or_default(), observed.platform_status());
     let str = |s: &str| SettingValue::Str(s.to_owned());
     Ok(Wiring {
         settings: vec![

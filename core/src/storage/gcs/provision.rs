@@ -11,7 +11,8 @@ use crate::storage::naming;
 
 pub(crate) fn labels(observed: &Inputs<'_>, infra: &str) -> Vec<KeyValue> {
     let mut labels = vec![ownership_label(infra)];
-    let user = observed.platform_status().cloned().and_then(|p| p.gcp).map(|g| g.resource_labels).unwrap_or_default();
+    let user =
+        observed.platform_status().and_then(|p| p.gcp.as_ref()).map(|g| g.resource_labels.clone()).unwrap_or_default();
     for label in user {
         labels.retain(|l| l.key != label.key);
         labels.push(label);
@@ -20,7 +21,8 @@ pub(crate) fn labels(observed: &Inputs<'_>, infra: &str) -> Vec<KeyValue> {
 }
 
 pub(crate) fn wanted_tags(observed: &Inputs<'_>) -> Vec<String> {
-    let tags = observed.platform_status().cloned().and_then(|p| p.gcp).map(|g| g.resource_tags).unwrap_or_default();
+    let tags =
+        observed.platform_status().and_then(|p| p.gcp.as_ref()).map(|g| g.resource_tags.clone()).unwrap_or_default();
     tags.into_iter().map(|t| format!("{}/{}/{}", t.parent_id, t.key, t.value)).collect()
 }
 
@@ -36,10 +38,9 @@ pub(crate) fn push(
 
 /// Completes GCS storage for a Managed pass.
 pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
-    let mut gcs = effective(&out.spec.gcs.clone().unwrap_or_default(), observed.platform_status().cloned().as_ref());
+    let mut gcs = effective(&out.spec.gcs.clone().unwrap_or_default(), observed.platform_status());
     if let Err(e) = keyfile(observed) {
-        push(out, STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", e.clone());
-        out.error = Some(e);
+        out.unknown(e);
         return;
     }
     let infra = observed.infrastructure_name().to_owned();

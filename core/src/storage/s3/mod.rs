@@ -102,7 +102,7 @@ pub(crate) fn cloud_front_middleware(s3: &S3) -> Option<String> {
 
 /// The registry's env, volumes and credentials for S3.
 pub fn wiring(spec: Option<&S3>, observed: &Inputs<'_>) -> Result<Wiring, String> {
-    let s3 = effective(&spec.cloned().unwrap_or_default(), observed.platform_status().cloned().as_ref());
+    let s3 = effective(&spec.cloned().unwrap_or_default(), observed.platform_status());
     let mut settings = Vec::new();
     let str = |s: &str| SettingValue::Str(s.to_owned());
     if !s3.region_endpoint.is_empty() {

@@ -17,7 +17,8 @@ use crate::storage::s3::{credentials_file, effective};
 pub fn desired_tags(observed: &Inputs<'_>, infra: &str) -> Vec<KeyValue> {
     let mut tags =
         vec![ownership_tag(infra), KeyValue { key: "Name".into(), value: format!("{infra}-image-registry") }];
-    let user = observed.platform_status().cloned().and_then(|p| p.aws).map(|a| a.resource_tags).unwrap_or_default();
+    let user =
+        observed.platform_status().and_then(|p| p.aws.as_ref()).map(|a| a.resource_tags.clone()).unwrap_or_default();
     for tag in user {
         tags.retain(|t| t.key != tag.key);
         tags.push(tag);
@@ -47,10 +48,9 @@ pub(crate) fn condition(
 /// Completes S3 storage for a Managed pass.
 pub fn complete(config: &Config, observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
     let spec = out.spec.s3.clone().unwrap_or_default();
-    let mut s3 = effective(&spec, observed.platform_status().cloned().as_ref());
+    let mut s3 = effective(&spec, observed.platform_status());
     if let Err(e) = credentials_file(observed) {
-        condition(out, STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", e.clone());
-        out.error = Some(e);
+        out.unknown(e);
         return;
     }
     let infra = observed.infrastructure_name().to_owned();
