@@ -273,7 +273,14 @@ async fn leader_election_hands_over_when_the_leader_stops() {
 async fn the_live_dry_run_only_reads() {
     let stand = stand("aws-fresh.yaml");
     let client = kube::Client::new(stand.fake.clone(), NS);
-    let plan = live::dry_run(&client, &image_registry_operator::cloud::NoCloud, operator_env(), None).await.unwrap();
+    let plan = live::dry_run(
+        &client,
+        &image_registry_operator::cloud::Clouds::new(Duration::ZERO, Default::default()),
+        operator_env(),
+        None,
+    )
+    .await
+    .unwrap();
     assert!(
         plan.steps.iter().any(|s| s.action.describe() == "create Config.imageregistry.operator.openshift.io cluster")
     );

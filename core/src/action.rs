@@ -231,7 +231,7 @@ impl KubeAction {
 }
 
 /// Where an S3 call goes: the bucket, its region and (for S3-compatible services) the endpoint.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct S3Target {
     /// Bucket name.
@@ -363,7 +363,49 @@ pub enum CloudAction {
     },
 }
 
+/// The cloud service a call goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Service {
+    /// AWS S3 (or an S3-compatible store).
+    S3,
+    /// Google Cloud Storage.
+    Gcs,
+    /// Azure (Resource Manager and Blob storage).
+    Azure,
+    /// OpenStack Swift.
+    Swift,
+}
+
+impl Service {
+    /// Its lowercase name, as metrics label it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::S3 => "s3",
+            Self::Gcs => "gcs",
+            Self::Azure => "azure",
+            Self::Swift => "swift",
+        }
+    }
+}
+
 impl CloudAction {
+    /// The service the call goes to.
+    pub fn service(&self) -> Service {
+        match self {
+            Self::S3CreateBucket { .. }
+            | Self::S3PutPublicAccessBlock { .. }
+            | Self::S3PutBucketTagging { .. }
+            | Self::S3PutBucketEncryption { .. }
+            | Self::S3PutLifecycleConfiguration { .. }
+            | Self::S3DeleteBucket { .. } => Service::S3,
+            Self::GcsCreateBucket { .. } | Self::GcsBindTags { .. } | Self::GcsDeleteBucket { .. } => Service::Gcs,
+            Self::AzureCreateStorageAccount { .. }
+            | Self::AzureCreateContainer { .. }
+            | Self::AzureDeleteStorage { .. } => Service::Azure,
+            Self::SwiftCreateContainer { .. } | Self::SwiftDeleteContainer { .. } => Service::Swift,
+        }
+    }
+
     /// The call, named as the variant (service, then operation): the first part of its id,
     /// independent of how `describe` words it.
     pub fn call(&self) -> &'static str {

@@ -300,6 +300,10 @@ pub struct S3Bucket {
     /// The error text behind `forbidden` or `unknown`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
+    /// The service's error code behind `missing`, `forbidden` or `unknown` (`NoSuchBucket`,
+    /// `NotFound`, `Forbidden`, `InvalidAccessKeyId`, ...): the reason the conditions carry.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub code: String,
     /// Its tag set (empty when it has none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<crate::api::openshift::KeyValue>,

@@ -118,9 +118,9 @@ impl EnvArgs {
 /// Which clouds the live commands talk to.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum CloudChoice {
-    /// No cloud client (until the real clients land): storage reports that plainly.
+    /// The operator's cloud clients (S3 today; GCS, Azure and Swift report that they have none).
     #[default]
-    None,
+    Sdk,
     /// The world model's clouds, for the test stand (needs the `fake-cloud` build feature).
     Fake,
 }
@@ -364,7 +364,7 @@ mod tests {
         };
         assert_eq!(plan.observed, Some("f.yaml".into()));
         assert_eq!(plan.cluster.target(), None);
-        assert_eq!(plan.cloud, CloudChoice::None);
+        assert_eq!(plan.cloud, CloudChoice::Sdk);
         assert_eq!(plan.output, Format::Json);
         assert_eq!(plan.now, Some("2026-01-01T00:10:00Z".parse().unwrap()));
     }

@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use image_registry_core::fixture;
 use image_registry_core::reconcile;
@@ -11,7 +12,8 @@ use image_registry_core::render::{self, Format};
 use jiff::Timestamp;
 
 use crate::cli::{CloudChoice, Command, LogFormat, PlanArgs};
-use crate::cloud::{CloudApi, NoCloud};
+use crate::cloud::calls::CallCounter;
+use crate::cloud::{CloudApi, Clouds};
 use crate::live::{self, Ended, RunSettings, Target};
 
 /// Runs a command, writing to `out`/`err`; returns the exit code.
@@ -76,9 +78,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start: {e}"))
 }
 
-fn cloud_for(choice: CloudChoice) -> Result<Arc<dyn CloudApi>, String> {
+fn cloud_for(choice: CloudChoice, resync: Duration, calls: CallCounter) -> Result<Arc<dyn CloudApi>, String> {
     match choice {
-        CloudChoice::None => Ok(Arc::new(NoCloud)),
+        CloudChoice::Sdk => Ok(Arc::new(Clouds::new(resync, calls))),
         #[cfg(feature = "fake-cloud")]
         CloudChoice::Fake => Ok(Arc::new(crate::cloud::FakeCloud::new(Default::default()))),
         #[cfg(not(feature = "fake-cloud"))]
@@ -94,7 +96,8 @@ fn live_plan(
     now: Option<Timestamp>,
     out: &mut dyn Write,
 ) -> Result<i32, String> {
-    let cloud = cloud_for(cloud)?;
+    // One pass: nothing is reused, so no resync period applies.
+    let cloud = cloud_for(cloud, Duration::ZERO, CallCounter::default())?;
     let plan = runtime()?.block_on(async {
         let client = live::connect(target).await?;
         let operator = live::operator_settings(&client, operator).await;
@@ -106,10 +109,10 @@ fn live_plan(
 }
 
 fn operate(target: &Target, cloud: CloudChoice, settings: RunSettings) -> Result<i32, String> {
-    let cloud = cloud_for(cloud)?;
+    let metrics = Arc::new(crate::metrics::Metrics::new());
+    let cloud = cloud_for(cloud, settings.looping.resync, metrics.cloud_calls())?;
     let ended = runtime()?.block_on(async {
         let client = live::connect(target).await?;
-        let metrics = Arc::new(crate::metrics::Metrics::new());
         live::run(client, cloud, settings, metrics, live::signals()).await
     })?;
     Ok(match ended {

@@ -29,6 +29,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
+use crate::cloud::calls::CallCounter;
 use crate::execute::Executed;
 
 /// Labels of an executed action: its kind and how it ended (bounded sets).
@@ -57,6 +58,7 @@ pub struct Metrics {
     leader: Gauge,
     pruner_install_status: Gauge,
     storage_type: Family<StorageLabels, Gauge>,
+    cloud_calls: CallCounter,
     ready: AtomicBool,
 }
 
@@ -91,6 +93,7 @@ impl Metrics {
         let leader = Gauge::default();
         let pruner_install_status = Gauge::default();
         let storage_type = Family::<StorageLabels, Gauge>::default();
+        let cloud_calls = CallCounter::default();
         registry.register("image_registry_operator_reconcile_passes", "Reconcile passes run", passes.clone());
         registry.register("image_registry_operator_actions", "Executed actions by kind and outcome", actions.clone());
         registry.register(
@@ -113,6 +116,11 @@ impl Metrics {
             "1 for each storage backend the registry has been configured with since the operator started",
             storage_type.clone(),
         );
+        registry.register(
+            "image_registry_operator_cloud_calls",
+            "Calls to cloud storage APIs by service, call and outcome",
+            cloud_calls.family(),
+        );
         Self {
             registry,
             passes,
@@ -121,8 +129,14 @@ impl Metrics {
             leader,
             pruner_install_status,
             storage_type,
+            cloud_calls,
             ready: AtomicBool::new(false),
         }
+    }
+
+    /// The counter the cloud clients count their calls in.
+    pub fn cloud_calls(&self) -> CallCounter {
+        self.cloud_calls.clone()
     }
 
     /// Records one pass.

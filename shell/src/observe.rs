@@ -174,12 +174,11 @@ pub async fn snapshot(
     carried: &Carried,
 ) -> Result<Observed, String> {
     read_direct(client, &mut objects).await?;
-    let facts = cloud.observe(&objects).await;
     let mut observed = Observed::new(jiff::Timestamp::now(), seed());
     observed.objects = objects;
-    observed.cloud = facts;
     observed.operator = carried.operator.clone();
     observed.memory = carried.memory.clone();
     observed.outcomes = carried.outcomes.clone();
+    observed.cloud = cloud.observe(&observed).await;
     Ok(observed)
 }

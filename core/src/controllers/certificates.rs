@@ -55,16 +55,8 @@ fn storage_bundle(observed: &Inputs<'_>) -> Result<Option<(String, bool)>, Strin
     let key = |cm: Option<ConfigMap>, key: &str| cm.and_then(|c| c.data?.get(key).cloned()).filter(|v| !v.is_empty());
     let bundle = match kind {
         StorageKind::S3 => {
-            let name = config.spec.storage.s3.as_ref().map(|s| s.trusted_ca.name.clone()).unwrap_or_default();
-            if name.is_empty() {
-                key(configmap(observed, "openshift-config-managed", "kube-cloud-config")?, "ca-bundle.pem")
-            } else {
-                let cm = configmap(observed, "openshift-config", &name)?
-                    .ok_or_else(|| format!("failed to get trusted CA \"{name}\": configmaps \"{name}\" not found"))?;
-                Some(key(Some(cm), "ca-bundle.crt").ok_or_else(|| {
-                    format!("trusted CA config map \"{name}\" does not contain required key \"ca-bundle.crt\"")
-                })?)
-            }
+            let name = config.spec.storage.s3.as_ref().map(|s| s.trusted_ca.name.as_str()).unwrap_or_default();
+            storage::s3::access::trust(observed, name)?.bundle
         }
         StorageKind::Swift => {
             let secret =

@@ -5,6 +5,7 @@
 //! `provision.rs` completes the storage for a Managed pass, `removal.rs` removes what the
 //! operator owns.
 
+pub mod access;
 mod provision;
 mod removal;
 

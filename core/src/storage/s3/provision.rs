@@ -114,7 +114,11 @@ pub fn complete(config: &Config, observed: &Inputs<'_>, applied: &Storage, out: 
             ));
         }
         BucketState::Missing | BucketState::Forbidden => {
-            let reason = if facts.state == BucketState::Missing { "NoSuchBucket" } else { "Forbidden" };
+            let reason = match (facts.code.as_str(), facts.state) {
+                ("", BucketState::Missing) => "NoSuchBucket",
+                ("", _) => "Forbidden",
+                (code, _) => code,
+            };
             let message = match failed(observed, &create) {
                 Some((_, message)) => message,
                 None if facts.message.is_empty() => format!("The S3 bucket {} does not exist yet", s3.bucket),

@@ -1,49 +1,73 @@
 //! The seam to cloud storage: what the clouds say about the buckets the Config names, and the
-//! calls the plan makes. Real clients (S3, GCS, Azure, Swift) plug in here; until they land, the
-//! operator says plainly that it has none.
+//! calls the plan makes. [`Clouds`] is the shipped operator's: S3 through the AWS SDK
+//! ([`s3`]); GCS, Azure and Swift answer that this build has no client for them yet.
+
+pub mod calls;
+pub mod s3;
+
+use std::time::Duration;
 
 use futures::future::BoxFuture;
-use image_registry_core::action::CloudAction;
-use image_registry_core::observed::{BucketState, CloudFacts, ObjectStore};
+use image_registry_core::action::{CloudAction, Service};
+use image_registry_core::inputs::Inputs;
+use image_registry_core::observed::{BucketState, CloudFacts, Observed};
 use image_registry_core::outcome::ErrorClass;
 use image_registry_core::storage::name_all;
+
+use self::calls::CallCounter;
 
 /// A failed cloud call: its class and the service's message.
 pub type CloudError = (ErrorClass, String);
 
 /// One implementation per way of reaching the clouds.
 pub trait CloudApi: Send + Sync {
-    /// What the clouds say about every bucket, account and container the Config names.
-    fn observe<'a>(&'a self, objects: &'a ObjectStore) -> BoxFuture<'a, CloudFacts>;
+    /// What the clouds say about every bucket, account and container the Config names, read
+    /// with the credentials and trust the snapshot's objects give.
+    fn observe<'a>(&'a self, observed: &'a Observed) -> BoxFuture<'a, CloudFacts>;
     /// Carries out one call.
     fn execute<'a>(&'a self, call: &'a CloudAction) -> BoxFuture<'a, Result<(), CloudError>>;
 }
 
-/// No cloud clients in this build: every named bucket is `unknown` with a message saying so,
-/// and every call fails, so the Config's storage conditions tell the user why.
-pub struct NoCloud;
+/// The shipped operator's clouds.
+pub struct Clouds {
+    s3: s3::S3Cloud,
+}
 
-const NO_CLIENT: &str = "this build of the operator has no cloud storage client yet";
+const NO_CLIENT: &str = "this build of the operator has no client for this cloud's storage yet";
 
-impl CloudApi for NoCloud {
-    fn observe<'a>(&'a self, objects: &'a ObjectStore) -> BoxFuture<'a, CloudFacts> {
+impl Clouds {
+    /// Clouds whose observations are reused for `resync` while nothing they depend on changes,
+    /// counting every call in `calls`.
+    pub fn new(resync: Duration, calls: CallCounter) -> Self {
+        Self { s3: s3::S3Cloud::new(resync, calls) }
+    }
+}
+
+impl CloudApi for Clouds {
+    fn observe<'a>(&'a self, observed: &'a Observed) -> BoxFuture<'a, CloudFacts> {
         Box::pin(async move {
             let mut facts = CloudFacts::default();
-            name_all(objects, &mut facts);
+            name_all(&observed.objects, &mut facts);
             let unknown = |state: &mut BucketState, message: &mut String| {
                 *state = BucketState::Unknown;
                 *message = NO_CLIENT.to_owned();
             };
-            facts.s3.values_mut().for_each(|b| unknown(&mut b.state, &mut b.message));
             facts.gcs.values_mut().for_each(|b| unknown(&mut b.state, &mut b.message));
             facts.azure.values_mut().for_each(|b| unknown(&mut b.state, &mut b.message));
             facts.swift_containers.values_mut().for_each(|b| unknown(&mut b.state, &mut b.message));
+            let inputs = Inputs::decode(observed);
+            facts.s3 = self.s3.observe(&inputs).await;
             facts
         })
     }
 
-    fn execute<'a>(&'a self, _: &'a CloudAction) -> BoxFuture<'a, Result<(), CloudError>> {
-        Box::pin(async { Err((ErrorClass::Unavailable, NO_CLIENT.to_owned())) })
+    fn execute<'a>(&'a self, call: &'a CloudAction) -> BoxFuture<'a, Result<(), CloudError>> {
+        Box::pin(async move {
+            match call.service() {
+                Service::S3 => self.s3.execute(call).await,
+                Service::Gcs | Service::Azure | Service::Swift => Err((ErrorClass::Unavailable, NO_CLIENT.to_owned())),
+            }
+        })
     }
 }
 
@@ -80,10 +104,10 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 #[cfg(feature = "fake-cloud")]
 impl CloudApi for FakeCloud {
-    fn observe<'a>(&'a self, objects: &'a ObjectStore) -> BoxFuture<'a, CloudFacts> {
+    fn observe<'a>(&'a self, observed: &'a Observed) -> BoxFuture<'a, CloudFacts> {
         Box::pin(async move {
             let mut facts = lock(&self.facts);
-            name_all(objects, &mut facts);
+            name_all(&observed.objects, &mut facts);
             facts.clone()
         })
     }

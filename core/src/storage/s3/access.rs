@@ -1,0 +1,90 @@
+//! What the shell needs to reach S3 in this pass: which buckets to read and how much of each,
+//! the credentials file, and the CAs to trust (spec 30 §4.2–§4.4). Decided here so that the
+//! shell decides nothing: it reads what this names and carries out what the plan says.
+
+use std::fmt;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+
+use super::{credentials_file, effective, target};
+use crate::action::S3Target;
+use crate::inputs::Inputs;
+
+/// How to reach S3 this pass.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Access {
+    /// The buckets the Config names (spec first, then status), once each.
+    pub buckets: Vec<Read>,
+    /// The shared credentials file, or why there is none (naming the secret and key).
+    pub credentials: Result<Credentials, String>,
+    /// The CAs to trust, or why they cannot be read (naming the ConfigMap and key).
+    pub trust: Result<Trust, String>,
+}
+
+/// One bucket to observe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Read {
+    /// Where it is.
+    pub target: S3Target,
+    /// Whether to read its configuration (tags, public-access block, encryption, lifecycle)
+    /// too: only for a bucket the operator manages. A user's bucket is only checked for
+    /// existence, as the reference does, so credentials limited to the data still work.
+    pub configuration: bool,
+}
+
+/// An AWS shared credentials (or config) file. Secret: `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials(pub String);
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Credentials(<redacted>)")
+    }
+}
+
+/// The CAs the operator's S3 client trusts (spec 30 §4.3).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trust {
+    /// PEM bundle, when one is configured.
+    pub bundle: Option<String>,
+    /// Whether the system's roots are trusted too: not when the user named a `trustedCA`.
+    pub system_roots: bool,
+}
+
+/// What the shell needs for S3; `None` when the Config names no bucket.
+pub fn access(observed: &Inputs<'_>) -> Option<Access> {
+    let config = observed.config.as_ref().ok()?.as_ref()?;
+    let platform = observed.platform_status();
+    let spec = config.spec.storage.s3.as_ref().map(|s| effective(s, platform));
+    let status = config.status.as_ref().and_then(|s| s.storage.s3.clone());
+    let managed = config.spec.storage.management_state == "Managed";
+    let mut buckets: Vec<Read> = Vec::new();
+    for s3 in [spec.as_ref(), status.as_ref()].into_iter().flatten().filter(|s| !s.bucket.is_empty()) {
+        if !buckets.iter().any(|b| b.target.bucket == s3.bucket) {
+            buckets.push(Read { target: target(s3), configuration: managed });
+        }
+    }
+    if buckets.is_empty() {
+        return None;
+    }
+    let trust = trust(observed, spec.as_ref().or(status.as_ref()).map_or("", |s| s.trusted_ca.name.as_str()));
+    Some(Access { buckets, credentials: credentials_file(observed).map(Credentials), trust })
+}
+
+/// The CA bundle for S3: the user's `trustedCA` ConfigMap (key `ca-bundle.crt`, system roots
+/// not trusted) when named, else `kube-cloud-config`'s `ca-bundle.pem` beside the system roots.
+pub fn trust(observed: &Inputs<'_>, trusted_ca: &str) -> Result<Trust, String> {
+    let read =
+        |namespace: &str, name: &str| observed.objects.get::<ConfigMap>(namespace, name).map_err(|e| e.to_string());
+    let key = |cm: ConfigMap, key: &str| cm.data.and_then(|mut d| d.remove(key)).filter(|v| !v.is_empty());
+    if trusted_ca.is_empty() {
+        let bundle = read("openshift-config-managed", "kube-cloud-config")?.and_then(|cm| key(cm, "ca-bundle.pem"));
+        return Ok(Trust { bundle, system_roots: true });
+    }
+    let cm = read("openshift-config", trusted_ca)?
+        .ok_or_else(|| format!("failed to get trusted CA \"{trusted_ca}\": configmaps \"{trusted_ca}\" not found"))?;
+    let bundle = key(cm, "ca-bundle.crt").ok_or_else(|| {
+        format!("trusted CA config map \"{trusted_ca}\" does not contain required key \"ca-bundle.crt\"")
+    })?;
+    Ok(Trust { bundle: Some(bundle), system_roots: false })
+}

@@ -1,0 +1,130 @@
+//! What an S3 error means for the plan: its AWS code (kept, so conditions can name it as the
+//! reference does), its [`ErrorClass`] (by code first, then HTTP status, then transport), and a
+//! message that names the call. No request or credential detail is ever part of the message.
+
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use image_registry_core::outcome::ErrorClass;
+
+/// A failed S3 call, understood.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3Error {
+    /// The AWS error code (`NoSuchBucket`, `AccessDenied`, ...); for answers without a body
+    /// (HEAD) the SDK's name for the status (`NotFound`, `Forbidden`); empty when no answer came.
+    pub code: String,
+    /// The HTTP status, when an answer came.
+    pub status: Option<u16>,
+    /// How the plan treats it.
+    pub class: ErrorClass,
+    /// `<call>: <code>: <message>` or `<call>: <transport error>`.
+    pub message: String,
+}
+
+/// Understands an SDK error from `call`.
+pub fn understand<E>(call: &str, error: &SdkError<E, HttpResponse>) -> S3Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let status = error.raw_response().map(|r| r.status().as_u16());
+    let code = error.code().map(str::to_owned).unwrap_or_else(|| match status {
+        Some(404) => "NotFound".to_owned(),
+        Some(403) => "Forbidden".to_owned(),
+        Some(301) => "PermanentRedirect".to_owned(),
+        _ => String::new(),
+    });
+    let class = match error {
+        SdkError::TimeoutError(_) => ErrorClass::Timeout,
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => ErrorClass::Timeout,
+        SdkError::DispatchFailure(_) => ErrorClass::Unavailable,
+        SdkError::ConstructionFailure(_) => ErrorClass::Invalid,
+        _ => classify(&code, status),
+    };
+    let message = match (code.as_str(), error.message()) {
+        ("", _) => format!("{call}: {}", chain(error)),
+        (code, Some(text)) if !text.is_empty() => format!("{call}: {code}: {text}"),
+        (code, _) => format!("{call}: {code}"),
+    };
+    S3Error { code, status, class, message }
+}
+
+/// An error and its sources, each once (`dispatch failure: io error: ... connection refused`).
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// The class of an AWS answer: by code, then by status.
+pub fn classify(code: &str, status: Option<u16>) -> ErrorClass {
+    match code {
+        "BucketAlreadyExists" | "BucketAlreadyOwnedByYou" => ErrorClass::AlreadyExists,
+        "NoSuchBucket"
+        | "NotFound"
+        | "NoSuchKey"
+        | "NoSuchTagSet"
+        | "NoSuchLifecycleConfiguration"
+        | "NoSuchPublicAccessBlockConfiguration"
+        | "ServerSideEncryptionConfigurationNotFoundError" => ErrorClass::NotFound,
+        "AccessDenied"
+        | "Forbidden"
+        | "InvalidAccessKeyId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken"
+        | "InvalidToken"
+        | "TokenRefreshRequired"
+        | "AccountProblem"
+        | "AllAccessDisabled" => ErrorClass::Forbidden,
+        "SlowDown"
+        | "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "TooManyRequests"
+        | "RequestThrottled" => ErrorClass::Throttled,
+        "InternalError" | "ServiceUnavailable" => ErrorClass::Unavailable,
+        "RequestTimeout" | "RequestTimeTooSkewed" => ErrorClass::Timeout,
+        "BucketNotEmpty" | "OperationAborted" => ErrorClass::Conflict,
+        "InvalidBucketName"
+        | "InvalidArgument"
+        | "InvalidRequest"
+        | "MalformedXML"
+        | "InvalidLocationConstraint"
+        | "IllegalLocationConstraintException"
+        | "KMS.NotFoundException"
+        | "InvalidTag" => ErrorClass::Invalid,
+        _ => match status {
+            Some(401 | 403) => ErrorClass::Forbidden,
+            Some(404) => ErrorClass::NotFound,
+            Some(409) => ErrorClass::Conflict,
+            Some(429) => ErrorClass::Throttled,
+            Some(408) => ErrorClass::Timeout,
+            Some(400 | 422) => ErrorClass::Invalid,
+            Some(500..=599) => ErrorClass::Unavailable,
+            _ => ErrorClass::Other,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_win_over_statuses_and_throttling_is_transient() {
+        assert_eq!(classify("SlowDown", Some(503)), ErrorClass::Throttled);
+        assert!(classify("SlowDown", Some(503)).is_transient());
+        assert_eq!(classify("InvalidAccessKeyId", Some(403)), ErrorClass::Forbidden);
+        assert_eq!(classify("BucketAlreadyExists", Some(409)), ErrorClass::AlreadyExists);
+        assert_eq!(classify("BucketNotEmpty", Some(409)), ErrorClass::Conflict);
+        assert_eq!(classify("", Some(502)), ErrorClass::Unavailable);
+        assert!(classify("", Some(502)).is_transient());
+        assert_eq!(classify("Whatever", Some(429)), ErrorClass::Throttled);
+        assert_eq!(classify("", None), ErrorClass::Other);
+    }
+}

@@ -1,0 +1,218 @@
+//! S3 through the official AWS SDK: the shell's half of the S3 backend. The core says which
+//! buckets to read, with which credentials file and trust ([`access`]); this reads them and
+//! carries out the plan's S3 calls.
+//!
+//! Quiet towards the cloud: a bucket's facts are read at most once per resync period while
+//! the Config, the credentials and the trust stay the same, and again right after the
+//! operator's own call on that bucket. A failed read is not kept (the next pass asks again,
+//! with the loop's backoff). A changed credentials secret or CA bundle builds new clients on
+//! the next pass, without a restart.
+
+mod client;
+mod delete;
+mod errors;
+mod execute;
+mod observe;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::config::SharedHttpClient;
+use image_registry_core::action::{CloudAction, S3Target};
+use image_registry_core::inputs::Inputs;
+use image_registry_core::observed::{BucketState, S3Bucket};
+use image_registry_core::outcome::ErrorClass;
+use image_registry_core::storage::s3::access::{self, Access, Credentials, Read, Trust};
+
+pub use self::errors::{S3Error, classify};
+use super::CloudError;
+use super::calls::CallCounter;
+
+/// The S3 half of the operator's clouds.
+pub struct S3Cloud {
+    resync: Duration,
+    calls: CallCounter,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    session: Option<Arc<Session>>,
+    /// Bucket → the read that produced the facts, the session it used, when, and the facts.
+    seen: HashMap<String, Seen>,
+}
+
+struct Seen {
+    read: Read,
+    session: u64,
+    at: Instant,
+    facts: S3Bucket,
+}
+
+/// Credentials and trust as of the last observation, with the clients built from them.
+struct Session {
+    id: u64,
+    credentials: Credentials,
+    trust: Trust,
+    /// The operator's release version, for the user agent.
+    version: String,
+    http: SharedHttpClient,
+    clients: Mutex<HashMap<S3Target, aws_sdk_s3::Client>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl S3Cloud {
+    /// A client that reuses a bucket's facts for `resync` and counts calls in `calls`.
+    pub fn new(resync: Duration, calls: CallCounter) -> Self {
+        Self { resync, calls, state: Mutex::new(State::default()) }
+    }
+
+    /// What S3 says about every bucket the Config names.
+    pub async fn observe(&self, observed: &Inputs<'_>) -> BTreeMap<String, S3Bucket> {
+        let Some(access) = access::access(observed) else { return BTreeMap::new() };
+        let session = match self.session(&access, observed.operator.release_version.as_str()) {
+            Ok(session) => session,
+            Err(message) => {
+                // Nothing can be read: every bucket is unknown, and the reason names the secret
+                // or ConfigMap (never a value).
+                return access
+                    .buckets
+                    .iter()
+                    .map(|b| {
+                        let facts =
+                            S3Bucket { state: BucketState::Unknown, message: message.clone(), ..S3Bucket::default() };
+                        (b.target.bucket.clone(), facts)
+                    })
+                    .collect();
+            }
+        };
+        let mut facts = BTreeMap::new();
+        for read in &access.buckets {
+            let bucket = &read.target.bucket;
+            if let Some(fresh) = self.cached(read, session.id) {
+                facts.insert(bucket.clone(), fresh);
+                continue;
+            }
+            let seen = match session.client(&read.target) {
+                Ok(client) => observe::bucket(&client, read, &self.calls).await,
+                Err(message) => S3Bucket { state: BucketState::Unknown, message, ..S3Bucket::default() },
+            };
+            let mut state = lock(&self.state);
+            if seen.state == BucketState::Unknown {
+                state.seen.remove(bucket);
+            } else {
+                let entry = Seen { read: read.clone(), session: session.id, at: Instant::now(), facts: seen.clone() };
+                state.seen.insert(bucket.clone(), entry);
+            }
+            facts.insert(bucket.clone(), seen);
+        }
+        facts
+    }
+
+    fn cached(&self, read: &Read, session: u64) -> Option<S3Bucket> {
+        let state = lock(&self.state);
+        let seen = state.seen.get(&read.target.bucket)?;
+        let fresh = seen.read == *read && seen.session == session && seen.at.elapsed() < self.resync;
+        fresh.then(|| seen.facts.clone())
+    }
+
+    /// The session for this pass's credentials and trust: the last one when they are unchanged.
+    fn session(&self, access: &Access, version: &str) -> Result<Arc<Session>, String> {
+        let credentials = access.credentials.clone()?;
+        let trust = access.trust.clone()?;
+        let mut state = lock(&self.state);
+        if let Some(session) = &state.session
+            && session.credentials == credentials
+            && session.trust == trust
+            && session.version == version
+        {
+            return Ok(session.clone());
+        }
+        let http = client::http_client(&trust)?;
+        let id = state.session.as_ref().map_or(1, |s| s.id + 1);
+        let session = Arc::new(Session {
+            id,
+            credentials,
+            trust,
+            version: version.to_owned(),
+            http,
+            clients: Mutex::new(HashMap::new()),
+        });
+        state.session = Some(session.clone());
+        Ok(session)
+    }
+
+    /// Carries out one S3 call with the last observation's session.
+    pub async fn execute(&self, call: &CloudAction) -> Result<(), CloudError> {
+        let target =
+            s3_target(call).ok_or_else(|| (ErrorClass::Invalid, format!("{} is not an S3 call", call.call())))?;
+        let session = lock(&self.state).session.clone().ok_or_else(|| {
+            (ErrorClass::Unavailable, "no S3 credentials have been read yet; the next pass reads them".to_owned())
+        })?;
+        // Whatever happens, the next pass reads this bucket again.
+        lock(&self.state).seen.remove(&target.bucket);
+        let client = session.client(target).map_err(|m| (ErrorClass::Invalid, m))?;
+        let calls = &self.calls;
+        match call {
+            CloudAction::S3CreateBucket { target } => execute::create(&client, target, calls).await,
+            CloudAction::S3PutPublicAccessBlock { target } => {
+                execute::block_public_access(&client, target, calls).await
+            }
+            CloudAction::S3PutBucketTagging { target, tags } => execute::tag(&client, target, tags, calls).await,
+            CloudAction::S3PutBucketEncryption { target, kms_key_id } => {
+                execute::encrypt(&client, target, kms_key_id, calls).await
+            }
+            CloudAction::S3PutLifecycleConfiguration { target } => {
+                execute::expire_incomplete_uploads(&client, target, calls).await
+            }
+            CloudAction::S3DeleteBucket { target, require_tag } => {
+                delete::delete(&client, target, require_tag, calls).await
+            }
+            CloudAction::GcsCreateBucket { .. }
+            | CloudAction::GcsBindTags { .. }
+            | CloudAction::GcsDeleteBucket { .. }
+            | CloudAction::AzureCreateStorageAccount { .. }
+            | CloudAction::AzureCreateContainer { .. }
+            | CloudAction::AzureDeleteStorage { .. }
+            | CloudAction::SwiftCreateContainer { .. }
+            | CloudAction::SwiftDeleteContainer { .. } => {
+                Err((ErrorClass::Invalid, format!("{} is not an S3 call", call.call())))
+            }
+        }
+    }
+}
+
+impl Session {
+    fn client(&self, target: &S3Target) -> Result<aws_sdk_s3::Client, String> {
+        let mut clients = lock(&self.clients);
+        if let Some(client) = clients.get(target) {
+            return Ok(client.clone());
+        }
+        let client = client::client(target, &self.credentials, self.http.clone(), &self.version)?;
+        clients.insert(target.clone(), client.clone());
+        Ok(client)
+    }
+}
+
+fn s3_target(call: &CloudAction) -> Option<&S3Target> {
+    match call {
+        CloudAction::S3CreateBucket { target }
+        | CloudAction::S3PutPublicAccessBlock { target }
+        | CloudAction::S3PutBucketTagging { target, .. }
+        | CloudAction::S3PutBucketEncryption { target, .. }
+        | CloudAction::S3PutLifecycleConfiguration { target }
+        | CloudAction::S3DeleteBucket { target, .. } => Some(target),
+        CloudAction::GcsCreateBucket { .. }
+        | CloudAction::GcsBindTags { .. }
+        | CloudAction::GcsDeleteBucket { .. }
+        | CloudAction::AzureCreateStorageAccount { .. }
+        | CloudAction::AzureCreateContainer { .. }
+        | CloudAction::AzureDeleteStorage { .. }
+        | CloudAction::SwiftCreateContainer { .. }
+        | CloudAction::SwiftDeleteContainer { .. } => None,
+    }
+}

@@ -1,0 +1,346 @@
+//! End to end with the operator binary as shipped (default features: the AWS SDK, no test
+//! doubles; `scripts/test` builds it apart and names it in `SHIPPED_OPERATOR`) against the fake
+//! API server over HTTP and moto behind a recording proxy: a fresh bucket created and
+//! configured, Available, then a quiet minute (no cloud mutation, reads within the resync
+//! budget, no API writes), then Removed empties and deletes it; a user's bucket survives
+//! Removed and the Config's deletion; an S3 outage is reported, then one bucket is created when
+//! S3 comes back; the live dry-run only reads.
+
+mod stand;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fake_apiserver::{FakeApiServer, serve};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::core::{ApiResource, GroupVersionKind};
+use serde_json::{Value, json};
+
+const NS: &str = "openshift-image-registry";
+
+/// The shipped binary, or `None` (with a notice) when the test command did not build it.
+fn shipped() -> Option<PathBuf> {
+    match std::env::var("SHIPPED_OPERATOR") {
+        Ok(path) if !path.is_empty() => Some(PathBuf::from(path)),
+        _ => {
+            assert!(
+                std::env::var("IMAGE_REGISTRY_EMULATORS").as_deref() != Ok("required"),
+                "the test command asked for the end-to-end stand but SHIPPED_OPERATOR is not set"
+            );
+            eprintln!("SHIPPED_OPERATOR is not set (run scripts/test): skipping");
+            None
+        }
+    }
+}
+
+struct Stand {
+    fake: FakeApiServer,
+    kubeconfig: PathBuf,
+    infra: String,
+}
+
+/// A fresh AWS cluster (its own infrastructure name, so its bucket name is its own) whose
+/// Config the user made with `s3` pointing at `endpoint`, served over HTTP.
+async fn stand(s3: Value) -> Stand {
+    let fake = FakeApiServer::default();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/aws-fresh.yaml");
+    serve::load_fixture(&fake, &path).unwrap();
+    let infra = stand::unique("e2e");
+    let infrastructures = dynamic(&fake, "config.openshift.io", "Infrastructure", "infrastructures", None);
+    let status = json!({"status": {"infrastructureName": infra}});
+    infrastructures.patch_status("cluster", &PatchParams::default(), &Patch::Merge(&status)).await.unwrap();
+    let configs = dynamic(&fake, "imageregistry.operator.openshift.io", "Config", "configs", None);
+    let body = json!({"apiVersion": "imageregistry.operator.openshift.io/v1", "kind": "Config",
+        "metadata": {"name": "cluster"}, "spec": {"managementState": "Managed", "replicas": 1, "storage": {"s3": s3}}});
+    configs.create(&Default::default(), &serde_json::from_value(body).unwrap()).await.unwrap();
+    let address = serve::spawn(fake.clone()).await.unwrap();
+    let kubeconfig = std::env::temp_dir().join(format!("{infra}.kubeconfig"));
+    serve::write_kubeconfig(address, &kubeconfig).unwrap();
+    Stand { fake, kubeconfig, infra }
+}
+
+fn dynamic(fake: &FakeApiServer, group: &str, kind: &str, plural: &str, namespace: Option<&str>) -> Api<DynamicObject> {
+    let client = kube::Client::new(fake.clone(), NS);
+    let ar = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, "v1", kind), plural);
+    match namespace {
+        Some(ns) => Api::namespaced_with(client, ns, &ar),
+        None => Api::all_with(client, &ar),
+    }
+}
+
+/// The operator process; killed when dropped, its log kept beside the kubeconfig.
+struct Operator {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn command(binary: &PathBuf) -> Command {
+    let mut command = Command::new(binary);
+    for var in ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "KUBECONFIG"] {
+        command.env_remove(var);
+    }
+    command
+        .env("RELEASE_VERSION", "4.20.0")
+        .env("IMAGE", "quay.io/openshift/origin-docker-registry:4.20")
+        .env("IMAGE_PRUNER", "quay.io/openshift/origin-cli:4.20")
+        .env("OPERATOR_IMAGE", "quay.io/openshift/origin-cluster-image-registry-operator:4.20");
+    command
+}
+
+fn run(binary: &PathBuf, stand: &Stand, resync: u64) -> Operator {
+    let log = stand.kubeconfig.with_extension("log");
+    let file = std::fs::File::create(&log).unwrap();
+    let child = command(binary)
+        .args(["run", "--kubeconfig"])
+        .arg(&stand.kubeconfig)
+        .args(["--metrics-address", "none", "--identity", "e2e", "--resync", &resync.to_string()])
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .unwrap();
+    Operator { child, log }
+}
+
+fn object(fake: &FakeApiServer, kind: &str, name: &str) -> Option<Value> {
+    fake.with_store(|s| s.dump()).into_iter().find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+}
+
+fn condition(fake: &FakeApiServer, kind: &str, type_: &str) -> Option<Value> {
+    let name = if kind == "ClusterOperator" { "image-registry" } else { "cluster" };
+    object(fake, kind, name)?["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == type_).cloned()
+}
+
+fn available(fake: &FakeApiServer) -> bool {
+    let status = |kind, type_| condition(fake, kind, type_).map(|c| c["status"].clone());
+    status("Config", "Available") == Some(json!("True"))
+        && status("ClusterOperator", "Available") == Some(json!("True"))
+}
+
+async fn wait_for(what: &str, operator: &Operator, limit: Duration, mut done: impl AsyncFnMut() -> bool) {
+    let started = Instant::now();
+    while !done().await {
+        if started.elapsed() > limit {
+            let log = std::fs::read_to_string(&operator.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            panic!("timed out after {limit:?} waiting for {what}; the operator's last log lines:\n{}", tail.join("\n"));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn bucket_of(fake: &FakeApiServer) -> String {
+    object(fake, "Config", "cluster").unwrap()["spec"]["storage"]["s3"]["bucket"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn exists(s3: &aws_sdk_s3::Client, bucket: &str) -> bool {
+    s3.head_bucket().bucket(bucket).send().await.is_ok()
+}
+
+fn operator_writes(fake: &FakeApiServer) -> Vec<String> {
+    fake.requests()
+        .into_iter()
+        .filter(|e| e.write && !e.path.contains("/leases") && e.manager != "e2e-test")
+        .map(|e| format!("{} {} -> {}", e.verb, e.path, e.code))
+        .collect()
+}
+
+async fn set_management_state(fake: &FakeApiServer, state: &str) {
+    let configs = dynamic(fake, "imageregistry.operator.openshift.io", "Config", "configs", None);
+    let patch = json!({"spec": {"managementState": state}});
+    configs
+        .patch(
+            "cluster",
+            &PatchParams { field_manager: Some("e2e-test".into()), ..Default::default() },
+            &Patch::Merge(&patch),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_bucket_is_created_configured_left_alone_then_removed() {
+    let (Some(moto), Some(binary)) = (stand::moto(), shipped()) else { return };
+    let proxy = stand::recorder(&moto, None).await;
+    let stand = stand(json!({"region": "us-east-1", "regionEndpoint": proxy.endpoint})).await;
+    const RESYNC: u64 = 15;
+    let operator = run(&binary, &stand, RESYNC);
+    wait_for("the registry to be available", &operator, Duration::from_secs(120), async || available(&stand.fake))
+        .await;
+    let bucket = bucket_of(&stand.fake);
+    assert_eq!(bucket, format!("{}-image-registry-us-east-1", stand.infra));
+    let s3 = stand::s3(&moto, "us-east-1");
+    let ours: Vec<String> = s3
+        .list_buckets()
+        .send()
+        .await
+        .unwrap()
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name().filter(|n| n.starts_with(&stand.infra)).map(str::to_owned))
+        .collect();
+    assert_eq!(ours, std::slice::from_ref(&bucket), "exactly one bucket");
+    let tags = s3.get_bucket_tagging().bucket(&bucket).send().await.unwrap();
+    let tags: Vec<(String, String)> =
+        tags.tag_set().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect();
+    assert!(tags.contains(&(format!("kubernetes.io/cluster/{}", stand.infra), "owned".into())), "{tags:?}");
+    assert!(tags.contains(&("Name".into(), format!("{}-image-registry", stand.infra))), "{tags:?}");
+    let block = s3.get_public_access_block().bucket(&bucket).send().await.unwrap();
+    assert_eq!(block.public_access_block_configuration().and_then(|c| c.restrict_public_buckets()), Some(true));
+    let encryption = s3.get_bucket_encryption().bucket(&bucket).send().await.unwrap();
+    let rule = encryption.server_side_encryption_configuration().unwrap().rules().first().unwrap().clone();
+    assert_eq!(rule.apply_server_side_encryption_by_default().unwrap().sse_algorithm().as_str(), "AES256");
+    let lifecycle = s3.get_bucket_lifecycle_configuration().bucket(&bucket).send().await.unwrap();
+    assert_eq!(lifecycle.rules().first().and_then(|r| r.id()), Some("cleanup-incomplete-multipart-registry-uploads"));
+    for type_ in [
+        "StorageExists",
+        "StoragePublicAccessBlocked",
+        "StorageTagged",
+        "StorageEncrypted",
+        "StorageIncompleteUploadCleanupEnabled",
+    ] {
+        let c = condition(&stand.fake, "Config", type_).unwrap_or_else(|| panic!("{type_} is reported"));
+        assert_eq!(c["status"], "True", "{c}");
+    }
+    let until_available = proxy.log();
+    // A quiet minute: no cloud mutation, reads at most once per resync period, no API writes.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (cloud_before, api_before) = (proxy.log().len(), operator_writes(&stand.fake).len());
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let idle: Vec<stand::Logged> = proxy.log()[cloud_before..].to_vec();
+    let mutations: Vec<String> =
+        idle.iter().filter(|l| l.mutates()).map(|l| format!("{} {}", l.method, l.target)).collect();
+    assert_eq!(mutations, Vec::<String>::new(), "cloud mutations at the fixpoint");
+    let budget = 5 * (60 / RESYNC as usize + 1);
+    println!(
+        "S3 requests: {} until Available ({} mutating); {} reads in 60 s idle (resync {RESYNC} s, budget {budget})",
+        until_available.len(),
+        until_available.iter().filter(|l| l.mutates()).count(),
+        idle.len()
+    );
+    assert!(idle.len() <= budget, "{} reads in a quiet minute, budget {budget}: {idle:?}", idle.len());
+    assert_eq!(operator_writes(&stand.fake)[api_before..].to_vec(), Vec::<String>::new(), "API writes at the fixpoint");
+    // Something in the bucket, then Removed: emptied and deleted.
+    s3.put_object()
+        .bucket(&bucket)
+        .key("docker/registry/v2/blobs/x")
+        .body(b"layer".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    set_management_state(&stand.fake, "Removed").await;
+    wait_for("the bucket to be deleted", &operator, Duration::from_secs(90), async || !exists(&s3, &bucket).await)
+        .await;
+    drop(operator);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_bucket_survives_removed_and_the_configs_deletion() {
+    let (Some(moto), Some(binary)) = (stand::moto(), shipped()) else { return };
+    let proxy = stand::recorder(&moto, None).await;
+    let s3 = stand::s3(&moto, "us-east-1");
+    let bucket = stand::unique("users-bucket");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    s3.put_object().bucket(&bucket).key("data").body(b"the user's images".to_vec().into()).send().await.unwrap();
+    let stand = stand(json!({"bucket": bucket, "region": "us-east-1", "regionEndpoint": proxy.endpoint})).await;
+    let operator = run(&binary, &stand, 600);
+    wait_for("the registry to be available", &operator, Duration::from_secs(120), async || available(&stand.fake))
+        .await;
+    let config = object(&stand.fake, "Config", "cluster").unwrap();
+    assert_eq!(config["spec"]["storage"]["managementState"], "Unmanaged", "{:#}", config["spec"]["storage"]);
+    set_management_state(&stand.fake, "Removed").await;
+    wait_for("the registry to be removed", &operator, Duration::from_secs(60), async || {
+        object(&stand.fake, "Deployment", "image-registry").is_none()
+    })
+    .await;
+    let configs = dynamic(&stand.fake, "imageregistry.operator.openshift.io", "Config", "configs", None);
+    let uid = object(&stand.fake, "Config", "cluster").unwrap()["metadata"]["uid"].clone();
+    configs.delete("cluster", &DeleteParams::default()).await.unwrap();
+    // The finalizer goes once the removal is done; the operator then bootstraps a new Config.
+    wait_for("the Config to be deleted", &operator, Duration::from_secs(60), async || {
+        object(&stand.fake, "Config", "cluster").is_none_or(|c| c["metadata"]["uid"] != uid)
+    })
+    .await;
+    s3.head_object().bucket(&bucket).key("data").send().await.expect("the user's data is still there");
+    let mutations: Vec<String> =
+        proxy.log().iter().filter(|l| l.mutates()).map(|l| format!("{} {}", l.method, l.target)).collect();
+    assert_eq!(mutations, Vec::<String>::new(), "nothing was written to the user's bucket");
+    drop(operator);
+}
+
+/// moto on a port of its own, stopped when dropped.
+struct OwnMoto(Child);
+
+impl Drop for OwnMoto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_s3_outage_is_reported_then_one_bucket_is_created_when_s3_is_back() {
+    let (Some(_), Some(binary)) = (stand::moto(), shipped()) else { return };
+    let server = std::env::var("MOTO_SERVER").expect("scripts/test names moto_server in MOTO_SERVER");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let stand = stand(json!({"region": "us-east-1", "regionEndpoint": endpoint})).await;
+    let operator = run(&binary, &stand, 600);
+    wait_for("the outage in the Config's conditions", &operator, Duration::from_secs(60), async || {
+        condition(&stand.fake, "Config", "StorageExists").is_some_and(|c| {
+            c["status"] == "Unknown" && c["message"].as_str().unwrap_or_default().contains("HeadBucket")
+        })
+    })
+    .await;
+    let progressing = condition(&stand.fake, "ClusterOperator", "Available").unwrap();
+    assert_ne!(progressing["status"], "True", "not Available without its storage: {progressing}");
+    let moto = OwnMoto(
+        Command::new(server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("the registry to be available", &operator, Duration::from_secs(120), async || available(&stand.fake))
+        .await;
+    let buckets = stand::s3(&endpoint, "us-east-1").list_buckets().send().await.unwrap();
+    assert_eq!(buckets.buckets().len(), 1, "{buckets:?}");
+    drop(operator);
+    drop(moto);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_dry_run_reads_s3_and_changes_nothing() {
+    let (Some(moto), Some(binary)) = (stand::moto(), shipped()) else { return };
+    let proxy = stand::recorder(&moto, None).await;
+    let stand =
+        stand(json!({"region": "us-east-1", "regionEndpoint": proxy.endpoint, "bucket": stand::unique("dry-run")}))
+            .await;
+    let kubeconfig = stand.kubeconfig.clone();
+    let setup = stand.fake.requests().len();
+    let output = tokio::task::spawn_blocking(move || {
+        command(&binary).args(["plan", "--kubeconfig"]).arg(&kubeconfig).output().unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "changes pending: {text}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(text.contains("create S3 bucket"), "{text}");
+    let log = proxy.log();
+    assert!(log.iter().any(|l| l.method == "HEAD"), "the dry-run observed S3: {log:?}");
+    assert!(log.iter().all(|l| !l.mutates()), "{log:?}");
+    let writes: Vec<String> =
+        stand.fake.requests()[setup..].iter().filter(|e| e.write).map(|e| format!("{} {}", e.verb, e.path)).collect();
+    assert_eq!(writes, Vec::<String>::new(), "the dry-run wrote to the API server");
+}

@@ -1,0 +1,176 @@
+//! The cloud test stand as the tests see it: the moto that `scripts/test` started (a test that
+//! needs it fails when the test command asked for emulators and it is missing), unique bucket
+//! names, the test's own S3 client to set up and check moto, and a recording proxy in front of
+//! moto (optionally over TLS with a CA made here) that logs every request line and the access
+//! key each request was signed with.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use hyper_util::client::legacy::Client as HttpClient;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+
+/// moto's endpoint, or `None` (with a notice) when the test command did not start emulators.
+/// When it asked for them (`IMAGE_REGISTRY_EMULATORS=required`), a missing moto is a failure.
+pub fn moto() -> Option<String> {
+    match std::env::var("MOTO_ENDPOINT") {
+        Ok(endpoint) if !endpoint.is_empty() => Some(endpoint),
+        _ => {
+            assert!(
+                std::env::var("IMAGE_REGISTRY_EMULATORS").as_deref() != Ok("required"),
+                "the test command asked for emulators but MOTO_ENDPOINT is not set"
+            );
+            eprintln!("moto is not running (run scripts/test): skipping");
+            None
+        }
+    }
+}
+
+/// A bucket name no other test (or earlier run against the same moto) uses.
+pub fn unique(prefix: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("{prefix}-{}-{nanos:x}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The test's own S3 client (moto's default account), path style.
+pub fn s3(endpoint: &str, region: &str) -> aws_sdk_s3::Client {
+    s3_as(endpoint, region, "AKIATESTSTANDKEY0001")
+}
+
+/// An S3 client signing with `access_key`.
+pub fn s3_as(endpoint: &str, region: &str, access_key: &str) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(Credentials::new(access_key, "test-stand-secret", None, None, "stand"))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// One request that went through the proxy.
+#[derive(Clone, Debug)]
+pub struct Logged {
+    /// `GET`, `PUT`, ...
+    pub method: String,
+    /// Path and query.
+    pub target: String,
+    /// The access key ID the request was signed with.
+    pub access_key: String,
+}
+
+impl Logged {
+    /// Whether the request changes anything in S3.
+    pub fn mutates(&self) -> bool {
+        !matches!(self.method.as_str(), "GET" | "HEAD")
+    }
+}
+
+/// A recording proxy in front of an HTTP endpoint.
+#[derive(Clone)]
+pub struct Recorder {
+    /// Where clients connect.
+    pub endpoint: String,
+    log: Arc<Mutex<Vec<Logged>>>,
+}
+
+impl Recorder {
+    /// Everything seen so far.
+    pub fn log(&self) -> Vec<Logged> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+/// Starts a recording proxy to `upstream`; with `tls`, it serves HTTPS with that config.
+pub async fn recorder(upstream: &str, tls: Option<Arc<rustls::ServerConfig>>) -> Recorder {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address: SocketAddr = listener.local_addr().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let recorder = Recorder { endpoint: format!("{scheme}://127.0.0.1:{}", address.port()), log: log.clone() };
+    let upstream = upstream.trim_end_matches('/').to_owned();
+    let client: HttpClient<_, Full<Bytes>> = HttpClient::builder(TokioExecutor::new()).build_http();
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let (log, client, upstream, acceptor) = (log.clone(), client.clone(), upstream.clone(), acceptor.clone());
+            tokio::spawn(async move {
+                let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                    let (log, client, upstream) = (log.clone(), client.clone(), upstream.clone());
+                    async move {
+                        let (mut parts, body) = request.into_parts();
+                        let target = parts.uri.path_and_query().map_or("/".to_owned(), |p| p.to_string());
+                        let access_key = parts
+                            .headers
+                            .get("authorization")
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.split("Credential=").nth(1))
+                            .and_then(|v| v.split('/').next())
+                            .unwrap_or_default()
+                            .to_owned();
+                        log.lock().unwrap().push(Logged {
+                            method: parts.method.to_string(),
+                            target: target.clone(),
+                            access_key,
+                        });
+                        let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        parts.uri = format!("{upstream}{target}").parse().unwrap();
+                        let answer = client.request(http::Request::from_parts(parts, Full::new(body))).await;
+                        let answer = match answer {
+                            Ok(answer) => {
+                                let (parts, body) = answer.into_parts();
+                                let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                                http::Response::from_parts(parts, Full::new(body))
+                            }
+                            Err(_) => http::Response::builder().status(502).body(Full::new(Bytes::new())).unwrap(),
+                        };
+                        Ok::<_, std::convert::Infallible>(answer)
+                    }
+                });
+                let builder = hyper::server::conn::http1::Builder::new();
+                match acceptor {
+                    Some(acceptor) => {
+                        if let Ok(stream) = acceptor.accept(stream).await {
+                            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                    }
+                    None => {
+                        let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                    }
+                }
+            });
+        }
+    });
+    recorder
+}
+
+/// A CA, and a server config for 127.0.0.1 signed by it: `(CA PEM, server config)`.
+pub fn tls_for_localhost() -> (String, Arc<rustls::ServerConfig>) {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(rcgen::DnType::CommonName, "image-registry test stand CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca, ca_key);
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let mut leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+    leaf.distinguished_name.push(rcgen::DnType::CommonName, "127.0.0.1");
+    let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap();
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf_cert.der().clone(), ca_cert.der().clone()], key)
+        .unwrap();
+    (ca_cert.pem(), Arc::new(config))
+}
