@@ -181,7 +181,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 #[test]
-fn every_manifest_parses_and_names_the_operator_namespace() {
+fn every_manifest_parses_and_names_its_namespace() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests");
     for path in walk(std::path::Path::new(dir)) {
         let text = std::fs::read_to_string(&path).unwrap();
@@ -189,7 +189,13 @@ fn every_manifest_parses_and_names_the_operator_namespace() {
         assert!(!docs.is_empty(), "{}", path.display());
         for doc in docs {
             let namespace = doc.value.pointer("/metadata/namespace").and_then(Value::as_str);
-            assert!(namespace.is_none_or(|ns| ns == "openshift-image-registry"), "{}", path.display());
+            // CredentialsRequests live where the cloud-credential-operator reads them.
+            let expected = if doc.value["kind"] == "CredentialsRequest" {
+                "openshift-cloud-credential-operator"
+            } else {
+                "openshift-image-registry"
+            };
+            assert!(namespace.is_none_or(|ns| ns == expected), "{}", path.display());
         }
     }
 }
@@ -220,4 +226,45 @@ fn the_namespace_denies_by_default_and_every_pod_has_its_own_policy() {
     let policies: Vec<String> =
         converged.objects.iter().filter(|(k, _)| k.kind == "NetworkPolicy").map(|(k, _)| k.name.clone()).collect();
     assert_eq!(policies, ["image-pruner-networkpolicy", "image-registry-networkpolicy"]);
+}
+
+/// The AWS CredentialsRequest grants exactly what the operator's S3 calls and the registry's
+/// data path need (the reference fixed missing or surplus permissions at least four times).
+#[test]
+fn the_aws_credentials_request_grants_exactly_what_the_s3_calls_and_the_registry_need() {
+    use image_registry_core::action::{CloudAction, S3Target};
+    use image_registry_core::api::openshift::KeyValue;
+    use image_registry_operator::cloud::s3::permissions;
+    let target = S3Target {
+        bucket: "b".into(),
+        region: "us-east-1".into(),
+        endpoint: String::new(),
+        virtual_hosted_style: false,
+    };
+    let tag = KeyValue { key: "k".into(), value: "v".into() };
+    let every = [
+        CloudAction::S3CreateBucket { target: target.clone() },
+        CloudAction::S3PutPublicAccessBlock { target: target.clone() },
+        CloudAction::S3PutBucketTagging { target: target.clone(), tags: vec![tag.clone()] },
+        CloudAction::S3PutBucketEncryption { target: target.clone(), kms_key_id: String::new() },
+        CloudAction::S3PutLifecycleConfiguration { target: target.clone() },
+        CloudAction::S3DeleteBucket { target, require_tag: tag },
+    ];
+    let mut derived: BTreeSet<String> = permissions::REGISTRY.iter().map(|a| (*a).to_owned()).collect();
+    let calls = every.iter().flat_map(|a| permissions::calls(a).unwrap().iter()).chain(permissions::OBSERVE.iter());
+    derived.extend(calls.flat_map(|(_, actions)| actions.iter().map(|a| (*a).to_owned())));
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifests/01-registry-credentials-request.yaml");
+    let manifest: Value = serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(
+        manifest["spec"]["serviceAccountNames"],
+        serde_json::json!(["cluster-image-registry-operator", "registry"])
+    );
+    let granted: BTreeSet<String> = manifest["spec"]["providerSpec"]["statementEntries"][0]["action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(granted, derived, "granted (left) vs needed (right)");
 }

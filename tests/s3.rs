@@ -77,6 +77,33 @@ fn owned() -> KeyValue {
     KeyValue { key: format!("kubernetes.io/cluster/{INFRA}"), value: "owned".into() }
 }
 
+/// Every S3 call counted is one the permissions table knows, so the CredentialsRequest derived
+/// from it covers what the client really calls.
+fn assert_permitted(calls: &CallCounter) {
+    use image_registry_operator::cloud::s3::permissions;
+    let mut registry = prometheus_client::registry::Registry::default();
+    registry.register("calls", "", calls.family());
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    let every = [
+        CloudAction::S3CreateBucket { target: target("", "b", "") },
+        CloudAction::S3PutPublicAccessBlock { target: target("", "b", "") },
+        CloudAction::S3PutBucketTagging { target: target("", "b", ""), tags: vec![] },
+        CloudAction::S3PutBucketEncryption { target: target("", "b", ""), kms_key_id: String::new() },
+        CloudAction::S3PutLifecycleConfiguration { target: target("", "b", "") },
+        CloudAction::S3DeleteBucket { target: target("", "b", ""), require_tag: owned() },
+    ];
+    let known: Vec<&str> = every
+        .iter()
+        .flat_map(|a| permissions::calls(a).unwrap().iter())
+        .chain(permissions::OBSERVE.iter())
+        .map(|(call, _)| *call)
+        .collect();
+    for called in text.split("call=\"").skip(1).filter_map(|rest| rest.split('"').next()) {
+        assert!(known.contains(&called), "{called} is called but has no IAM actions in permissions.rs");
+    }
+}
+
 fn count(calls: &CallCounter, call: &str, outcome: &str) -> u64 {
     calls.family().get_or_create(&CallLabels { service: "s3".into(), call: call.into(), outcome: outcome.into() }).get()
 }
@@ -87,7 +114,7 @@ async fn creates_and_configures_a_bucket_in_us_east_1_and_in_another_region() {
     for region in ["us-east-1", "eu-west-1"] {
         let bucket = stand::unique("create");
         let observed = cluster(&moto, &bucket, region, "Managed", "AKIACREATE0000000001");
-        let (cloud, _) = cloud();
+        let (cloud, calls) = cloud();
         let missing = observe(&cloud, &observed, &bucket).await;
         assert_eq!(missing.state, BucketState::Missing, "{missing:?}");
         assert_eq!(missing.code, "NotFound", "HEAD answers carry no body: the SDK names the status");
@@ -122,6 +149,7 @@ async fn creates_and_configures_a_bucket_in_us_east_1_and_in_another_region() {
         let constraint = location.location_constraint().map(|c| c.as_str().to_owned()).unwrap_or_default();
         let expected = if region == "us-east-1" { "" } else { region };
         assert_eq!(constraint, expected, "no location constraint in us-east-1, the region elsewhere");
+        assert_permitted(&calls);
     }
 }
 
@@ -198,6 +226,7 @@ async fn a_bucket_full_of_versions_markers_and_uploads_is_emptied_then_deleted()
     cloud.execute(&CloudAction::S3DeleteBucket { target: t.clone(), require_tag: owned() }).await.unwrap();
     assert_eq!(observe(&cloud, &observed, &bucket).await.state, BucketState::Missing);
     assert!(count(&calls, "DeleteObjects", "ok") >= 2, "batches of at most 1,000");
+    assert_permitted(&calls);
     cloud
         .execute(&CloudAction::S3DeleteBucket { target: t, require_tag: owned() })
         .await

@@ -13,6 +13,7 @@ mod delete;
 mod errors;
 mod execute;
 mod observe;
+pub mod permissions;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
