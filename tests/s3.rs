@@ -19,27 +19,23 @@ use serde_json::{Value, json};
 
 const INFRA: &str = "mycluster-x7k2p";
 
+/// Base64, as Secret data holds it (a few lines keep the test free of another dependency).
+fn b64(s: &str) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in s.as_bytes().chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { T[((n >> (18 - 6 * i)) & 63) as usize] as char } else { '=' });
+        }
+    }
+    out
+}
+
 /// A cluster whose Config names `bucket` at `endpoint` (management state `state`), with
 /// static installer credentials signed as `access_key`.
 fn cluster(endpoint: &str, bucket: &str, region: &str, state: &str, access_key: &str) -> Observed {
     let mut observed = Observed::new(jiff::Timestamp::UNIX_EPOCH, "seed".to_owned());
-    let b64 = |s: &str| {
-        use std::fmt::Write;
-        // A tiny base64 encoder keeps the test free of another dependency.
-        const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut out = String::new();
-        for chunk in s.as_bytes().chunks(3) {
-            let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
-                } else {
-                    out.write_char('=').unwrap();
-                }
-            }
-        }
-        out
-    };
     let objects: Vec<Value> = vec![
         config(endpoint, bucket, region, state, ""),
         json!({"apiVersion": "config.openshift.io/v1", "kind": "Infrastructure", "metadata": {"name": "cluster"},
@@ -342,4 +338,88 @@ async fn a_private_ca_from_trusted_ca_is_trusted_and_nothing_else_is() {
     let trusted = observe(&cloud, &observed, &bucket).await;
     assert_eq!(trusted.state, BucketState::Missing, "{trusted:?}");
     assert!(proxy.log().iter().any(|l| l.method == "HEAD"), "the request went over TLS to moto");
+}
+
+/// The installer's `credentials` file as STS "manual mode" clusters have it: the SDK's own
+/// provider exchanges the projected token for the role's credentials, and S3 is called with them.
+#[tokio::test]
+async fn a_web_identity_credentials_file_assumes_the_role_through_sts() {
+    let Some(moto) = stand::moto() else { return };
+    let proxy = stand::recorder(&moto, None).await;
+    let bucket = stand::unique("sts");
+    let token = std::env::temp_dir().join(stand::unique("token"));
+    std::fs::write(&token, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZWdpc3RyeSJ9.c2lnbmF0dXJl").unwrap();
+    // `endpoint_url` sends STS to the stand; on a cluster the file names the role and the token.
+    let file = format!(
+        "[default]\nrole_arn = arn:aws:iam::123456789012:role/image-registry\nweb_identity_token_file = {}\nendpoint_url = {}\n",
+        token.display(),
+        proxy.endpoint
+    );
+    let mut observed = cluster(&proxy.endpoint, &bucket, "us-east-1", "Managed", "AKIAUNUSED0000000001");
+    observed
+        .objects
+        .insert(json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "installer-cloud-credentials", "namespace": "openshift-image-registry"},
+            "data": {"credentials": b64(&file)}}))
+        .unwrap();
+    let (cloud, _) = cloud();
+    let facts = observe(&cloud, &observed, &bucket).await;
+    assert_eq!(facts.state, BucketState::Missing, "{facts:?}");
+    let log = proxy.log();
+    assert!(log.first().is_some_and(|l| l.method == "POST" && l.access_key.is_empty()), "STS first, unsigned: {log:?}");
+    let head = log.iter().find(|l| l.method == "HEAD").unwrap();
+    assert!(head.access_key.starts_with("ASIA"), "S3 called with the role's session credentials: {log:?}");
+    let _ = std::fs::remove_file(token);
+}
+
+/// moto with authentication on (a process of its own, whose first two requests make an IAM user
+/// and its key): an unknown key, a wrong secret and a user without permission each keep their
+/// AWS code, which the Config's conditions carry.
+#[tokio::test]
+async fn authentication_failures_keep_their_aws_codes() {
+    let Some(_) = stand::moto() else { return };
+    let port = stand::free_port();
+    let _moto = stand::OwnMoto::start(port, &[("INITIAL_NO_AUTH_ACTION_COUNT", "2")]).await;
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let iam = "iam";
+    stand::post_form(&endpoint, iam, "Action=CreateUser&UserName=registry&Version=2010-05-08").await;
+    let key = stand::post_form(&endpoint, iam, "Action=CreateAccessKey&UserName=registry&Version=2010-05-08").await;
+    let (id, secret) = (stand::xml_text(&key, "AccessKeyId"), stand::xml_text(&key, "SecretAccessKey"));
+    assert!(!id.is_empty() && !secret.is_empty(), "{key}");
+    let bucket = stand::unique("auth");
+    let create = CloudAction::S3CreateBucket { target: target(&endpoint, &bucket, "us-east-1") };
+    let with_file = |file: String| {
+        let mut observed = cluster(&endpoint, &bucket, "us-east-1", "Managed", "AKIAUNUSED0000000001");
+        observed
+            .objects
+            .insert(json!({"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": "installer-cloud-credentials", "namespace": "openshift-image-registry"},
+                "data": {"credentials": b64(&file)}}))
+            .unwrap();
+        observed
+    };
+    let keys =
+        |id: &str, secret: &str| format!("[default]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n");
+    let mut results = Vec::new();
+    for observed in [
+        with_file(keys("AKIANOSUCHKEY0000001", "whatever")),
+        with_file(keys(&id, &format!("not-{secret}"))),
+        with_file(keys(&id, &secret)),
+    ] {
+        let (cloud, _) = cloud();
+        let facts = observe(&cloud, &observed, &bucket).await;
+        results.push((facts, cloud.execute(&create).await.unwrap_err()));
+    }
+    let [(unknown_key, e1), (_, e2), (_, e3)] = &results[..] else { unreachable!() };
+    assert_eq!(
+        (unknown_key.state, unknown_key.code.as_str()),
+        (BucketState::Forbidden, "Forbidden"),
+        "{unknown_key:?}"
+    );
+    assert_eq!(e1.0, ErrorClass::Forbidden);
+    assert!(e1.1.contains("InvalidAccessKeyId"), "{}", e1.1);
+    assert!(e2.1.contains("SignatureDoesNotMatch"), "{}", e2.1);
+    assert!(!e2.1.contains(&secret), "no secret in a message");
+    assert_eq!(e3.0, ErrorClass::Forbidden);
+    assert!(e3.1.contains("AccessDenied"), "{}", e3.1);
 }

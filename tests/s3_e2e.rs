@@ -241,7 +241,16 @@ async fn a_fresh_bucket_is_created_configured_left_alone_then_removed() {
     set_management_state(&stand.fake, "Removed").await;
     wait_for("the bucket to be deleted", &operator, Duration::from_secs(90), async || !exists(&s3, &bucket).await)
         .await;
+    let log_path = operator.log.clone();
     drop(operator);
+    // The fixture's key pair is in no log line and no status the operator wrote.
+    let log = std::fs::read_to_string(log_path).unwrap();
+    let config = object(&stand.fake, "Config", "cluster").unwrap();
+    let co = object(&stand.fake, "ClusterOperator", "image-registry").unwrap();
+    let statuses = format!("{} {}", config["status"], co["status"]);
+    for secret in ["fixture-aws-secret-access-key-0001", "AKIAFIXTUREKEYID0001"] {
+        assert!(!log.contains(secret) && !statuses.contains(secret), "{secret} leaked");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -278,21 +287,10 @@ async fn a_users_bucket_survives_removed_and_the_configs_deletion() {
     drop(operator);
 }
 
-/// moto on a port of its own, stopped when dropped.
-struct OwnMoto(Child);
-
-impl Drop for OwnMoto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_s3_outage_is_reported_then_one_bucket_is_created_when_s3_is_back() {
     let (Some(_), Some(binary)) = (stand::moto(), shipped()) else { return };
-    let server = std::env::var("MOTO_SERVER").expect("scripts/test names moto_server in MOTO_SERVER");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = stand::free_port();
     let endpoint = format!("http://127.0.0.1:{port}");
     let stand = stand(json!({"region": "us-east-1", "regionEndpoint": endpoint})).await;
     let operator = run(&binary, &stand, 600);
@@ -304,14 +302,7 @@ async fn an_s3_outage_is_reported_then_one_bucket_is_created_when_s3_is_back() {
     .await;
     let progressing = condition(&stand.fake, "ClusterOperator", "Available").unwrap();
     assert_ne!(progressing["status"], "True", "not Available without its storage: {progressing}");
-    let moto = OwnMoto(
-        Command::new(server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let moto = stand::OwnMoto::start(port, &[]).await;
     wait_for("the registry to be available", &operator, Duration::from_secs(120), async || available(&stand.fake))
         .await;
     let buckets = stand::s3(&endpoint, "us-east-1").list_buckets().send().await.unwrap();

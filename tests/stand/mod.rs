@@ -33,6 +33,65 @@ pub fn moto() -> Option<String> {
     }
 }
 
+/// A moto of the test's own on `port` (for outages and authentication), stopped when dropped.
+pub struct OwnMoto(std::process::Child);
+
+impl OwnMoto {
+    /// Starts `$MOTO_SERVER` on 127.0.0.1:`port` with `env`, and waits until it answers.
+    pub async fn start(port: u16, env: &[(&str, &str)]) -> Self {
+        let server = std::env::var("MOTO_SERVER").expect("scripts/test names moto_server in MOTO_SERVER");
+        let child = std::process::Command::new(server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let moto = Self(child);
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return moto;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("moto did not come up on port {port}");
+    }
+}
+
+impl Drop for OwnMoto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A port nothing listens on (yet).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A form POST to `service` whose signature is not checked (moto lets its first requests through
+/// unauthenticated; the credential scope only names the service); the answer's body.
+pub async fn post_form(endpoint: &str, service: &str, form: &str) -> String {
+    let client: HttpClient<_, Full<Bytes>> = HttpClient::builder(TokioExecutor::new()).build_http();
+    let scope = format!(
+        "AWS4-HMAC-SHA256 Credential=AKIASTANDSETUP000001/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00"
+    );
+    let request = http::Request::post(format!("{endpoint}/"))
+        .header("authorization", scope)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Full::new(Bytes::from(form.to_owned())))
+        .unwrap();
+    let answer = client.request(request).await.unwrap();
+    String::from_utf8(answer.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+}
+
+/// The text of the first `<tag>` in `xml`.
+pub fn xml_text(xml: &str, tag: &str) -> String {
+    let open = format!("<{tag}>");
+    xml.split(&open).nth(1).and_then(|rest| rest.split(&format!("</{tag}>")).next()).unwrap_or_default().to_owned()
+}
+
 /// A bucket name no other test (or earlier run against the same moto) uses.
 pub fn unique(prefix: &str) -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);

@@ -56,7 +56,9 @@ pub fn client(
     let region = if target.region.is_empty() { DEFAULT_SIGNING_REGION } else { target.region.as_str() };
     let region = Region::new(region.to_owned());
     // The file is the registry's own credentials file; the SDK's profile provider reads it from
-    // memory (nothing is written to disk) and follows `role_arn`/`web_identity_token_file`.
+    // memory (nothing is written to disk) and follows `role_arn`/`web_identity_token_file`; the
+    // STS client it makes for that reads the same file's settings (`sts_regional_endpoints`,
+    // `endpoint_url`), not the operator's home directory.
     let files = EnvConfigFiles::builder()
         .with_contents(EnvConfigFileKind::Config, credentials.0.clone())
         .with_contents(EnvConfigFileKind::Credentials, credentials.0.clone())
