@@ -96,9 +96,14 @@ fn command(binary: &PathBuf) -> Command {
 }
 
 fn run(binary: &PathBuf, stand: &Stand, resync: u64) -> Operator {
+    run_with(binary, stand, resync, &[])
+}
+
+fn run_with(binary: &PathBuf, stand: &Stand, resync: u64, env: &[(&str, &str)]) -> Operator {
     let log = stand.kubeconfig.with_extension("log");
     let file = std::fs::File::create(&log).unwrap();
     let child = command(binary)
+        .envs(env.iter().copied())
         .args(["run", "--kubeconfig"])
         .arg(&stand.kubeconfig)
         .args(["--metrics-address", "none", "--identity", "e2e", "--resync", &resync.to_string()])
@@ -334,4 +339,22 @@ async fn the_live_dry_run_reads_s3_and_changes_nothing() {
     let writes: Vec<String> =
         stand.fake.requests()[setup..].iter().filter(|e| e.write).map(|e| format!("{} {}", e.verb, e.path)).collect();
     assert_eq!(writes, Vec::<String>::new(), "the dry-run wrote to the API server");
+}
+
+/// The cluster proxy: with `HTTP_PROXY` set (and the API server in `NO_PROXY`), every S3 call
+/// goes through the proxy; the endpoint's host does not even resolve without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloud_calls_go_through_the_cluster_proxy() {
+    let (Some(moto), Some(binary)) = (stand::moto(), shipped()) else { return };
+    let proxy = stand::recorder(&moto, None).await;
+    let stand =
+        stand(json!({"region": "us-east-1", "regionEndpoint": "http://s3.only-through-the-proxy.invalid"})).await;
+    let env = [("HTTP_PROXY", proxy.endpoint.as_str()), ("NO_PROXY", "127.0.0.1,localhost")];
+    let operator = run_with(&binary, &stand, 600, &env);
+    wait_for("the registry to be available", &operator, Duration::from_secs(120), async || available(&stand.fake))
+        .await;
+    let log = proxy.log();
+    assert!(log.iter().any(|l| l.method == "PUT"), "the bucket was created through the proxy: {log:?}");
+    assert!(exists(&stand::s3(&moto, "us-east-1"), &bucket_of(&stand.fake)).await);
+    drop(operator);
 }

@@ -134,7 +134,8 @@ impl Logged {
     }
 }
 
-/// A recording proxy in front of an HTTP endpoint.
+/// A recording proxy in front of an HTTP endpoint: a reverse proxy, and a forward proxy too
+/// (whatever host a request names, it goes to the upstream).
 #[derive(Clone)]
 pub struct Recorder {
     /// Where clients connect.
@@ -184,6 +185,9 @@ pub async fn recorder(upstream: &str, tls: Option<Arc<rustls::ServerConfig>>) ->
                         });
                         let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
                         parts.uri = format!("{upstream}{target}").parse().unwrap();
+                        // As a forward proxy it gets the cloud's host name; moto routes by host.
+                        let authority = parts.uri.authority().map(|a| a.to_string()).unwrap_or_default();
+                        parts.headers.insert(http::header::HOST, authority.parse().unwrap());
                         let answer = client.request(http::Request::from_parts(parts, Full::new(body))).await;
                         let answer = match answer {
                             Ok(answer) => {

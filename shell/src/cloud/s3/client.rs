@@ -106,3 +106,54 @@ fn sanitize(version: &str) -> String {
         .collect();
     if cleaned.is_empty() { "unknown".to_owned() } else { cleaned }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_s3::config::IntoShared;
+    use aws_smithy_http_client::test_util::capture_request;
+
+    use super::*;
+
+    fn target(region: &str, endpoint: &str, virtual_hosted_style: bool) -> S3Target {
+        S3Target {
+            bucket: "registry-bucket".into(),
+            region: region.into(),
+            endpoint: endpoint.into(),
+            virtual_hosted_style,
+        }
+    }
+
+    /// Where the client sends a HeadBucket, and its user agent.
+    async fn sent(target: &S3Target) -> (String, String) {
+        let (capture, request) = capture_request(None);
+        let credentials = Credentials("[default]\naws_access_key_id = AKIA0\naws_secret_access_key = s\n".into());
+        let client = client(target, &credentials, capture.into_shared(), "4.20.0").unwrap();
+        let _ = client.head_bucket().bucket(&target.bucket).send().await;
+        let request = request.expect_request();
+        let agent = request.headers().get("x-amz-user-agent").unwrap_or_default().to_owned();
+        (request.uri().to_owned(), agent)
+    }
+
+    #[tokio::test]
+    async fn endpoints_follow_the_partition_dual_stack_and_the_users_endpoint() {
+        for (target, expected) in [
+            (target("us-east-1", "", false), "https://registry-bucket.s3.dualstack.us-east-1.amazonaws.com/"),
+            (target("eu-west-1", "", false), "https://registry-bucket.s3.dualstack.eu-west-1.amazonaws.com/"),
+            (target("cn-north-1", "", false), "https://registry-bucket.s3.dualstack.cn-north-1.amazonaws.com.cn/"),
+            (target("us-gov-west-1", "", false), "https://registry-bucket.s3.dualstack.us-gov-west-1.amazonaws.com/"),
+            (target("us-iso-east-1", "", false), "https://registry-bucket.s3.us-iso-east-1.c2s.ic.gov/"),
+            (target("", "https://minio.example.com:9000", false), "https://minio.example.com:9000/registry-bucket/"),
+            (target("us-east-1", "https://rgw.example.com", true), "https://registry-bucket.rgw.example.com/"),
+        ] {
+            let (uri, agent) = sent(&target).await;
+            assert_eq!(uri, expected, "{target:?}");
+            assert!(agent.contains("app/cluster-image-registry-operator-4.20.0"), "{agent}");
+        }
+    }
+
+    #[test]
+    fn versions_become_user_agent_tokens() {
+        assert_eq!(sanitize("4.20.0-0.nightly (x)"), "4.20.0-0.nightly--x-");
+        assert_eq!(sanitize(""), "unknown");
+    }
+}
