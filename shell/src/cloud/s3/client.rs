@@ -151,6 +151,22 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_bucket_in_another_region_is_named_in_the_error() {
+        let moved = http::Response::builder()
+            .status(301)
+            .header("x-amz-bucket-region", "eu-west-1")
+            .body(aws_sdk_s3::primitives::SdkBody::empty())
+            .unwrap();
+        let (capture, _) = capture_request(Some(moved));
+        let credentials = Credentials("[default]\naws_access_key_id = AKIA0\naws_secret_access_key = s\n".into());
+        let client = client(&target("us-east-1", "", false), &credentials, capture.into_shared(), "4.20.0").unwrap();
+        let error = client.head_bucket().bucket("registry-bucket").send().await.unwrap_err();
+        let understood = super::super::errors::understand("HeadBucket", &error);
+        assert_eq!(understood.code, "PermanentRedirect");
+        assert!(understood.message.contains("region eu-west-1"), "{}", understood.message);
+    }
+
     #[test]
     fn versions_become_user_agent_tokens() {
         assert_eq!(sanitize("4.20.0-0.nightly (x)"), "4.20.0-0.nightly--x-");

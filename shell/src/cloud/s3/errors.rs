@@ -39,11 +39,18 @@ where
         SdkError::ConstructionFailure(_) => ErrorClass::Invalid,
         _ => classify(&code, status),
     };
-    let message = match (code.as_str(), error.message()) {
+    let mut message = match (code.as_str(), error.message()) {
         ("", _) => format!("{call}: {}", chain(error)),
         (code, Some(text)) if !text.is_empty() => format!("{call}: {code}: {text}"),
         (code, _) => format!("{call}: {code}"),
     };
+    // A bucket in another region answers 301 with no body; S3 names its region in a header.
+    let region = error.raw_response().and_then(|r| r.headers().get("x-amz-bucket-region"));
+    if status == Some(301)
+        && let Some(region) = region
+    {
+        message.push_str(&format!(" (the bucket is in region {region}: set spec.storage.s3.region)"));
+    }
     S3Error { code, status, class, message }
 }
 
