@@ -72,3 +72,13 @@ fn plans_are_deterministic_byte_for_byte() {
         assert_eq!(a, b, "{}", fixture_name(&path));
     }
 }
+
+/// The tests see JSON objects as the shipped binary does: keys sorted. A dependency that turns
+/// on serde_json's `preserve_order` (the AWS SDK's `test-util` features do) would change it for
+/// every test of the workspace and not for the shipped binary.
+#[test]
+fn json_objects_keep_keys_sorted_as_in_the_shipped_binary() {
+    let object = serde_json::json!({"zeta": 1, "alpha": 2});
+    let keys: Vec<&String> = object.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["alpha", "zeta"], "serde_json's preserve_order is on in the test build");
+}

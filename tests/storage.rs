@@ -271,3 +271,22 @@ fn an_empty_infrastructure_name_is_reported_not_used_in_a_name() {
         assert!(!text.contains("\"-image-registry"), "{backend} names storage without a cluster ID:\n{text}");
     }
 }
+
+/// The AWS code the S3 client observed is the condition's reason, as in the reference
+/// (`NotFound` from a HEAD, `Forbidden`, ...); without one the reason is `NoSuchBucket`.
+#[test]
+fn the_observed_aws_code_is_the_storage_exists_reason() {
+    let reason = |code: &str| {
+        let mut observed = fixture("storage/s3/fresh");
+        for bucket in observed.cloud.s3.values_mut() {
+            bucket.code = code.to_owned();
+            bucket.message = format!("HeadBucket: {code}");
+        }
+        let status = config_status(&reconcile(&observed));
+        let conditions = status["status"]["conditions"].as_array().unwrap().clone();
+        let exists = conditions.into_iter().find(|c| c["type"] == "StorageExists").unwrap();
+        (exists["reason"].as_str().unwrap().to_owned(), exists["message"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(reason("NotFound"), ("NotFound".to_owned(), "HeadBucket: NotFound".to_owned()));
+    assert_eq!(reason("").0, "NoSuchBucket");
+}

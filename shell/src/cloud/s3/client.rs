@@ -109,10 +109,43 @@ fn sanitize(version: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
     use aws_sdk_s3::config::IntoShared;
-    use aws_smithy_http_client::test_util::capture_request;
+    use aws_sdk_s3::config::http::{HttpRequest, HttpResponse};
+    use aws_sdk_s3::primitives::SdkBody;
+    use aws_smithy_runtime_api::client::http::{
+        HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+    };
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 
     use super::*;
+
+    /// A connector that records each request's URI and user agent and answers `status`.
+    #[derive(Clone, Debug)]
+    struct Capture {
+        status: u16,
+        headers: Vec<(&'static str, &'static str)>,
+        seen: Arc<Mutex<Vec<(String, String)>>>,
+    }
+
+    impl HttpConnector for Capture {
+        fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+            let agent = request.headers().get("x-amz-user-agent").unwrap_or_default().to_owned();
+            self.seen.lock().unwrap().push((request.uri().to_owned(), agent));
+            let mut response = HttpResponse::new(self.status.try_into().unwrap(), SdkBody::empty());
+            for (name, value) in &self.headers {
+                response.headers_mut().insert(*name, *value);
+            }
+            HttpConnectorFuture::ready(Ok(response))
+        }
+    }
+
+    impl HttpClient for Capture {
+        fn http_connector(&self, _: &HttpConnectorSettings, _: &RuntimeComponents) -> SharedHttpConnector {
+            SharedHttpConnector::new(self.clone())
+        }
+    }
 
     fn target(region: &str, endpoint: &str, virtual_hosted_style: bool) -> S3Target {
         S3Target {
@@ -123,15 +156,16 @@ mod tests {
         }
     }
 
+    fn credentials() -> Credentials {
+        Credentials("[default]\naws_access_key_id = AKIA0\naws_secret_access_key = s\n".into())
+    }
+
     /// Where the client sends a HeadBucket, and its user agent.
     async fn sent(target: &S3Target) -> (String, String) {
-        let (capture, request) = capture_request(None);
-        let credentials = Credentials("[default]\naws_access_key_id = AKIA0\naws_secret_access_key = s\n".into());
-        let client = client(target, &credentials, capture.into_shared(), "4.20.0").unwrap();
-        let _ = client.head_bucket().bucket(&target.bucket).send().await;
-        let request = request.expect_request();
-        let agent = request.headers().get("x-amz-user-agent").unwrap_or_default().to_owned();
-        (request.uri().to_owned(), agent)
+        let capture = Capture { status: 200, headers: vec![], seen: Arc::default() };
+        let client = client(target, &credentials(), capture.clone().into_shared(), "4.20.0").unwrap();
+        client.head_bucket().bucket(&target.bucket).send().await.unwrap();
+        capture.seen.lock().unwrap().first().cloned().unwrap()
     }
 
     #[tokio::test]
@@ -153,14 +187,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_bucket_in_another_region_is_named_in_the_error() {
-        let moved = http::Response::builder()
-            .status(301)
-            .header("x-amz-bucket-region", "eu-west-1")
-            .body(aws_sdk_s3::primitives::SdkBody::empty())
-            .unwrap();
-        let (capture, _) = capture_request(Some(moved));
-        let credentials = Credentials("[default]\naws_access_key_id = AKIA0\naws_secret_access_key = s\n".into());
-        let client = client(&target("us-east-1", "", false), &credentials, capture.into_shared(), "4.20.0").unwrap();
+        let capture =
+            Capture { status: 301, headers: vec![("x-amz-bucket-region", "eu-west-1")], seen: Arc::default() };
+        let client = client(&target("us-east-1", "", false), &credentials(), capture.into_shared(), "4.20.0").unwrap();
         let error = client.head_bucket().bucket("registry-bucket").send().await.unwrap_err();
         let understood = super::super::errors::understand("HeadBucket", &error);
         assert_eq!(understood.code, "PermanentRedirect");
