@@ -186,6 +186,30 @@ async fn converges_from_aws_fresh_then_writes_nothing_while_idle() {
     assert_eq!(deployment_writes.len(), 1, "{deployment_writes:?}");
     assert_eq!(object(&stand.fake, "Deployment", "image-registry").unwrap()["metadata"]["generation"], 1);
     assert!(operator.metrics.sample("image_registry_operator_reconcile_passes_total").is_some_and(|n| n >= 3.0));
+    // The install's Events, as the reference records them (and the bucket); none while idle
+    // (the writes above include Events).
+    let events: Vec<Value> =
+        stand.fake.with_store(|s| s.dump()).into_iter().filter(|o| o["apiVersion"] == "events.k8s.io/v1").collect();
+    let mut reasons: Vec<&str> = events.iter().map(|e| e["reason"].as_str().unwrap()).collect();
+    reasons.sort_unstable();
+    assert_eq!(
+        reasons,
+        [
+            "DaemonSetCreated",
+            "DeploymentCreated",
+            "LeaderElection",
+            "NetworkPolicyCreated",
+            "NetworkPolicyCreated",
+            "ObserveTLSSecurityProfile",
+            "ObserveTLSSecurityProfile",
+            "StorageCreated"
+        ]
+    );
+    let related: Vec<&str> = events.iter().filter_map(|e| e["related"]["name"].as_str()).collect();
+    assert!(related.contains(&"image-registry") && related.contains(&"node-ca"), "{related:?}");
+    assert!(events.iter().all(|e| e["reportingController"] == "image-registry-operator"
+        && e["metadata"]["namespace"] == NS
+        && e["regarding"]["name"] == "cluster-image-registry-operator"));
     assert_eq!(operator.stop().await, Ended::Shutdown);
     assert_eq!(bucket_creations(&stand.cloud), 1);
 }
@@ -499,6 +523,16 @@ async fn a_write_that_keeps_failing_reaches_the_conditions() {
         message("ClusterOperator").1.contains("injected fault: 403")
     })
     .await;
+    // Every failed attempt is a Warning about the Service, folded into one Event's series.
+    let failed: Vec<Value> = stand
+        .fake
+        .with_store(|s| s.dump())
+        .into_iter()
+        .filter(|o| o["apiVersion"] == "events.k8s.io/v1" && o["reason"] == "ServiceUpdateFailed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert_eq!(failed[0]["type"], "Warning");
+    assert!(failed[0]["series"]["count"].as_i64().is_some_and(|n| n >= 2), "{:#}", failed[0]);
     stand.fake.clear_faults();
     wait_for("the revert once the server accepts it", Duration::from_secs(30), || {
         object(&stand.fake, "Service", "image-registry").unwrap()["spec"]["ports"]

@@ -319,3 +319,37 @@ fn config_observation_is_reported_and_degrades_when_the_apiserver_cannot_be_read
     assert_eq!(degraded["status"], "True", "{degraded}");
     assert!(degraded["reason"].as_str().unwrap().contains("ConfigObservation"), "{degraded}");
 }
+
+/// The Events of a fresh install, pass by pass through the world model: the reference's seven
+/// occasions (its Deployment, DaemonSet and two NetworkPolicies created, the TLS profile's two
+/// settings observed; leadership is the shell's), the bucket created, and none once converged.
+#[test]
+fn a_fresh_install_records_the_references_events_and_none_at_the_fixpoint() {
+    use image_registry_core::events::{Severity, of_pass};
+    let report = simulate(load(&fixtures_dir().join("aws-fresh.yaml")).observed, 10, vec![]);
+    assert_eq!(report.ending, Ending::Converged);
+    let config = |pass: &image_registry_world::run::PassRecord| {
+        pass.observed.objects.iter().find(|(k, _)| k.kind == "Config" && k.name == "cluster").map(|(_, v)| v.clone())
+    };
+    let notes: Vec<_> = report.passes.iter().flat_map(|p| of_pass(config(p).as_ref(), &p.plan, &p.outcomes)).collect();
+    let mut reasons: Vec<&str> = notes.iter().map(|n| n.reason.as_str()).collect();
+    reasons.sort_unstable();
+    assert_eq!(
+        reasons,
+        [
+            "DaemonSetCreated",
+            "DeploymentCreated",
+            "NetworkPolicyCreated",
+            "NetworkPolicyCreated",
+            "ObserveTLSSecurityProfile",
+            "ObserveTLSSecurityProfile",
+            "StorageCreated"
+        ],
+        "{notes:#?}"
+    );
+    assert!(notes.iter().all(|n| n.severity == Severity::Normal));
+    let tls: Vec<&str> = notes.iter().filter(|n| n.action.starts_with("Observe")).map(|n| n.message.as_str()).collect();
+    assert!(tls.contains(&"minTLSVersion changed to VersionTLS12"), "{tls:?}");
+    let last = report.passes.last().unwrap();
+    assert!(of_pass(config(last).as_ref(), &last.plan, &last.outcomes).is_empty());
+}

@@ -10,6 +10,7 @@ pub mod checksum;
 pub mod conditions;
 pub mod controllers;
 pub mod diff;
+pub mod events;
 pub mod fixture;
 pub mod inputs;
 pub mod names;

@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use crate::cloud::CloudApi;
+use crate::events::Events;
 use crate::execute::{self, Written};
 use crate::kinds;
 use crate::metrics::Metrics;
@@ -195,9 +196,11 @@ impl Default for LoopSettings {
 }
 
 /// Runs passes until `stop` turns true.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_loop(
     client: &kube::Client,
     cloud: &dyn CloudApi,
+    events: &Events,
     caches: &Caches,
     metrics: &Metrics,
     settings: &LoopSettings,
@@ -212,7 +215,7 @@ pub async fn run_loop(
         let started = Instant::now();
         let span = tracing::info_span!("pass");
         let _entered = span.enter();
-        let wait = match pass(client, cloud, caches, metrics, &mut carried).await {
+        let wait = match pass(client, cloud, events, caches, metrics, &mut carried).await {
             Ok(PassResult { failed: false, changed, requeue }) => {
                 backoff = settings.min_backoff;
                 if changed { Duration::ZERO } else { requeue.map_or(settings.resync, |r| r.min(settings.resync)) }
@@ -245,6 +248,7 @@ struct PassResult {
 async fn pass(
     client: &kube::Client,
     cloud: &dyn CloudApi,
+    events: &Events,
     caches: &Caches,
     metrics: &Metrics,
     carried: &mut Carried,
@@ -276,6 +280,11 @@ async fn pass(
     }
     let executed = execute::execute(client, cloud, &plan).await;
     metrics.record(&plan, &executed, started.elapsed().as_secs_f64());
+    let config = observed.objects.raw(&image_registry_core::ObjectKey::of::<image_registry_core::api::Config>(
+        "",
+        image_registry_core::names::CLUSTER,
+    ));
+    events.publish(&image_registry_core::events::of_pass(config, &plan, &executed.outcomes)).await;
     let failed =
         !plan.errors.is_empty() || executed.outcomes.iter().any(|o| matches!(o.result, OutcomeResult::Failed { .. }));
     caches.catch_up(&executed.written, Duration::from_secs(5)).await;

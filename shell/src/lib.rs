@@ -6,6 +6,7 @@ pub mod cloud;
 pub mod commands;
 pub mod controller;
 pub mod crds;
+pub mod events;
 pub mod execute;
 pub mod kinds;
 pub mod lease;

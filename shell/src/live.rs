@@ -19,6 +19,7 @@ use tracing::{info, warn};
 
 use crate::cloud::CloudApi;
 use crate::controller::{self, Caches, LoopSettings};
+use crate::events::Events;
 use crate::lease::{Elector, LeaseSettings};
 use crate::metrics::{self, Metrics};
 use crate::observe::{self, Carried};
@@ -167,6 +168,8 @@ pub async fn run(
     }
     info!("leading");
     metrics.set_leader(true);
+    let events = Events::new(client.clone(), &settings.lease.identity);
+    events.leading(&settings.lease.identity).await;
     let caches = Caches::start(&client)?;
     tokio::select! {
         () = caches.ready() => {}
@@ -179,7 +182,8 @@ pub async fn run(
     metrics.set_ready(true);
     let (stop_tx, stop_rx) = watch::channel(false);
     let carried = Carried { operator: settings.operator.clone(), ..Carried::default() };
-    let passes = controller::run_loop(&client, cloud.as_ref(), &caches, &metrics, &settings.looping, carried, stop_rx);
+    let passes =
+        controller::run_loop(&client, cloud.as_ref(), &events, &caches, &metrics, &settings.looping, carried, stop_rx);
     tokio::pin!(passes);
     let mut last_renewal = Instant::now();
     let ended = loop {

@@ -34,6 +34,8 @@ const NO_STATUS_SUBRESOURCE: &[&str] =
 const EXTRA: &[Kind] = &[
     Kind { group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases", namespaced: true },
     Kind { group: "", version: "v1", kind: "Event", plural: "events", namespaced: true },
+    // What kube-runtime's event recorder writes (create, then merge patches for a series).
+    Kind { group: "events.k8s.io", version: "v1", kind: "Event", plural: "events", namespaced: true },
     Kind {
         group: "apiextensions.k8s.io",
         version: "v1",
