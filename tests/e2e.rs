@@ -608,3 +608,36 @@ async fn additions_to_owned_objects_are_taken_back_and_metadata_labels_stay() {
     assert_eq!(invalid_writes(&stand.fake), Vec::<String>::new());
     operator.stop().await;
 }
+
+/// Taking over the cluster the reference operator converged: the operator settles without
+/// rolling the registry or node-ca (their generations stay) and without touching the pruner's
+/// job template.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn taking_over_from_the_reference_bumps_no_generation() {
+    // The export's Infrastructure names a platform the API's schema does not know (the fake,
+    // like a real server, refuses it); `None` is the same unknown-platform case it recorded.
+    let exported =
+        std::fs::read_to_string(image_registry_tests::fixtures_dir().join("adopt-from-reference-emptydir.yaml"))
+            .unwrap()
+            .replace("type: FuturePlatform", "type: None");
+    let path = std::env::temp_dir().join(format!("adopt-{}.yaml", std::process::id()));
+    std::fs::write(&path, exported).unwrap();
+    let stand = stand_of(&path);
+    let generation =
+        |kind: &str, name: &str| object(&stand.fake, kind, name).unwrap()["metadata"]["generation"].clone();
+    let before = [
+        generation("Deployment", "image-registry"),
+        generation("DaemonSet", "node-ca"),
+        generation("CronJob", "image-pruner"),
+    ];
+    let operator = start(&stand, "a");
+    settle(&stand.fake, "the take-over", Duration::from_secs(60), Duration::from_secs(3)).await;
+    let after = [
+        generation("Deployment", "image-registry"),
+        generation("DaemonSet", "node-ca"),
+        generation("CronJob", "image-pruner"),
+    ];
+    assert_eq!(after, before, "generations (Deployment, DaemonSet, CronJob)");
+    assert!(available(&stand.fake));
+    assert_eq!(operator.stop().await, Ended::Shutdown);
+}

@@ -353,3 +353,36 @@ fn a_fresh_install_records_the_references_events_and_none_at_the_fixpoint() {
     let last = report.passes.last().unwrap();
     assert!(of_pass(config(last).as_ref(), &last.plan, &last.outcomes).is_empty());
 }
+
+/// Taking over a cluster the reference operator converged (`fixtures/adopt-from-reference-
+/// emptydir.yaml`, exported from it): no pod template changes (no registry, node-ca or pruner
+/// rollout), no create, no delete, no cloud call. What is left is listed in docs/operations.md:
+/// the checksum annotations (the reference digests its desired objects in Go's encoding) and
+/// the conditions the reference does not write.
+#[test]
+fn taking_over_from_the_reference_rolls_nothing() {
+    let plan = plan_of("adopt-from-reference-emptydir");
+    let mut writes = Vec::new();
+    for step in &plan.steps {
+        match &step.action {
+            Action::Cloud(call) => panic!("a cloud call on adoption: {call:?}"),
+            Action::Kube(KubeAction::Apply { key, new, changes, .. }) => {
+                assert!(!new, "{key} would be created");
+                for change in changes {
+                    let template =
+                        change.path.starts_with("spec.template") || change.path.starts_with("spec.jobTemplate");
+                    assert!(!template, "{key}: {} changes a pod template", change.path);
+                    writes.push(format!("{} {}", key.kind, change.path));
+                }
+            }
+            Action::Kube(KubeAction::ApplyStatus { key, .. }) => writes.push(format!("{} status", key.kind)),
+            Action::Kube(_) => panic!("unexpected on adoption: {}", step.action.describe()),
+        }
+    }
+    let annotation = "metadata.annotations.imageregistry.operator.openshift.io/checksum";
+    let other: Vec<&String> = writes
+        .iter()
+        .filter(|w| !w.ends_with(annotation) && !w.ends_with("metadata.annotations") && !w.ends_with(" status"))
+        .collect();
+    assert_eq!(other, Vec::<&String>::new(), "only checksum annotations and status");
+}

@@ -78,25 +78,96 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-/// [`checksum`] of the object `{key: value, …}` (an absent value is `null`), streamed from the
-/// parts without building the object: the dependency digest reads CA bundles and secrets that
-/// can be large, and copying them every pass would cost more than hashing them.
-pub fn checksum_of_fields(fields: &[(&str, Option<&Value>)]) -> String {
+/// The reference's digest of a rollout dependency (spec 20 §3.11): SHA-256 of Go's encoding of
+/// the ConfigMap or Secret with its type and metadata cleared: `{"metadata":{}` then, in the Go
+/// struct's field order, `immutable`, `data`, `binaryData` (ConfigMap) or `immutable`, `data`,
+/// `stringData`, `type` (Secret), empty ones omitted, map keys sorted, strings escaped as Go
+/// escapes them. Matching it byte for byte is what lets this operator take over a registry the
+/// reference deployed without rolling its pods.
+pub fn dependency_checksum(kind: &str, object: &Value) -> String {
     use std::io::Write;
-    let mut sorted: Vec<&(&str, Option<&Value>)> = fields.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let fields: &[&str] = if kind == "Secret" {
+        &["immutable", "data", "stringData", "type"]
+    } else {
+        &["immutable", "data", "binaryData"]
+    };
     let mut hashing = Hashing(Sha256::new());
-    let _ = hashing.write_all(b"{");
-    for (index, (key, value)) in sorted.into_iter().enumerate() {
-        if index > 0 {
-            let _ = hashing.write_all(b",");
+    let _ = hashing.write_all(b"{\"metadata\":{}");
+    for field in fields {
+        let Some(value) = object.get(*field) else { continue };
+        let empty = match value {
+            Value::Null => true,
+            Value::Object(map) => map.is_empty(),
+            Value::String(text) => text.is_empty(),
+            Value::Bool(_) | Value::Number(_) | Value::Array(_) => false,
+        };
+        if empty {
+            continue;
         }
-        let _ = serde_json::to_writer(&mut hashing, key);
+        let _ = hashing.write_all(b",");
+        go_string(field, &mut hashing);
         let _ = hashing.write_all(b":");
-        write(value.unwrap_or(&Value::Null), &mut hashing);
+        go_value(value, &mut hashing);
     }
     let _ = hashing.write_all(b"}");
     format!("sha256:{}", hex(&hashing.0.finalize()))
+}
+
+/// Go's `encoding/json` of a value whose maps have string keys (sorted, as Go sorts them).
+fn go_value(value: &Value, out: &mut impl std::io::Write) {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let _ = out.write_all(b"{");
+            for (index, (key, child)) in entries.into_iter().enumerate() {
+                if index > 0 {
+                    let _ = out.write_all(b",");
+                }
+                go_string(key, out);
+                let _ = out.write_all(b":");
+                go_value(child, out);
+            }
+            let _ = out.write_all(b"}");
+        }
+        Value::Array(items) => {
+            let _ = out.write_all(b"[");
+            for (index, child) in items.iter().enumerate() {
+                if index > 0 {
+                    let _ = out.write_all(b",");
+                }
+                go_value(child, out);
+            }
+            let _ = out.write_all(b"]");
+        }
+        Value::String(text) => go_string(text, out),
+        scalar => {
+            let _ = serde_json::to_writer(out, scalar);
+        }
+    }
+}
+
+/// A string as Go's `encoding/json` writes it: HTML-safe (`<`, `>`, `&` as `\u003c`, ...),
+/// U+2028 and U+2029 escaped, other control characters as `\u00XX` but for `\b \f \n \r \t`.
+fn go_string(text: &str, out: &mut impl std::io::Write) {
+    let mut buffer = String::with_capacity(text.len() + 2);
+    buffer.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => buffer.push_str("\\\""),
+            '\\' => buffer.push_str("\\\\"),
+            '\n' => buffer.push_str("\\n"),
+            '\r' => buffer.push_str("\\r"),
+            '\t' => buffer.push_str("\\t"),
+            '\u{8}' => buffer.push_str("\\b"),
+            '\u{c}' => buffer.push_str("\\f"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => buffer.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c if u32::from(c) < 0x20 => buffer.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => buffer.push(c),
+        }
+    }
+    buffer.push('"');
+    let _ = out.write_all(buffer.as_bytes());
 }
 
 /// `sha256:<hex>` of the canonical JSON of `value` (the reference's `Checksum`).
@@ -120,11 +191,25 @@ mod tests {
         assert_eq!(checksum(&a), checksum(&b));
         assert_ne!(checksum(&a), checksum(&json!({"b": 2, "a": [1, {"y": true, "x": null}]})));
         assert!(checksum(&a).starts_with("sha256:"));
-        let data = json!({"k": "v"});
-        assert_eq!(
-            checksum_of_fields(&[("type", None), ("data", Some(&data))]),
-            checksum(&json!({"data": {"k": "v"}, "type": null}))
-        );
         assert_eq!(checksum(&a).len(), 7 + 64);
+    }
+
+    /// Go's encoding, digested: the object with cleared metadata in struct field order, empty
+    /// maps left out, HTML-safe strings.
+    #[test]
+    fn dependencies_are_digested_as_go_encodes_them() {
+        let go = |text: &str| format!("sha256:{}", sha256_hex(text.as_bytes()));
+        let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "uid": "u"},
+            "type": "kubernetes.io/tls", "data": {"tls.key": "a2V5", "tls.crt": "Y3J0"}});
+        assert_eq!(
+            dependency_checksum("Secret", &secret),
+            go(r#"{"metadata":{},"data":{"tls.crt":"Y3J0","tls.key":"a2V5"},"type":"kubernetes.io/tls"}"#)
+        );
+        let configmap = json!({"metadata": {"name": "c"}, "data": {"x": "<a & b>\n"}, "binaryData": {}});
+        assert_eq!(
+            dependency_checksum("ConfigMap", &configmap),
+            go(r#"{"metadata":{},"data":{"x":"\u003ca \u0026 b\u003e\n"}}"#)
+        );
+        assert_eq!(dependency_checksum("Secret", &json!({"type": "Opaque"})), go(r#"{"metadata":{},"type":"Opaque"}"#));
     }
 }

@@ -13,7 +13,7 @@ use super::network::registry_selector;
 use super::pod::{self, CERTIFICATES_CONFIGMAP, TLS_SECRET, TRUSTED_CA_CONFIGMAP};
 use super::{Context, Desired};
 use crate::api::{ApiObject, Config};
-use crate::checksum::{checksum, checksum_of_fields};
+use crate::checksum::{checksum, dependency_checksum};
 use crate::inputs::Inputs;
 use crate::names::{DEPENDENCIES_CHECKSUM_ANNOTATION, INSTALLATION_PULL_SECRETS, NAMESPACE, REGISTRY_NAME};
 use crate::observed::ObjectKey;
@@ -36,16 +36,6 @@ pub fn strategy(config: &Config) -> DeploymentStrategy {
     }
 }
 
-/// The digest of what in a dependency matters for a rollout: data (and a Secret's type).
-/// Missing and empty `data` read the same, as the server drops empty maps.
-fn content_checksum(kind: &str, object: &Value) -> String {
-    let non_empty = |key: &str| object.get(key).filter(|v| v.as_object().is_some_and(|m| !m.is_empty()));
-    match kind {
-        "Secret" => checksum_of_fields(&[("data", non_empty("data")), ("type", object.get("type"))]),
-        _ => checksum_of_fields(&[("data", non_empty("data")), ("binaryData", non_empty("binaryData"))]),
-    }
-}
-
 /// The digest of everything the pod mounts or references (spec 20 §3.11). Objects planned in
 /// this same pass count with their desired content, so the rollout happens in the same pass.
 pub fn dependencies_checksum(
@@ -62,7 +52,7 @@ pub fn dependencies_checksum(
                 "{}:{}:{}",
                 kind.to_lowercase(),
                 key.name,
-                content_checksum(kind, object)
+                dependency_checksum(kind, object)
             )));
         }
     };

@@ -169,7 +169,9 @@ fn has_finalizers(object: &Value) -> bool {
     object.pointer("/metadata/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty())
 }
 
-/// Everything but `metadata` and `status`: a change there bumps the generation.
+/// Everything but `metadata` and `status`: a change there bumps the generation. Compared as
+/// the API server's `Semantic.DeepEqual` compares (apimachinery's fork of reflect.DeepEqual):
+/// an empty map or list equals an absent one, as does `null`.
 fn spec_part(object: &Value) -> Value {
     let mut copy = object.clone();
     if let Value::Object(map) = &mut copy {
@@ -178,7 +180,26 @@ fn spec_part(object: &Value) -> Value {
         map.remove("apiVersion");
         map.remove("kind");
     }
-    copy
+    semantic(copy)
+}
+
+/// `value` with empty maps, empty lists and nulls left out of every object.
+fn semantic(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, semantic(v)))
+                .filter(|(_, v)| match v {
+                    Value::Null => false,
+                    Value::Object(m) => !m.is_empty(),
+                    Value::Array(a) => !a.is_empty(),
+                    Value::Bool(_) | Value::Number(_) | Value::String(_) => true,
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(semantic).collect()),
+        scalar => scalar,
+    }
 }
 
 impl Store {

@@ -92,6 +92,13 @@ async fn status_subresource_and_generation() {
     let scaled = api.patch("d", &PatchParams::apply("op"), &Patch::Apply(&scaled)).await.unwrap();
     assert_eq!(scaled.metadata.generation, Some(2));
     assert_eq!(scaled.status.unwrap().replicas, Some(1), "the status survives a spec apply");
+    // As the server's Semantic.DeepEqual: an empty map or list is no change from an absent one.
+    let mut emptied = body.clone();
+    emptied["spec"]["replicas"] = json!(2);
+    emptied["spec"]["template"]["spec"]["nodeSelector"] = json!({});
+    emptied["spec"]["template"]["spec"]["tolerations"] = json!([]);
+    let emptied = api.patch("d", &PatchParams::apply("op"), &Patch::Apply(&emptied)).await.unwrap();
+    assert_eq!(emptied.metadata.generation, Some(2), "empty nodeSelector and tolerations bump nothing");
 }
 
 #[tokio::test]
