@@ -614,15 +614,7 @@ async fn additions_to_owned_objects_are_taken_back_and_metadata_labels_stay() {
 /// job template.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn taking_over_from_the_reference_bumps_no_generation() {
-    // The export's Infrastructure names a platform the API's schema does not know (the fake,
-    // like a real server, refuses it); `None` is the same unknown-platform case it recorded.
-    let exported =
-        std::fs::read_to_string(image_registry_tests::fixtures_dir().join("adopt-from-reference-emptydir.yaml"))
-            .unwrap()
-            .replace("type: FuturePlatform", "type: None");
-    let path = std::env::temp_dir().join(format!("adopt-{}.yaml", std::process::id()));
-    std::fs::write(&path, exported).unwrap();
-    let stand = stand_of(&path);
+    let stand = stand("adopt-from-reference-emptydir.yaml");
     let generation =
         |kind: &str, name: &str| object(&stand.fake, kind, name).unwrap()["metadata"]["generation"].clone();
     let before = [

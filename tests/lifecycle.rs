@@ -386,3 +386,17 @@ fn taking_over_from_the_reference_rolls_nothing() {
         .collect();
     assert_eq!(other, Vec::<&String>::new(), "only checksum annotations and status");
 }
+
+/// Hostnames another writer published (the reference, before a take-over) are cleared on
+/// Removed and the operator comes to rest: leaving a field out of an apply does not clear what
+/// another manager owns, which once made every pass plan the same clearing.
+#[test]
+fn removed_after_taking_over_clears_the_references_hostnames_and_rests() {
+    let mut observed = load(&fixtures_dir().join("adopt-from-reference-emptydir.yaml")).observed;
+    image_registry_tests::edit_config(&mut observed, |c| c.spec.management_state = "Removed".into());
+    let report = simulate(observed, 10, vec![]);
+    assert_eq!(report.ending, Ending::Converged, "{} passes", report.passes.len());
+    let last = &report.passes.last().unwrap().observed;
+    let image = last.objects.iter().find(|(k, _)| k.kind == "Image" && k.name == "cluster").unwrap().1;
+    assert_eq!(image["status"]["internalRegistryHostname"], "", "{image}");
+}
