@@ -4,9 +4,12 @@
 //! injected API errors without a second bucket, the finalizer path on deletion, and leader
 //! election handing over when one instance stops.
 
+mod cluster;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cluster::{NS, dynamic, object, set_management_state};
 use fake_apiserver::{FakeApiServer, Fault, serve};
 use image_registry_core::action::CloudAction;
 use image_registry_core::observed::OperatorEnv;
@@ -15,13 +18,10 @@ use image_registry_operator::controller::LoopSettings;
 use image_registry_operator::lease::LeaseSettings;
 use image_registry_operator::live::{self, Ended, RunSettings};
 use image_registry_operator::metrics::Metrics;
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
-use kube::core::{ApiResource, GroupVersionKind};
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-
-const NS: &str = "openshift-image-registry";
 
 struct Stand {
     fake: FakeApiServer,
@@ -91,10 +91,6 @@ impl Running {
     }
 }
 
-fn object(fake: &FakeApiServer, kind: &str, name: &str) -> Option<Value> {
-    fake.with_store(|s| s.dump()).into_iter().find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
-}
-
 fn condition(fake: &FakeApiServer, kind: &str, type_: &str) -> Option<String> {
     let object = object(fake, kind, if kind == "ClusterOperator" { "image-registry" } else { "cluster" })?;
     object["status"]["conditions"]
@@ -131,15 +127,6 @@ fn operator_writes(fake: &FakeApiServer) -> Vec<String> {
 
 fn bucket_creations(cloud: &FakeCloud) -> usize {
     cloud.calls().iter().filter(|c| matches!(c, CloudAction::S3CreateBucket { .. })).count()
-}
-
-fn dynamic(fake: &FakeApiServer, group: &str, kind: &str, plural: &str, namespace: Option<&str>) -> Api<DynamicObject> {
-    let client = kube::Client::new(fake.clone(), NS);
-    let ar = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, "v1", kind), plural);
-    match namespace {
-        Some(ns) => Api::namespaced_with(client, ns, &ar),
-        None => Api::all_with(client, &ar),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -366,19 +353,6 @@ async fn settle(fake: &FakeApiServer, what: &str, limit: Duration, quiet: Durati
         }
         assert!(started.elapsed() < limit, "no fixpoint after {limit:?}: {what}");
     }
-}
-
-async fn set_management_state(fake: &FakeApiServer, state: &str) {
-    let configs = dynamic(fake, "imageregistry.operator.openshift.io", "Config", "configs", None);
-    let patch = json!({"spec": {"managementState": state}});
-    configs
-        .patch(
-            "cluster",
-            &PatchParams { field_manager: Some("someone-else".into()), ..PatchParams::default() },
-            &Patch::Merge(&patch),
-        )
-        .await
-        .unwrap();
 }
 
 /// The reproduction of the Removed hot loop: a converged AWS cluster set to Removed reaches

@@ -259,7 +259,8 @@ fn the_aws_credentials_request_grants_exactly_what_the_s3_calls_and_the_registry
         CloudAction::S3DeleteBucket { target, require_tag: tag },
     ];
     let mut derived: BTreeSet<String> = permissions::REGISTRY.iter().map(|a| (*a).to_owned()).collect();
-    let calls = every.iter().flat_map(|a| permissions::calls(a).unwrap().iter()).chain(permissions::OBSERVE.iter());
+    let calls =
+        every.iter().flat_map(|a| permissions::calls(&a.as_s3().unwrap()).iter()).chain(permissions::OBSERVE.iter());
     derived.extend(calls.flat_map(|(_, actions)| actions.iter().map(|a| (*a).to_owned())));
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifests/01-registry-credentials-request.yaml");

@@ -50,6 +50,18 @@ fn cluster(endpoint: &str, bucket: &str, region: &str, state: &str, access_key: 
     observed
 }
 
+/// A managed bucket's cluster whose installer credentials are the AWS config file `file`.
+fn with_credentials_file(endpoint: &str, bucket: &str, file: &str) -> Observed {
+    let mut observed = cluster(endpoint, bucket, "us-east-1", "Managed", "AKIAUNUSED0000000001");
+    observed
+        .objects
+        .insert(json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "installer-cloud-credentials", "namespace": "openshift-image-registry"},
+            "data": {"credentials": b64(file)}}))
+        .unwrap();
+    observed
+}
+
 fn config(endpoint: &str, bucket: &str, region: &str, state: &str, trusted_ca: &str) -> Value {
     json!({"apiVersion": "imageregistry.operator.openshift.io/v1", "kind": "Config", "metadata": {"name": "cluster"},
         "spec": {"managementState": "Managed", "replicas": 1, "storage": {"managementState": state,
@@ -91,7 +103,7 @@ fn assert_permitted(calls: &CallCounter) {
     ];
     let known: Vec<&str> = every
         .iter()
-        .flat_map(|a| permissions::calls(a).unwrap().iter())
+        .flat_map(|a| permissions::calls(&a.as_s3().unwrap()).iter())
         .chain(permissions::OBSERVE.iter())
         .map(|(call, _)| *call)
         .collect();
@@ -355,13 +367,7 @@ async fn a_web_identity_credentials_file_assumes_the_role_through_sts() {
         token.display(),
         proxy.endpoint
     );
-    let mut observed = cluster(&proxy.endpoint, &bucket, "us-east-1", "Managed", "AKIAUNUSED0000000001");
-    observed
-        .objects
-        .insert(json!({"apiVersion": "v1", "kind": "Secret",
-            "metadata": {"name": "installer-cloud-credentials", "namespace": "openshift-image-registry"},
-            "data": {"credentials": b64(&file)}}))
-        .unwrap();
+    let observed = with_credentials_file(&proxy.endpoint, &bucket, &file);
     let (cloud, _) = cloud();
     let facts = observe(&cloud, &observed, &bucket).await;
     assert_eq!(facts.state, BucketState::Missing, "{facts:?}");
@@ -388,16 +394,7 @@ async fn authentication_failures_keep_their_aws_codes() {
     assert!(!id.is_empty() && !secret.is_empty(), "{key}");
     let bucket = stand::unique("auth");
     let create = CloudAction::S3CreateBucket { target: target(&endpoint, &bucket, "us-east-1") };
-    let with_file = |file: String| {
-        let mut observed = cluster(&endpoint, &bucket, "us-east-1", "Managed", "AKIAUNUSED0000000001");
-        observed
-            .objects
-            .insert(json!({"apiVersion": "v1", "kind": "Secret",
-                "metadata": {"name": "installer-cloud-credentials", "namespace": "openshift-image-registry"},
-                "data": {"credentials": b64(&file)}}))
-            .unwrap();
-        observed
-    };
+    let with_file = |file: String| with_credentials_file(&endpoint, &bucket, &file);
     let keys =
         |id: &str, secret: &str| format!("[default]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n");
     let mut results = Vec::new();

@@ -6,18 +6,17 @@
 //! Removed and the Config's deletion; an S3 outage is reported, then one bucket is created when
 //! S3 comes back; the live dry-run only reads.
 
+mod cluster;
 mod stand;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use cluster::{dynamic, object, set_management_state};
 use fake_apiserver::{FakeApiServer, serve};
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
-use kube::core::{ApiResource, GroupVersionKind};
+use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::{Value, json};
-
-const NS: &str = "openshift-image-registry";
 
 /// The shipped binary, or `None` (with a notice) when the test command did not build it.
 fn shipped() -> Option<PathBuf> {
@@ -58,15 +57,6 @@ async fn stand(s3: Value) -> Stand {
     let kubeconfig = std::env::temp_dir().join(format!("{infra}.kubeconfig"));
     serve::write_kubeconfig(address, &kubeconfig).unwrap();
     Stand { fake, kubeconfig, infra }
-}
-
-fn dynamic(fake: &FakeApiServer, group: &str, kind: &str, plural: &str, namespace: Option<&str>) -> Api<DynamicObject> {
-    let client = kube::Client::new(fake.clone(), NS);
-    let ar = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, "v1", kind), plural);
-    match namespace {
-        Some(ns) => Api::namespaced_with(client, ns, &ar),
-        None => Api::all_with(client, &ar),
-    }
 }
 
 /// The operator process; killed when dropped, its log kept beside the kubeconfig.
@@ -114,10 +104,6 @@ fn run_with(binary: &PathBuf, stand: &Stand, resync: u64, env: &[(&str, &str)]) 
     Operator { child, log }
 }
 
-fn object(fake: &FakeApiServer, kind: &str, name: &str) -> Option<Value> {
-    fake.with_store(|s| s.dump()).into_iter().find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
-}
-
 fn condition(fake: &FakeApiServer, kind: &str, type_: &str) -> Option<Value> {
     let name = if kind == "ClusterOperator" { "image-registry" } else { "cluster" };
     object(fake, kind, name)?["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == type_).cloned()
@@ -155,22 +141,9 @@ async fn exists(s3: &aws_sdk_s3::Client, bucket: &str) -> bool {
 fn operator_writes(fake: &FakeApiServer) -> Vec<String> {
     fake.requests()
         .into_iter()
-        .filter(|e| e.write && !e.path.contains("/leases") && e.manager != "e2e-test")
+        .filter(|e| e.write && !e.path.contains("/leases") && e.manager != cluster::USER)
         .map(|e| format!("{} {} -> {}", e.verb, e.path, e.code))
         .collect()
-}
-
-async fn set_management_state(fake: &FakeApiServer, state: &str) {
-    let configs = dynamic(fake, "imageregistry.operator.openshift.io", "Config", "configs", None);
-    let patch = json!({"spec": {"managementState": state}});
-    configs
-        .patch(
-            "cluster",
-            &PatchParams { field_manager: Some("e2e-test".into()), ..Default::default() },
-            &Patch::Merge(&patch),
-        )
-        .await
-        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

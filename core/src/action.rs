@@ -388,7 +388,83 @@ impl Service {
     }
 }
 
+/// An S3 call, borrowed from its [`CloudAction`]: what the S3 client matches on, so that it
+/// names only S3's calls and still misses none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum S3Call<'a> {
+    /// [`CloudAction::S3CreateBucket`].
+    CreateBucket {
+        /// The bucket.
+        target: &'a S3Target,
+    },
+    /// [`CloudAction::S3PutPublicAccessBlock`].
+    PutPublicAccessBlock {
+        /// The bucket.
+        target: &'a S3Target,
+    },
+    /// [`CloudAction::S3PutBucketTagging`].
+    PutBucketTagging {
+        /// The bucket.
+        target: &'a S3Target,
+        /// The complete tag set.
+        tags: &'a [KeyValue],
+    },
+    /// [`CloudAction::S3PutBucketEncryption`].
+    PutBucketEncryption {
+        /// The bucket.
+        target: &'a S3Target,
+        /// The KMS key, or empty for `AES256`.
+        kms_key_id: &'a str,
+    },
+    /// [`CloudAction::S3PutLifecycleConfiguration`].
+    PutLifecycleConfiguration {
+        /// The bucket.
+        target: &'a S3Target,
+    },
+    /// [`CloudAction::S3DeleteBucket`].
+    DeleteBucket {
+        /// The bucket.
+        target: &'a S3Target,
+        /// The ownership tag it must carry.
+        require_tag: &'a KeyValue,
+    },
+}
+
+impl S3Call<'_> {
+    /// The bucket the call acts on.
+    pub fn target(&self) -> &S3Target {
+        match self {
+            Self::CreateBucket { target }
+            | Self::PutPublicAccessBlock { target }
+            | Self::PutBucketTagging { target, .. }
+            | Self::PutBucketEncryption { target, .. }
+            | Self::PutLifecycleConfiguration { target }
+            | Self::DeleteBucket { target, .. } => target,
+        }
+    }
+}
+
 impl CloudAction {
+    /// The call as an S3 call, when it is one.
+    pub fn as_s3(&self) -> Option<S3Call<'_>> {
+        Some(match self {
+            Self::S3CreateBucket { target } => S3Call::CreateBucket { target },
+            Self::S3PutPublicAccessBlock { target } => S3Call::PutPublicAccessBlock { target },
+            Self::S3PutBucketTagging { target, tags } => S3Call::PutBucketTagging { target, tags },
+            Self::S3PutBucketEncryption { target, kms_key_id } => S3Call::PutBucketEncryption { target, kms_key_id },
+            Self::S3PutLifecycleConfiguration { target } => S3Call::PutLifecycleConfiguration { target },
+            Self::S3DeleteBucket { target, require_tag } => S3Call::DeleteBucket { target, require_tag },
+            Self::GcsCreateBucket { .. }
+            | Self::GcsBindTags { .. }
+            | Self::GcsDeleteBucket { .. }
+            | Self::AzureCreateStorageAccount { .. }
+            | Self::AzureCreateContainer { .. }
+            | Self::AzureDeleteStorage { .. }
+            | Self::SwiftCreateContainer { .. }
+            | Self::SwiftDeleteContainer { .. } => return None,
+        })
+    }
+
     /// The service the call goes to.
     pub fn service(&self) -> Service {
         match self {

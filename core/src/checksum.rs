@@ -7,13 +7,20 @@ use sha2::{Digest, Sha256};
 /// JSON text with object keys in sorted order and no whitespace.
 pub fn canonical_json(value: &Value) -> String {
     let mut out = Vec::new();
-    write(value, &mut out);
+    write(value, &mut out, Strings::Serde);
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Streams the canonical JSON of `value` into `out`, allocating nothing for a map whose keys
-/// already iterate in order (serde_json's default `BTreeMap`).
-fn write(value: &Value, out: &mut impl std::io::Write) {
+/// How strings are escaped: as serde_json writes them, or as Go's `encoding/json` does.
+#[derive(Clone, Copy)]
+enum Strings {
+    Serde,
+    Go,
+}
+
+/// Streams the JSON of `value` into `out` with object keys sorted, allocating nothing for a map
+/// whose keys already iterate in order (serde_json's default `BTreeMap`).
+fn write(value: &Value, out: &mut impl std::io::Write, strings: Strings) {
     // Writing into a `Vec` or a hasher cannot fail; a scalar serialises infallibly.
     match value {
         Value::Object(map) => {
@@ -26,9 +33,9 @@ fn write(value: &Value, out: &mut impl std::io::Write) {
                 if index > 0 {
                     let _ = out.write_all(b",");
                 }
-                let _ = serde_json::to_writer(&mut *out, key);
+                write_string(key, out, strings);
                 let _ = out.write_all(b":");
-                write(child, out);
+                write(child, out, strings);
             }
             let _ = out.write_all(b"}");
         }
@@ -38,13 +45,23 @@ fn write(value: &Value, out: &mut impl std::io::Write) {
                 if index > 0 {
                     let _ = out.write_all(b",");
                 }
-                write(child, out);
+                write(child, out, strings);
             }
             let _ = out.write_all(b"]");
         }
+        Value::String(text) => write_string(text, out, strings),
         scalar => {
             let _ = serde_json::to_writer(out, scalar);
         }
+    }
+}
+
+fn write_string(text: &str, out: &mut impl std::io::Write, strings: Strings) {
+    match strings {
+        Strings::Serde => {
+            let _ = serde_json::to_writer(out, text);
+        }
+        Strings::Go => go_string(text, out),
     }
 }
 
@@ -107,44 +124,10 @@ pub fn dependency_checksum(kind: &str, object: &Value) -> String {
         let _ = hashing.write_all(b",");
         go_string(field, &mut hashing);
         let _ = hashing.write_all(b":");
-        go_value(value, &mut hashing);
+        write(value, &mut hashing, Strings::Go);
     }
     let _ = hashing.write_all(b"}");
     format!("sha256:{}", hex(&hashing.0.finalize()))
-}
-
-/// Go's `encoding/json` of a value whose maps have string keys (sorted, as Go sorts them).
-fn go_value(value: &Value, out: &mut impl std::io::Write) {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            let _ = out.write_all(b"{");
-            for (index, (key, child)) in entries.into_iter().enumerate() {
-                if index > 0 {
-                    let _ = out.write_all(b",");
-                }
-                go_string(key, out);
-                let _ = out.write_all(b":");
-                go_value(child, out);
-            }
-            let _ = out.write_all(b"}");
-        }
-        Value::Array(items) => {
-            let _ = out.write_all(b"[");
-            for (index, child) in items.iter().enumerate() {
-                if index > 0 {
-                    let _ = out.write_all(b",");
-                }
-                go_value(child, out);
-            }
-            let _ = out.write_all(b"]");
-        }
-        Value::String(text) => go_string(text, out),
-        scalar => {
-            let _ = serde_json::to_writer(out, scalar);
-        }
-    }
 }
 
 /// A string as Go's `encoding/json` writes it: HTML-safe (`<`, `>`, `&` as `\u003c`, ...),
@@ -173,7 +156,7 @@ fn go_string(text: &str, out: &mut impl std::io::Write) {
 /// `sha256:<hex>` of the canonical JSON of `value` (the reference's `Checksum`).
 pub fn checksum(value: &Value) -> String {
     let mut hashing = Hashing(Sha256::new());
-    write(value, &mut hashing);
+    write(value, &mut hashing, Strings::Serde);
     format!("sha256:{}", hex(&hashing.0.finalize()))
 }
 

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::config::SharedHttpClient;
-use image_registry_core::action::{CloudAction, S3Target};
+use image_registry_core::action::{CloudAction, S3Call, S3Target};
 use image_registry_core::inputs::Inputs;
 use image_registry_core::observed::{BucketState, S3Bucket};
 use image_registry_core::outcome::ErrorClass;
@@ -149,40 +149,25 @@ impl S3Cloud {
 
     /// Carries out one S3 call with the last observation's session.
     pub async fn execute(&self, call: &CloudAction) -> Result<(), CloudError> {
-        let target =
-            s3_target(call).ok_or_else(|| (ErrorClass::Invalid, format!("{} is not an S3 call", call.call())))?;
+        let s3 = call.as_s3().ok_or_else(|| (ErrorClass::Invalid, format!("{} is not an S3 call", call.call())))?;
         let session = lock(&self.state).session.clone().ok_or_else(|| {
             (ErrorClass::Unavailable, "no S3 credentials have been read yet; the next pass reads them".to_owned())
         })?;
         // Whatever happens, the next pass reads this bucket again.
-        lock(&self.state).seen.remove(&target.bucket);
-        let client = session.client(target).map_err(|m| (ErrorClass::Invalid, m))?;
+        lock(&self.state).seen.remove(&s3.target().bucket);
+        let client = session.client(s3.target()).map_err(|m| (ErrorClass::Invalid, m))?;
         let calls = &self.calls;
-        match call {
-            CloudAction::S3CreateBucket { target } => execute::create(&client, target, calls).await,
-            CloudAction::S3PutPublicAccessBlock { target } => {
-                execute::block_public_access(&client, target, calls).await
-            }
-            CloudAction::S3PutBucketTagging { target, tags } => execute::tag(&client, target, tags, calls).await,
-            CloudAction::S3PutBucketEncryption { target, kms_key_id } => {
+        match s3 {
+            S3Call::CreateBucket { target } => execute::create(&client, target, calls).await,
+            S3Call::PutPublicAccessBlock { target } => execute::block_public_access(&client, target, calls).await,
+            S3Call::PutBucketTagging { target, tags } => execute::tag(&client, target, tags, calls).await,
+            S3Call::PutBucketEncryption { target, kms_key_id } => {
                 execute::encrypt(&client, target, kms_key_id, calls).await
             }
-            CloudAction::S3PutLifecycleConfiguration { target } => {
+            S3Call::PutLifecycleConfiguration { target } => {
                 execute::expire_incomplete_uploads(&client, target, calls).await
             }
-            CloudAction::S3DeleteBucket { target, require_tag } => {
-                delete::delete(&client, target, require_tag, calls).await
-            }
-            CloudAction::GcsCreateBucket { .. }
-            | CloudAction::GcsBindTags { .. }
-            | CloudAction::GcsDeleteBucket { .. }
-            | CloudAction::AzureCreateStorageAccount { .. }
-            | CloudAction::AzureCreateContainer { .. }
-            | CloudAction::AzureDeleteStorage { .. }
-            | CloudAction::SwiftCreateContainer { .. }
-            | CloudAction::SwiftDeleteContainer { .. } => {
-                Err((ErrorClass::Invalid, format!("{} is not an S3 call", call.call())))
-            }
+            S3Call::DeleteBucket { target, require_tag } => delete::delete(&client, target, require_tag, calls).await,
         }
     }
 }
@@ -196,24 +181,5 @@ impl Session {
         let client = client::client(target, &self.credentials, self.http.clone(), &self.version)?;
         clients.insert(target.clone(), client.clone());
         Ok(client)
-    }
-}
-
-fn s3_target(call: &CloudAction) -> Option<&S3Target> {
-    match call {
-        CloudAction::S3CreateBucket { target }
-        | CloudAction::S3PutPublicAccessBlock { target }
-        | CloudAction::S3PutBucketTagging { target, .. }
-        | CloudAction::S3PutBucketEncryption { target, .. }
-        | CloudAction::S3PutLifecycleConfiguration { target }
-        | CloudAction::S3DeleteBucket { target, .. } => Some(target),
-        CloudAction::GcsCreateBucket { .. }
-        | CloudAction::GcsBindTags { .. }
-        | CloudAction::GcsDeleteBucket { .. }
-        | CloudAction::AzureCreateStorageAccount { .. }
-        | CloudAction::AzureCreateContainer { .. }
-        | CloudAction::AzureDeleteStorage { .. }
-        | CloudAction::SwiftCreateContainer { .. }
-        | CloudAction::SwiftDeleteContainer { .. } => None,
     }
 }

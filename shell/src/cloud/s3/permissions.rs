@@ -2,7 +2,7 @@
 //! committed CredentialsRequest (`manifests/01-registry-credentials-request.yaml`), which a test
 //! keeps equal to what is derived here plus the registry's own data path (spec 30 §1.9).
 
-use image_registry_core::action::CloudAction;
+use image_registry_core::action::S3Call;
 
 /// What observing a bucket may call: `HeadBucket`, then for a managed bucket the four reads.
 pub const OBSERVE: &[(&str, &[&str])] = &[
@@ -25,18 +25,18 @@ pub const REGISTRY: &[&str] = &[
     "s3:AbortMultipartUpload",
 ];
 
-/// The calls an action makes, with the IAM actions each needs; `None` for another cloud's.
-pub fn calls(action: &CloudAction) -> Option<&'static [(&'static str, &'static [&'static str])]> {
-    Some(match action {
-        CloudAction::S3CreateBucket { .. } => &[("CreateBucket", &["s3:CreateBucket"])],
-        CloudAction::S3PutPublicAccessBlock { .. } => &[("PutPublicAccessBlock", &["s3:PutBucketPublicAccessBlock"])],
-        CloudAction::S3PutBucketTagging { .. } => &[("PutBucketTagging", &["s3:PutBucketTagging"])],
-        CloudAction::S3PutBucketEncryption { .. } => &[("PutBucketEncryption", &["s3:PutEncryptionConfiguration"])],
-        CloudAction::S3PutLifecycleConfiguration { .. } => &[
+/// The calls an S3 action makes, with the IAM actions each needs.
+pub fn calls(call: &S3Call<'_>) -> &'static [(&'static str, &'static [&'static str])] {
+    match call {
+        S3Call::CreateBucket { .. } => &[("CreateBucket", &["s3:CreateBucket"])],
+        S3Call::PutPublicAccessBlock { .. } => &[("PutPublicAccessBlock", &["s3:PutBucketPublicAccessBlock"])],
+        S3Call::PutBucketTagging { .. } => &[("PutBucketTagging", &["s3:PutBucketTagging"])],
+        S3Call::PutBucketEncryption { .. } => &[("PutBucketEncryption", &["s3:PutEncryptionConfiguration"])],
+        S3Call::PutLifecycleConfiguration { .. } => &[
             ("GetBucketLifecycleConfiguration", &["s3:GetLifecycleConfiguration"]),
             ("PutBucketLifecycleConfiguration", &["s3:PutLifecycleConfiguration"]),
         ],
-        CloudAction::S3DeleteBucket { .. } => &[
+        S3Call::DeleteBucket { .. } => &[
             ("GetBucketTagging", &["s3:GetBucketTagging"]),
             ("ListObjectVersions", &["s3:ListBucketVersions"]),
             ("DeleteObjects", &["s3:DeleteObject", "s3:DeleteObjectVersion"]),
@@ -44,13 +44,5 @@ pub fn calls(action: &CloudAction) -> Option<&'static [(&'static str, &'static [
             ("AbortMultipartUpload", &["s3:AbortMultipartUpload"]),
             ("DeleteBucket", &["s3:DeleteBucket"]),
         ],
-        CloudAction::GcsCreateBucket { .. }
-        | CloudAction::GcsBindTags { .. }
-        | CloudAction::GcsDeleteBucket { .. }
-        | CloudAction::AzureCreateStorageAccount { .. }
-        | CloudAction::AzureCreateContainer { .. }
-        | CloudAction::AzureDeleteStorage { .. }
-        | CloudAction::SwiftCreateContainer { .. }
-        | CloudAction::SwiftDeleteContainer { .. } => return None,
-    })
+    }
 }
