@@ -607,3 +607,62 @@ async fn taking_over_from_the_reference_bumps_no_generation() {
     assert!(available(&stand.fake));
     assert_eq!(operator.stop().await, Ended::Shutdown);
 }
+
+/// `snapshot` against the fake API server: read-only, no secret of the cluster in the file,
+/// and the file plans what the cluster plans (the same steps, the same exit code), on a
+/// converged cluster, a drifted one, one with the user's credentials, one the reference
+/// converged, and a fresh one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_plans_what_the_cluster_plans_and_holds_no_secret() {
+    let fixtures = image_registry_tests::fixtures_dir();
+    for name in [
+        "aws-converged.yaml",
+        "aws-drifted.yaml",
+        "storage/s3/user-credentials.yaml",
+        "adopt-from-reference-emptydir.yaml",
+        "aws-fresh.yaml",
+    ] {
+        let stand = stand_of(&fixtures.join(name));
+        let client = kube::Client::new(stand.fake.clone(), NS);
+        stand.fake.clear_requests();
+        let now = "2026-06-01T00:00:00Z".parse().unwrap();
+        let (text, differ) = live::snapshot(&client, stand.cloud.as_ref(), operator_env(), Some(now)).await.unwrap();
+        assert_eq!(differ, Vec::<String>::new(), "{name}");
+        assert!(stand.fake.requests().iter().all(|e| !e.write), "{name}: the snapshot wrote");
+        let from_file =
+            image_registry_core::reconcile(&image_registry_core::fixture::parse(name, &text).unwrap().observed);
+        let live = live::dry_run(&client, stand.cloud.as_ref(), operator_env(), Some(now)).await.unwrap();
+        let steps =
+            |plan: &image_registry_core::Plan| plan.steps.iter().map(|s| s.action.describe()).collect::<Vec<_>>();
+        assert_eq!(steps(&from_file), steps(&live), "{name}");
+        assert_eq!(from_file.exit_code(), live.exit_code(), "{name}");
+        // No secret value of the cluster, encoded or decoded, is in the file.
+        for secret in stand.fake.with_store(|s| s.dump()).into_iter().filter(|o| o["kind"] == "Secret") {
+            for value in secret["data"].as_object().into_iter().flat_map(|d| d.values()) {
+                let encoded = value.as_str().unwrap();
+                assert!(encoded.len() < 8 || !text.contains(encoded), "{name}: {} leaked", secret["metadata"]["name"]);
+                let decoded = String::from_utf8(decode64(encoded)).unwrap_or_default();
+                assert!(decoded.len() < 8 || !text.contains(&decoded), "{name}: {} leaked", secret["metadata"]["name"]);
+            }
+        }
+    }
+}
+
+fn decode64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let bytes: Vec<u8> = text.bytes().filter(|b| *b != b'=').collect();
+    let mut out = Vec::new();
+    for chunk in bytes.chunks(4) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, c)| n | (u32::from(value(*c)) << (18 - 6 * i)));
+        for i in 0..chunk.len().saturating_sub(1) {
+            out.push(((n >> (16 - 8 * i)) & 0xff) as u8);
+        }
+    }
+    out
+}

@@ -6,16 +6,7 @@ use image_registry_core::render::{self, Format};
 use image_registry_tests::{all_fixtures, load};
 use serde_json::Value;
 
-/// Keys of minted credentials that hold identifiers, not secrets: the operator names them in
-/// cloud calls and env (as the reference does), so they are not scanned for.
-const IDENTIFIERS: &[&str] = &[
-    "azure_resourcegroup",
-    "azure_region",
-    "azure_subscription_id",
-    "azure_client_id",
-    "azure_tenant_id",
-    "azure_federated_token_file",
-];
+use image_registry_core::snapshot::IDENTIFIERS;
 
 /// Every secret string in the fixtures, in the forms it could leak in.
 fn secret_values() -> Vec<String> {
@@ -139,6 +130,23 @@ fn the_s3_access_the_shell_gets_prints_no_credentials() {
         if let Ok(credentials) = &access.credentials {
             assert!(!credentials.0.is_empty());
             assert!(printed.contains("<redacted>"), "{printed}");
+        }
+    }
+}
+
+/// Every fixture, redacted for sharing, plans what it plans, and holds none of its secrets.
+#[test]
+fn a_redacted_snapshot_of_every_fixture_plans_the_same_and_hides_its_secrets() {
+    let secrets = secret_values();
+    for path in all_fixtures() {
+        let observed = load(&path).observed;
+        let (redacted, differ) = image_registry_core::snapshot::redact(&observed);
+        let describe =
+            |plan: &image_registry_core::Plan| plan.steps.iter().map(|s| s.action.describe()).collect::<Vec<_>>();
+        assert_eq!(differ, Vec::<String>::new(), "{}: {:#?}", path.display(), describe(&reconcile(&redacted)));
+        let text = image_registry_core::fixture::render("snapshot", &redacted).unwrap();
+        for secret in &secrets {
+            assert!(!text.contains(secret.as_str()), "{}: a secret in the snapshot", path.display());
         }
     }
 }

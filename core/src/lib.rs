@@ -23,6 +23,7 @@ pub mod reconcile;
 pub mod render;
 pub mod safety;
 pub mod seed;
+pub mod snapshot;
 pub mod storage;
 pub mod structure;
 pub mod tls;

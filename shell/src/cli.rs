@@ -39,6 +39,10 @@ pub enum Command {
     /// Print what the operator would do for a fixture, or for a live cluster (read-only: a
     /// dry-run that sends no write). Exit 0 no changes, 2 changes pending, 1 error.
     Plan(PlanArgs),
+    /// Write the cluster as a fixture (every object the operator reads, read-only), secret
+    /// values replaced by placeholders that keep the plan: `plan --observed` on it plans what
+    /// `plan --kubeconfig` plans. For bug reports and upgrade previews.
+    Snapshot(SnapshotArgs),
     /// Run the operator loop offline against the world model until a pass plans nothing.
     /// Exit 0 converged, 3 not converged within --max-passes, 1 error or stuck.
     #[cfg(feature = "fake-cloud")]
@@ -141,6 +145,23 @@ pub struct PlanArgs {
     #[arg(long, default_value = "text", value_parser = parse_format)]
     pub output: Format,
     /// Replace the snapshot's clock ("what would it do ten minutes from now?").
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub now: Option<Timestamp>,
+    /// The operator's settings.
+    #[command(flatten)]
+    pub env: EnvArgs,
+}
+
+/// `snapshot`.
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// The cluster (neither flag infers it: KUBECONFIG, ~/.kube/config, in-cluster).
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Which clouds to ask about the storage.
+    #[arg(long, value_enum, default_value_t)]
+    pub cloud: CloudChoice,
+    /// Record this time as the snapshot's clock instead of now.
     #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
     pub now: Option<Timestamp>,
     /// The operator's settings.
@@ -367,6 +388,16 @@ mod tests {
         assert_eq!(plan.cloud, CloudChoice::Sdk);
         assert_eq!(plan.output, Format::Json);
         assert_eq!(plan.now, Some("2026-01-01T00:10:00Z".parse().unwrap()));
+    }
+
+    #[test]
+    fn parses_snapshot() {
+        let Ok(Command::Snapshot(snapshot)) = parsed("snapshot --kubeconfig k --now 2026-01-01T00:00:00Z") else {
+            panic!("not snapshot")
+        };
+        assert_eq!(snapshot.cluster.target(), Some(Target::Kubeconfig("k".into())));
+        assert_eq!(snapshot.cloud, CloudChoice::Sdk);
+        assert!(parsed("snapshot --kubeconfig k --in-cluster").is_err());
     }
 
     #[test]

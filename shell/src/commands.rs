@@ -11,7 +11,7 @@ use image_registry_core::reconcile;
 use image_registry_core::render::{self, Format};
 use jiff::Timestamp;
 
-use crate::cli::{CloudChoice, Command, LogFormat, PlanArgs};
+use crate::cli::{CloudChoice, Command, LogFormat, PlanArgs, SnapshotArgs};
 use crate::cloud::calls::CallCounter;
 use crate::cloud::{CloudApi, Clouds};
 use crate::live::{self, Ended, RunSettings, Target};
@@ -35,6 +35,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             Ok(0)
         }
         Command::Plan(args) => plan_command(&args, out),
+        Command::Snapshot(args) => snapshot_command(&args, out, err),
         Command::NodeCaSync(args) => {
             crate::telemetry::init(false);
             runtime().map(|rt| {
@@ -72,6 +73,26 @@ fn plan_command(args: &PlanArgs, out: &mut dyn Write) -> Result<i32, String> {
         // clap requires one of them; say so rather than guess.
         (None, None) => Err("plan needs --observed FILE, --kubeconfig FILE or --in-cluster".to_owned()),
     }
+}
+
+fn snapshot_command(args: &SnapshotArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, String> {
+    let target = args.cluster.target().unwrap_or(Target::Infer);
+    let cloud = cloud_for(args.cloud, Duration::ZERO, CallCounter::default())?;
+    let (text, differ) = runtime()?.block_on(async {
+        let client = live::connect(&target).await?;
+        let operator = live::operator_settings(&client, args.env.operator_env()).await;
+        live::snapshot(&client, cloud.as_ref(), operator, args.now).await
+    })?;
+    if !differ.is_empty() {
+        // The file is still useful; say where it would plan otherwise than the cluster.
+        let _ = writeln!(
+            err,
+            "warning: the snapshot plans these steps differently from the cluster: {}",
+            differ.join(", ")
+        );
+    }
+    out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(0)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use image_registry_core::observed::OperatorEnv;
+use image_registry_core::observed::{Observed, OperatorEnv};
 use image_registry_core::plan::Plan;
 use image_registry_core::reconcile;
 use jiff::Timestamp;
@@ -95,13 +95,41 @@ pub async fn dry_run(
     operator: OperatorEnv,
     now: Option<Timestamp>,
 ) -> Result<Plan, String> {
+    Ok(reconcile(&observe_once(client, cloud, operator, now).await?))
+}
+
+/// One read-only observation: every watched kind listed once, the direct reads, the clouds.
+pub async fn observe_once(
+    client: &kube::Client,
+    cloud: &dyn CloudApi,
+    operator: OperatorEnv,
+    now: Option<Timestamp>,
+) -> Result<Observed, String> {
     let objects = observe::list_once(client).await?;
     let carried = Carried { operator, ..Carried::default() };
     let mut observed = observe::snapshot(client, objects, cloud, &carried).await?;
     if let Some(now) = now {
         observed.now = now;
     }
-    Ok(reconcile(&observed))
+    Ok(observed)
+}
+
+/// `snapshot`: the cluster as a fixture with every secret value replaced by a placeholder
+/// (read-only), and the ids of the steps its plan would differ in from the cluster's (empty
+/// when the plans agree).
+pub async fn snapshot(
+    client: &kube::Client,
+    cloud: &dyn CloudApi,
+    operator: OperatorEnv,
+    now: Option<Timestamp>,
+) -> Result<(String, Vec<String>), String> {
+    let observed = observe_once(client, cloud, operator, now).await?;
+    let (redacted, differ) = image_registry_core::snapshot::redact(&observed);
+    let description = format!(
+        "A snapshot of a cluster taken at {} by cluster-image-registry-operator snapshot: secret values are placeholders",
+        redacted.now
+    );
+    Ok((image_registry_core::fixture::render(&description, &redacted)?, differ))
 }
 
 /// Settings of `run`.
