@@ -19,17 +19,9 @@ use serde_json::{Value, json};
 
 const INFRA: &str = "mycluster-x7k2p";
 
-/// Base64, as Secret data holds it (a few lines keep the test free of another dependency).
-fn b64(s: &str) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in s.as_bytes().chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            out.push(if i <= chunk.len() { T[((n >> (18 - 6 * i)) & 63) as usize] as char } else { '=' });
-        }
-    }
-    out
+/// Base64, as Secret data holds it.
+fn b64(s: &str) -> Value {
+    serde_json::to_value(k8s_openapi::ByteString(s.as_bytes().to_vec())).unwrap()
 }
 
 /// A cluster whose Config names `bucket` at `endpoint` (management state `state`), with

@@ -10,7 +10,8 @@ use image_registry_core::action::S3Target;
 use image_registry_core::api::openshift::KeyValue;
 use image_registry_core::outcome::ErrorClass;
 
-use super::execute::{done, failure};
+use super::errors::done;
+use super::execute::failure;
 use crate::cloud::CloudError;
 use crate::cloud::calls::CallCounter;
 

@@ -6,6 +6,8 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use image_registry_core::outcome::ErrorClass;
 
+use crate::cloud::calls::CallCounter;
+
 /// A failed S3 call, understood.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct S3Error {
@@ -52,6 +54,17 @@ where
         message.push_str(&format!(" (the bucket is in region {region}: set spec.storage.s3.region)"));
     }
     S3Error { code, status, class, message }
+}
+
+/// Finishes an S3 call: counts it (service `s3`, the call, its outcome) and understands its
+/// error. Every call the client makes goes through here.
+pub fn done<T, E>(calls: &CallCounter, call: &str, result: Result<T, SdkError<E, HttpResponse>>) -> Result<T, S3Error>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let result = result.map_err(|e| understand(call, &e));
+    calls.count("s3", call, result.as_ref().map(|_| ()).map_err(|e| e.class));
+    result
 }
 
 /// An error and its sources, each once (`dispatch failure: io error: ... connection refused`).

@@ -12,24 +12,10 @@ use image_registry_core::action::S3Target;
 use image_registry_core::api::openshift::KeyValue;
 use image_registry_core::outcome::ErrorClass;
 
-use super::errors::{S3Error, understand};
-use super::observe::{CLEANUP_RULE_ID, count};
+use super::errors::{S3Error, done};
+use super::observe::CLEANUP_RULE_ID;
 use crate::cloud::CloudError;
 use crate::cloud::calls::CallCounter;
-
-/// Finishes a call: counts it and turns its error into the plan's.
-pub(super) fn done<T, E>(
-    calls: &CallCounter,
-    call: &str,
-    result: Result<T, aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
-) -> Result<T, S3Error>
-where
-    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let result = result.map_err(|e| understand(call, &e));
-    count(calls, call, result.as_ref().map(|_| ()).map_err(Clone::clone));
-    result
-}
 
 /// An S3 error as the plan's outcome.
 pub fn failure(e: S3Error) -> CloudError {

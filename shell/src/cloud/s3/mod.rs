@@ -26,7 +26,6 @@ use image_registry_core::observed::{BucketState, S3Bucket};
 use image_registry_core::outcome::ErrorClass;
 use image_registry_core::storage::s3::access::{self, Access, Credentials, Read, Trust};
 
-pub use self::errors::{S3Error, classify};
 use super::CloudError;
 use super::calls::CallCounter;
 

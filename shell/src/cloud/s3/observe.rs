@@ -9,7 +9,7 @@ use image_registry_core::api::openshift::KeyValue;
 use image_registry_core::observed::{BucketState, S3Bucket};
 use image_registry_core::storage::s3::access::Read;
 
-use super::errors::{S3Error, understand};
+use super::errors::{S3Error, done};
 use crate::cloud::calls::CallCounter;
 
 /// The lifecycle rule the operator adds (spec 30 §4.8 step 9).
@@ -18,9 +18,7 @@ pub const CLEANUP_RULE_ID: &str = "cleanup-incomplete-multipart-registry-uploads
 /// What `read` says about its bucket now.
 pub async fn bucket(client: &Client, read: &Read, calls: &CallCounter) -> S3Bucket {
     let name = read.target.bucket.as_str();
-    let head = client.head_bucket().bucket(name).send().await.map(|_| ()).map_err(|e| understand("HeadBucket", &e));
-    count(calls, "HeadBucket", head.clone());
-    if let Err(e) = head {
+    if let Err(e) = done(calls, "HeadBucket", client.head_bucket().bucket(name).send().await) {
         let state = match (e.code.as_str(), e.status) {
             ("NoSuchBucket" | "NotFound", _) | (_, Some(404)) => BucketState::Missing,
             ("Forbidden", _) | (_, Some(403)) => BucketState::Forbidden,
@@ -87,20 +85,9 @@ fn absent_is_none<T, E>(
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
 {
-    match result {
-        Ok(out) => {
-            count(calls, call, Ok(()));
-            Ok(Some(out))
-        }
-        Err(e) => {
-            let e = understand(call, &e);
-            count(calls, call, Err(e.clone()));
-            if e.code == absent { Ok(None) } else { Err(e) }
-        }
+    match done(calls, call, result) {
+        Ok(out) => Ok(Some(out)),
+        Err(e) if e.code == absent => Ok(None),
+        Err(e) => Err(e),
     }
-}
-
-/// Counts an S3 call.
-pub fn count(calls: &CallCounter, call: &str, result: Result<(), S3Error>) {
-    calls.count("s3", call, result.map_err(|e| e.class));
 }
