@@ -249,11 +249,13 @@ pub struct NameRef {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStatus {
-    /// `<service>.<namespace>.svc[:port]`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    /// `<service>.<namespace>.svc[:port]`. Always written, empty included: the operator owns
+    /// it, and an apply that leaves a field out does not clear what another writer set there
+    /// (the reference operator, before a take-over).
+    #[serde(default)]
     pub internal_registry_hostname: String,
-    /// Hosts of the operator's routes, default route first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Hosts of the operator's routes, default route first. Always written, as above.
+    #[serde(default)]
     pub external_registry_hostnames: Vec<String>,
     /// Effective import mode.
     #[serde(default, skip_serializing_if = "String::is_empty")]

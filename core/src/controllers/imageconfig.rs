@@ -1,7 +1,7 @@
 //! The image config controller (spec 40 §3): `images.config.openshift.io/cluster` exists, and
 //! its status names the registry's internal and external hostnames.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::action::{Action, KubeAction, Payload};
 use crate::api::openshift::{Image, ImageStatus, Route};
@@ -70,19 +70,8 @@ pub fn plan(observed: &Inputs<'_>, plan: &mut Plan) -> (String, Wanted) {
             image_stream_import_mode: old.image_stream_import_mode.clone(),
         };
         if new != old {
-            let mut new_value = serde_json::to_value(&new).map_err(|e| e.to_string())?;
+            let new_value = serde_json::to_value(&new).map_err(|e| e.to_string())?;
             let old_value = serde_json::to_value(&old).map_err(|e| e.to_string())?;
-            // A field another writer set (the reference operator, before a take-over) is only
-            // cleared by applying it empty: leaving it out of the apply leaves it to its owner,
-            // and the pass would plan the same clearing forever.
-            if let Value::Object(fields) = &mut new_value {
-                if new.internal_registry_hostname.is_empty() && !old.internal_registry_hostname.is_empty() {
-                    fields.insert("internalRegistryHostname".to_owned(), Value::String(String::new()));
-                }
-                if new.external_registry_hostnames.is_empty() && !old.external_registry_hostnames.is_empty() {
-                    fields.insert("externalRegistryHostnames".to_owned(), Value::Array(Vec::new()));
-                }
-            }
             let take_back = crate::objects::takeback::emptied(&old_value, &new_value);
             let mut changes = differences_under(Image::KIND, &["status"], &new_value, &old_value);
             changes.iter_mut().for_each(|c| c.path = format!("status.{}", c.path));
