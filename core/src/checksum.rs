@@ -25,17 +25,20 @@ fn write(value: &Value, out: &mut impl std::io::Write, strings: Strings) {
     match value {
         Value::Object(map) => {
             let _ = out.write_all(b"{");
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            if !entries.is_sorted_by(|a, b| a.0 <= b.0) {
-                entries.sort_by(|a, b| a.0.cmp(b.0));
-            }
-            for (index, (key, child)) in entries.into_iter().enumerate() {
+            let mut member = |index: usize, key: &str, child: &Value| {
                 if index > 0 {
                     let _ = out.write_all(b",");
                 }
                 write_string(key, out, strings);
                 let _ = out.write_all(b":");
                 write(child, out, strings);
+            };
+            if map.keys().is_sorted() {
+                map.iter().enumerate().for_each(|(index, (key, child))| member(index, key, child));
+            } else {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                entries.into_iter().enumerate().for_each(|(index, (key, child))| member(index, key, child));
             }
             let _ = out.write_all(b"}");
         }
@@ -67,6 +70,16 @@ fn write_string(text: &str, out: &mut impl std::io::Write, strings: Strings) {
 
 /// A SHA-256 that canonical JSON is streamed into.
 struct Hashing(Sha256);
+
+impl Hashing {
+    fn new() -> Self {
+        Self(Sha256::new())
+    }
+
+    fn finish(self) -> String {
+        format!("sha256:{}", hex(&self.0.finalize()))
+    }
+}
 
 impl std::io::Write for Hashing {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -108,7 +121,7 @@ pub fn dependency_checksum(kind: &str, object: &Value) -> String {
     } else {
         &["immutable", "data", "binaryData"]
     };
-    let mut hashing = Hashing(Sha256::new());
+    let mut hashing = Hashing::new();
     let _ = hashing.write_all(b"{\"metadata\":{}");
     for field in fields {
         let Some(value) = object.get(*field) else { continue };
@@ -127,37 +140,47 @@ pub fn dependency_checksum(kind: &str, object: &Value) -> String {
         write(value, &mut hashing, Strings::Go);
     }
     let _ = hashing.write_all(b"}");
-    format!("sha256:{}", hex(&hashing.0.finalize()))
+    hashing.finish()
 }
 
 /// A string as Go's `encoding/json` writes it: HTML-safe (`<`, `>`, `&` as `\u003c`, ...),
 /// U+2028 and U+2029 escaped, other control characters as `\u00XX` but for `\b \f \n \r \t`.
 fn go_string(text: &str, out: &mut impl std::io::Write) {
-    let mut buffer = String::with_capacity(text.len() + 2);
-    buffer.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => buffer.push_str("\\\""),
-            '\\' => buffer.push_str("\\\\"),
-            '\n' => buffer.push_str("\\n"),
-            '\r' => buffer.push_str("\\r"),
-            '\t' => buffer.push_str("\\t"),
-            '\u{8}' => buffer.push_str("\\b"),
-            '\u{c}' => buffer.push_str("\\f"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => buffer.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c if u32::from(c) < 0x20 => buffer.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => buffer.push(c),
+    let _ = out.write_all(b"\"");
+    let mut plain = 0;
+    for (at, c) in text.char_indices() {
+        let escaped: Option<&[u8]> = match c {
+            '"' => Some(b"\\\""),
+            '\\' => Some(b"\\\\"),
+            '\n' => Some(b"\\n"),
+            '\r' => Some(b"\\r"),
+            '\t' => Some(b"\\t"),
+            '\u{8}' => Some(b"\\b"),
+            '\u{c}' => Some(b"\\f"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => None,
+            c if u32::from(c) < 0x20 => None,
+            _ => continue,
+        };
+        let _ = out.write_all(text.get(plain..at).unwrap_or_default().as_bytes());
+        match escaped {
+            Some(bytes) => {
+                let _ = out.write_all(bytes);
+            }
+            None => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
         }
+        plain = at + c.len_utf8();
     }
-    buffer.push('"');
-    let _ = out.write_all(buffer.as_bytes());
+    let _ = out.write_all(text.get(plain..).unwrap_or_default().as_bytes());
+    let _ = out.write_all(b"\"");
 }
 
 /// `sha256:<hex>` of the canonical JSON of `value` (the reference's `Checksum`).
 pub fn checksum(value: &Value) -> String {
-    let mut hashing = Hashing(Sha256::new());
+    let mut hashing = Hashing::new();
     write(value, &mut hashing, Strings::Serde);
-    format!("sha256:{}", hex(&hashing.0.finalize()))
+    hashing.finish()
 }
 
 #[cfg(test)]
@@ -194,5 +217,7 @@ mod tests {
             go(r#"{"metadata":{},"data":{"x":"\u003ca \u0026 b\u003e\n"}}"#)
         );
         assert_eq!(dependency_checksum("Secret", &json!({"type": "Opaque"})), go(r#"{"metadata":{},"type":"Opaque"}"#));
+        let odd = json!({"data": {"k": "é\"\\\u{1}\u{2028}\t"}});
+        assert_eq!(dependency_checksum("ConfigMap", &odd), go(r#"{"metadata":{},"data":{"k":"é\"\\\u0001\u2028\t"}}"#));
     }
 }

@@ -9,6 +9,7 @@
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::{Namespace, Node};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::api::openshift::{ApiServer, ClusterOperator, Image, Infrastructure, PlatformStatus, Proxy};
 use crate::api::{Config, ImagePruner};
@@ -98,14 +99,20 @@ impl<'a> Inputs<'a> {
             api_server: objects.get("", CLUSTER),
             proxy: objects.get("", CLUSTER),
             image: objects.get("", CLUSTER),
-            deployment: metadata_and_status(objects, &ObjectKey::of::<Deployment>(NAMESPACE, REGISTRY_NAME)),
+            deployment: metadata_and_status(
+                objects,
+                &ObjectKey::of::<Deployment>(NAMESPACE, REGISTRY_NAME),
+                |metadata, status| Deployment { metadata, spec: None, status },
+            ),
             node_ca: metadata_and_status(
                 objects,
                 &ObjectKey::of::<DaemonSet>(NAMESPACE, crate::controllers::nodeca::NAME),
+                |metadata, status| DaemonSet { metadata, spec: None, status },
             ),
             cluster_operator: metadata_and_status(
                 objects,
                 &ObjectKey::of::<ClusterOperator>("", crate::controllers::clusteroperator::NAME),
+                |metadata, status| ClusterOperator { metadata, status, ..ClusterOperator::default() },
             ),
             namespace: objects.get("", NAMESPACE),
             zoned_nodes: zoned(objects),
@@ -141,22 +148,29 @@ impl<'a> Inputs<'a> {
     }
 }
 
-/// Decodes an object's metadata (less `managedFields`) and status only: a Deployment's spec and
-/// field-ownership records are most of its size and none of what the conditions read.
-fn metadata_and_status<K: crate::api::ApiObject>(objects: &ObjectStore, key: &ObjectKey) -> Decoded<K> {
-    use serde_json::{Map, Value};
+/// What the conditions read of an object: its metadata and status. Decoded straight from the
+/// raw object, so the rest (a Deployment's spec is most of its size) is skipped, not copied.
+#[derive(serde::Deserialize)]
+struct MetadataAndStatus<S> {
+    #[serde(default)]
+    metadata: ObjectMeta,
+    #[serde(default = "Option::default")]
+    status: Option<S>,
+}
+
+/// Decodes an object's metadata (less `managedFields`, which nothing reads) and status only,
+/// and makes a `K` of them with `assemble`.
+fn metadata_and_status<S: serde::de::DeserializeOwned, K>(
+    objects: &ObjectStore,
+    key: &ObjectKey,
+    assemble: fn(ObjectMeta, Option<S>) -> K,
+) -> Decoded<K> {
     let Some(raw) = objects.raw(key) else { return Ok(None) };
-    let mut view = Map::new();
-    if let Some(Value::Object(metadata)) = raw.get("metadata") {
-        let slim = metadata.iter().filter(|(k, _)| *k != "managedFields").map(|(k, v)| (k.clone(), v.clone()));
-        view.insert("metadata".to_owned(), Value::Object(slim.collect()));
-    }
-    if let Some(status) = raw.get("status") {
-        view.insert("status".to_owned(), status.clone());
-    }
-    crate::api::decode(&Value::Object(view))
-        .map(Some)
-        .map_err(|source| DecodeError { key: Box::new(key.clone()), source })
+    let view: MetadataAndStatus<S> =
+        crate::api::decode(raw).map_err(|source| DecodeError { key: Box::new(key.clone()), source })?;
+    let mut metadata = view.metadata;
+    metadata.managed_fields = None;
+    Ok(Some(assemble(metadata, view.status)))
 }
 
 /// Read from the raw nodes, without decoding thousands of them: only the labels matter, and

@@ -40,6 +40,52 @@ impl ObjectKey {
     }
 }
 
+/// An [`ObjectKey`]'s parts, borrowed: the store is searched with one of these, so a lookup
+/// by kind and name allocates nothing.
+trait KeyParts {
+    fn parts(&self) -> (&str, &str, &str, &str);
+}
+
+impl KeyParts for ObjectKey {
+    fn parts(&self) -> (&str, &str, &str, &str) {
+        (&self.group, &self.kind, &self.namespace, &self.name)
+    }
+}
+
+impl KeyParts for (&str, &str, &str, &str) {
+    fn parts(&self) -> (&str, &str, &str, &str) {
+        *self
+    }
+}
+
+// The order of the derived `Ord` on `ObjectKey` (its fields in declaration order), so a
+// borrowed lookup finds what an owned one does.
+impl PartialEq for dyn KeyParts + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn KeyParts + '_ {}
+
+impl PartialOrd for dyn KeyParts + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn KeyParts + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.parts().cmp(&other.parts())
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn KeyParts + 'a> for ObjectKey {
+    fn borrow(&self) -> &(dyn KeyParts + 'a) {
+        self
+    }
+}
+
 impl ObjectKey {
     /// The key an object's own `apiVersion`, `kind`, namespace and name give it. The namespace
     /// of a kind known to be cluster-scoped is ignored.
@@ -142,11 +188,20 @@ impl ObjectStore {
 
     /// The `K` named `name` in `namespace`, decoded; `Ok(None)` when absent.
     pub fn get<K: ApiObject>(&self, namespace: &str, name: &str) -> Result<Option<K>, DecodeError> {
-        let key = ObjectKey::of::<K>(namespace, name);
-        match self.objects.get(&key) {
+        let namespace = if K::NAMESPACED { namespace } else { "" };
+        let parts = (K::GROUP, K::KIND, namespace, name);
+        match self.objects.get(&parts as &dyn KeyParts) {
             None => Ok(None),
-            Some(value) => api::decode(value).map(Some).map_err(|source| DecodeError { key: Box::new(key), source }),
+            Some(value) => api::decode(value)
+                .map(Some)
+                .map_err(|source| DecodeError { key: Box::new(ObjectKey::of::<K>(namespace, name)), source }),
         }
+    }
+
+    /// The raw `K` named `name` in `namespace` (ignored for cluster-scoped kinds).
+    pub fn raw_of<K: ApiObject>(&self, namespace: &str, name: &str) -> Option<&Value> {
+        let namespace = if K::NAMESPACED { namespace } else { "" };
+        self.objects.get(&(K::GROUP, K::KIND, namespace, name) as &dyn KeyParts)
     }
 
     /// Every `K` in `namespace` (all of them for cluster-scoped kinds), in name order.
@@ -362,5 +417,39 @@ impl Observed {
             operator: OperatorEnv::default(),
             memory: Memory::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+    use serde_json::json;
+
+    use super::*;
+
+    /// The borrowed lookup must order keys exactly as the owned keys are sorted, or it misses
+    /// objects that are there: names that are prefixes of one another, empty parts, neighbours.
+    #[test]
+    fn a_lookup_by_parts_finds_what_a_lookup_by_key_finds() {
+        let mut store = ObjectStore::default();
+        let names = ["a", "ab", "a-b", "b", "registry", "registry-ca", ""];
+        for namespace in ["", "n", "n2"] {
+            for name in names.iter().filter(|n| !n.is_empty()) {
+                store
+                    .insert(json!({"apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": {"name": name, "namespace": namespace}}))
+                    .unwrap();
+            }
+        }
+        store.insert(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}})).unwrap();
+        for namespace in ["", "n", "n2", "n3"] {
+            for name in names {
+                let key = ObjectKey::of::<ConfigMap>(namespace, name);
+                assert_eq!(store.raw_of::<ConfigMap>(namespace, name), store.raw(&key), "{key}");
+                assert_eq!(store.get::<ConfigMap>(namespace, name).unwrap().is_some(), store.raw(&key).is_some());
+            }
+        }
+        // Cluster-scoped: the namespace asked for is ignored.
+        assert!(store.raw_of::<Namespace>("anything", "n").is_some());
     }
 }

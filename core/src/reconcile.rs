@@ -24,7 +24,7 @@ pub fn reconcile(observed: &Observed) -> Plan {
             conditions::set(&mut draft.status.conditions, wanted, observed.now);
         }
         registry::write_status(&draft, &mut plan);
-        clusteroperator::plan(observed, &draft.config, &draft.status.conditions, pruner.as_ref(), &mut plan);
+        clusteroperator::plan(observed, draft.config, &draft.status.conditions, pruner.as_ref(), &mut plan);
     } else if matches!(observed.config, Ok(None)) {
         clusteroperator::bootstrap(observed, &mut plan);
     }

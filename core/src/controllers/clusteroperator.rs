@@ -178,22 +178,15 @@ pub fn plan(
         Err(e) => return plan.error("clusteroperator", e.to_string()),
     };
     let deployment = observed.deployment.as_ref().ok().and_then(Option::as_ref);
-    let old = existing.as_ref().and_then(|co| co.status.clone());
-    let new = compute(
-        old.as_ref(),
-        config,
-        config_conditions,
-        pruner,
-        deployment,
-        &observed.operator.release_version,
-        observed.now,
-    );
+    let old = existing.as_ref().and_then(|co| co.status.as_ref());
+    let new =
+        compute(old, config, config_conditions, pruner, deployment, &observed.operator.release_version, observed.now);
     if existing.is_none() {
         plan.push(create_action(), "the ClusterOperator image-registry does not exist");
     }
-    if old.as_ref() != Some(&new) {
+    if old != Some(&new) {
         let new_value = serde_json::to_value(&new).unwrap_or_default();
-        let old_value = serde_json::to_value(old.unwrap_or_default()).unwrap_or_default();
+        let old_value = serde_json::to_value(old.cloned().unwrap_or_default()).unwrap_or_default();
         let take_back = crate::objects::takeback::emptied(&old_value, &new_value);
         let mut changes = differences_under("ClusterOperator", &["status"], &new_value, &old_value);
         changes.iter_mut().for_each(|c| c.path = format!("status.{}", c.path));

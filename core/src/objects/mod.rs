@@ -5,6 +5,7 @@
 //! change of an owned field.
 
 pub mod deployment;
+mod memo;
 pub mod network;
 pub mod pod;
 pub mod rbac;
@@ -39,8 +40,16 @@ pub struct Desired {
 }
 
 impl Desired {
-    /// Encodes `object` and adds the checksum annotation over the rest of it.
-    pub fn new<K: ApiObject>(object: &K, secrets: Vec<String>) -> Result<Self, String> {
+    /// Encodes `object` and adds the checksum annotation over the rest of it; an object equal
+    /// to one encoded recently is not encoded again (`memo`).
+    pub fn new<K>(object: &K, secrets: Vec<String>) -> Result<Self, String>
+    where
+        K: ApiObject + Clone + PartialEq + Send + 'static,
+    {
+        memo::encode(object, secrets, Self::encode)
+    }
+
+    fn encode<K: ApiObject>(object: &K, secrets: Vec<String>) -> Result<Self, String> {
         let mut value = serde_json::to_value(object).map_err(|e| format!("cannot encode {}: {e}", K::KIND))?;
         // Server-side apply needs the type on the wire; not every Rust type carries it.
         if let Value::Object(map) = &mut value {
@@ -123,8 +132,13 @@ fn contains_any(value: &Value, needles: &[&str]) -> bool {
 /// The server-side apply that brings the observed object to `desired`, or `None` when it
 /// already holds every owned field.
 pub fn apply_action(desired: &Desired, observed: &Inputs<'_>) -> Option<KubeAction> {
+    apply_action_to(desired, observed.objects.raw(&desired.key))
+}
+
+/// [`apply_action`] against `current`, the object as observed (`None`: absent).
+pub fn apply_action_to(desired: &Desired, current: Option<&Value>) -> Option<KubeAction> {
     let payload = || desired.secrets.iter().fold(Payload::new((*desired.object).clone()), |p, s| p.with_secret(s));
-    let Some(current) = observed.objects.raw(&desired.key) else {
+    let Some(current) = current else {
         return Some(KubeAction::Apply {
             key: desired.key.clone(),
             new: true,

@@ -85,7 +85,7 @@ pub fn plan(observed: &Inputs<'_>, registry_hostname: &str, plan: &mut Plan) -> 
             }
         }
     }
-    let cronjob_exists = observed.objects.raw(&ObjectKey::of::<CronJob>(NAMESPACE, cronjob::CRONJOB)).is_some();
+    let cronjob_exists = observed.objects.raw_of::<CronJob>(NAMESPACE, cronjob::CRONJOB).is_some();
     let jobs = match observed.objects.list::<Job>(NAMESPACE) {
         Ok(jobs) => jobs,
         Err(e) => {

@@ -11,7 +11,7 @@ use crate::api::Config;
 use crate::api::openshift::Route;
 use crate::inputs::Inputs;
 use crate::names::{NAMESPACE, OWNERSHIP_ANNOTATION};
-use crate::objects::{self, Context, Desired, apply_action, routes};
+use crate::objects::{self, Context, Desired, apply_action_to, routes};
 use crate::observed::ObjectKey;
 use crate::plan::Plan;
 use crate::storage;
@@ -41,13 +41,14 @@ pub(super) fn apply_objects(
         // The pod cannot start before the service-ca operator mints its serving certificate (a
         // required projected source), and a Deployment created earlier rolls again as soon as
         // the certificate joins its dependency digest: the first creation waits for it.
-        let first = object.key.kind == "Deployment" && observed.objects.raw(&object.key).is_none();
+        let current = observed.objects.raw(&object.key);
+        let first = object.key.kind == "Deployment" && current.is_none();
         if first && observed.objects.raw(&certificate).is_none() {
             continue;
         }
-        if let Some(action) = apply_action(object, observed) {
+        if let Some(action) = apply_action_to(object, current) {
             if object.key.kind == "Deployment" {
-                deployment_generation = next_generation(&action, observed.objects.raw(&object.key));
+                deployment_generation = next_generation(&action, current);
             }
             let reason = if matches!(&action, KubeAction::Apply { new: true, .. }) {
                 "the registry needs it and it does not exist"

@@ -38,16 +38,16 @@ const CONTROLLER: &str = "registry";
 /// The Config's new status, before the other controllers add their conditions and it is
 /// compared with the stored one.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Draft {
+pub struct Draft<'a> {
     /// The Config as read at the start of the pass.
-    pub config: Config,
+    pub config: &'a Config,
     /// Its status as it should be.
     pub status: ImageRegistryStatus,
 }
 
 /// Plans the registry's part of a pass. Returns the status draft when the Config's status is
 /// to be reported this pass (not during bootstrap or deletion).
-pub fn plan(observed: &Inputs<'_>, also_planned: &[Desired], plan: &mut Plan) -> Option<Draft> {
+pub fn plan<'a>(observed: &'a Inputs<'_>, also_planned: &[Desired], plan: &mut Plan) -> Option<Draft<'a>> {
     let config = match &observed.config {
         Err(e) => {
             plan.error(CONTROLLER, format!("unable to read the registry configuration: {e}"));
@@ -57,7 +57,7 @@ pub fn plan(observed: &Inputs<'_>, also_planned: &[Desired], plan: &mut Plan) ->
             bootstrap::plan(observed, plan);
             return None;
         }
-        Ok(Some(config)) => config.clone(),
+        Ok(Some(config)) => config,
     };
     let has_finalizer = config.metadata.finalizers.iter().flatten().any(|f| f == FINALIZER);
     let deleting = config.metadata.deletion_timestamp.is_some();
@@ -65,14 +65,14 @@ pub fn plan(observed: &Inputs<'_>, also_planned: &[Desired], plan: &mut Plan) ->
     let status = match decide(has_finalizer, deleting, &state) {
         Lifecycle::Released => None,
         Lifecycle::Finalize => {
-            finalize(observed, &config, plan);
+            finalize(observed, config, plan);
             None
         }
-        Lifecycle::Manage { add_finalizer } => manage(observed, &config, add_finalizer, also_planned, plan),
-        Lifecycle::Remove => remove(observed, &config, plan),
+        Lifecycle::Manage { add_finalizer } => manage(observed, config, add_finalizer, also_planned, plan),
+        Lifecycle::Remove => remove(observed, config, plan),
         Lifecycle::Unmanaged | Lifecycle::Inert => {
             let previous = config.status.as_ref().map(|s| s.storage.clone()).unwrap_or_default();
-            report(observed, &config, &state, None, Vec::new(), previous, false, plan)
+            report(observed, config, &state, None, Vec::new(), previous, false, plan)
         }
     };
     status.map(|status| Draft { config, status })

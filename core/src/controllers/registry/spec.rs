@@ -88,6 +88,9 @@ pub(super) fn complete_spec(observed: &Inputs<'_>, config: &Config) -> Result<Co
 
 /// The guarded merge patch of the Config's finalizers and spec, when anything changed.
 pub(super) fn config_patch(config: &Config, finalizers: Option<Vec<String>>, spec: &Config) -> Option<KubeAction> {
+    if finalizers.is_none() && config.spec == spec.spec {
+        return None;
+    }
     let old = serde_json::to_value(&config.spec).ok()?;
     let new = serde_json::to_value(&spec.spec).ok()?;
     let mut patch = Map::new();
