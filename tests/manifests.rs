@@ -277,3 +277,29 @@ fn the_aws_credentials_request_grants_exactly_what_the_s3_calls_and_the_registry
         .collect();
     assert_eq!(granted, derived, "granted (left) vs needed (right)");
 }
+
+/// The GCP CredentialsRequest grants exactly what the operator's GCS calls, the registry's data
+/// path and the tag bindings need.
+#[test]
+fn the_gcp_credentials_request_grants_exactly_what_the_gcs_calls_and_the_registry_need() {
+    use image_registry_operator::cloud::gcs::permissions;
+    let derived: BTreeSet<String> = permissions::CALLS
+        .iter()
+        .flat_map(|(_, needs)| needs.iter())
+        .chain(permissions::REGISTRY)
+        .chain(permissions::TAGS)
+        .map(|p| (*p).to_owned())
+        .collect();
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifests/01-registry-credentials-request-gcs.yaml");
+    let manifest: Value = serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(manifest["spec"]["providerSpec"]["kind"], "GCPProviderSpec");
+    assert_eq!(manifest["spec"]["secretRef"]["name"], "installer-cloud-credentials");
+    let granted: BTreeSet<String> = manifest["spec"]["providerSpec"]["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(granted, derived, "granted (left) vs needed (right)");
+}

@@ -7,31 +7,17 @@
 //! S3 comes back; the live dry-run only reads.
 
 mod cluster;
+mod shipped;
 mod stand;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use cluster::{dynamic, object, set_management_state};
 use fake_apiserver::{FakeApiServer, serve};
 use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::{Value, json};
-
-/// The shipped binary, or `None` (with a notice) when the test command did not build it.
-fn shipped() -> Option<PathBuf> {
-    match std::env::var("SHIPPED_OPERATOR") {
-        Ok(path) if !path.is_empty() => Some(PathBuf::from(path)),
-        _ => {
-            assert!(
-                std::env::var("IMAGE_REGISTRY_EMULATORS").as_deref() != Ok("required"),
-                "the test command asked for the end-to-end stand but SHIPPED_OPERATOR is not set"
-            );
-            eprintln!("SHIPPED_OPERATOR is not set (run scripts/test): skipping");
-            None
-        }
-    }
-}
+use shipped::{Operator, available, command, condition, operator_writes, shipped, wait_for};
 
 struct Stand {
     fake: FakeApiServer,
@@ -59,72 +45,12 @@ async fn stand(s3: Value) -> Stand {
     Stand { fake, kubeconfig, infra }
 }
 
-/// The operator process; killed when dropped, its log kept beside the kubeconfig.
-struct Operator {
-    child: Child,
-    log: PathBuf,
+fn run(binary: &Path, stand: &Stand, resync: u64) -> Operator {
+    shipped::run(binary, &stand.kubeconfig, resync, &[])
 }
 
-impl Drop for Operator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn command(binary: &PathBuf) -> Command {
-    let mut command = Command::new(binary);
-    for var in ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "KUBECONFIG"] {
-        command.env_remove(var);
-    }
-    command
-        .env("RELEASE_VERSION", "4.20.0")
-        .env("IMAGE", "quay.io/openshift/origin-docker-registry:4.20")
-        .env("IMAGE_PRUNER", "quay.io/openshift/origin-cli:4.20")
-        .env("OPERATOR_IMAGE", "quay.io/openshift/origin-cluster-image-registry-operator:4.20");
-    command
-}
-
-fn run(binary: &PathBuf, stand: &Stand, resync: u64) -> Operator {
-    run_with(binary, stand, resync, &[])
-}
-
-fn run_with(binary: &PathBuf, stand: &Stand, resync: u64, env: &[(&str, &str)]) -> Operator {
-    let log = stand.kubeconfig.with_extension("log");
-    let file = std::fs::File::create(&log).unwrap();
-    let child = command(binary)
-        .envs(env.iter().copied())
-        .args(["run", "--kubeconfig"])
-        .arg(&stand.kubeconfig)
-        .args(["--metrics-address", "none", "--identity", "e2e", "--resync", &resync.to_string()])
-        .stdout(Stdio::null())
-        .stderr(file)
-        .spawn()
-        .unwrap();
-    Operator { child, log }
-}
-
-fn condition(fake: &FakeApiServer, kind: &str, type_: &str) -> Option<Value> {
-    let name = if kind == "ClusterOperator" { "image-registry" } else { "cluster" };
-    object(fake, kind, name)?["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == type_).cloned()
-}
-
-fn available(fake: &FakeApiServer) -> bool {
-    let status = |kind, type_| condition(fake, kind, type_).map(|c| c["status"].clone());
-    status("Config", "Available") == Some(json!("True"))
-        && status("ClusterOperator", "Available") == Some(json!("True"))
-}
-
-async fn wait_for(what: &str, operator: &Operator, limit: Duration, mut done: impl AsyncFnMut() -> bool) {
-    let started = Instant::now();
-    while !done().await {
-        if started.elapsed() > limit {
-            let log = std::fs::read_to_string(&operator.log).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(40).collect();
-            panic!("timed out after {limit:?} waiting for {what}; the operator's last log lines:\n{}", tail.join("\n"));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+fn run_with(binary: &Path, stand: &Stand, resync: u64, env: &[(&str, &str)]) -> Operator {
+    shipped::run(binary, &stand.kubeconfig, resync, env)
 }
 
 fn bucket_of(fake: &FakeApiServer) -> String {
@@ -136,14 +62,6 @@ fn bucket_of(fake: &FakeApiServer) -> String {
 
 async fn exists(s3: &aws_sdk_s3::Client, bucket: &str) -> bool {
     s3.head_bucket().bucket(bucket).send().await.is_ok()
-}
-
-fn operator_writes(fake: &FakeApiServer) -> Vec<String> {
-    fake.requests()
-        .into_iter()
-        .filter(|e| e.write && !e.path.contains("/leases") && e.manager != cluster::USER)
-        .map(|e| format!("{} {} -> {}", e.verb, e.path, e.code))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -86,6 +86,35 @@ pub async fn post_form(endpoint: &str, service: &str, form: &str) -> String {
     String::from_utf8(answer.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
 }
 
+/// The GCS emulator's base URL, as `moto` does for S3.
+pub fn gcs_emulator() -> Option<String> {
+    match std::env::var("GCS_EMULATOR_ENDPOINT") {
+        Ok(endpoint) if !endpoint.is_empty() => Some(endpoint),
+        _ => {
+            assert!(
+                std::env::var("IMAGE_REGISTRY_EMULATORS").as_deref() != Ok("required"),
+                "the test command asked for emulators but GCS_EMULATOR_ENDPOINT is not set"
+            );
+            eprintln!("gcp-storage-emulator is not running (run scripts/test): skipping");
+            None
+        }
+    }
+}
+
+/// One plain HTTP request (the test's own set-up and checks): a body that is a JSON object is
+/// sent as JSON, any other as bytes. The status and the body.
+pub async fn http(method: &str, url: &str, body: &str) -> (u16, String) {
+    let client: HttpClient<_, Full<Bytes>> = HttpClient::builder(TokioExecutor::new()).build_http();
+    let mut request = http::Request::builder().method(method).uri(url);
+    if !body.is_empty() {
+        let json = body.starts_with('{');
+        request = request.header("content-type", if json { "application/json" } else { "application/octet-stream" });
+    }
+    let answer = client.request(request.body(Full::new(Bytes::from(body.to_owned()))).unwrap()).await.unwrap();
+    let status = answer.status().as_u16();
+    (status, String::from_utf8(answer.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap())
+}
+
 /// The text of the first `<tag>` in `xml`.
 pub fn xml_text(xml: &str, tag: &str) -> String {
     let open = format!("<{tag}>");

@@ -1,8 +1,10 @@
 //! The seam to cloud storage: what the clouds say about the buckets the Config names, and the
 //! calls the plan makes. [`Clouds`] is the shipped operator's: S3 through the AWS SDK
-//! ([`s3`]); GCS, Azure and Swift answer that this build has no client for them yet.
+//! ([`s3`]), GCS through its JSON API ([`gcs`]); Azure and Swift answer that this build has no
+//! client for them yet.
 
 pub mod calls;
+pub mod gcs;
 pub mod s3;
 
 use std::time::Duration;
@@ -31,6 +33,7 @@ pub trait CloudApi: Send + Sync {
 /// The shipped operator's clouds.
 pub struct Clouds {
     s3: s3::S3Cloud,
+    gcs: gcs::GcsCloud,
 }
 
 const NO_CLIENT: &str = "this build of the operator has no client for this cloud's storage yet";
@@ -39,7 +42,13 @@ impl Clouds {
     /// Clouds whose observations are reused for `resync` while nothing they depend on changes,
     /// counting every call in `calls`.
     pub fn new(resync: Duration, calls: CallCounter) -> Self {
-        Self { s3: s3::S3Cloud::new(resync, calls) }
+        // Google's client libraries' convention: an emulator named by STORAGE_EMULATOR_HOST is
+        // called without tokens (the test stand's gcp-storage-emulator).
+        let endpoint = match std::env::var("STORAGE_EMULATOR_HOST") {
+            Ok(host) if !host.is_empty() => gcs::Endpoint::Emulator(host),
+            _ => gcs::Endpoint::Google,
+        };
+        Self { s3: s3::S3Cloud::new(resync, calls.clone()), gcs: gcs::GcsCloud::new(endpoint, resync, calls) }
     }
 }
 
@@ -52,11 +61,12 @@ impl CloudApi for Clouds {
                 *state = BucketState::Unknown;
                 *message = NO_CLIENT.to_owned();
             };
-            facts.gcs.values_mut().for_each(|b| unknown(&mut b.state, &mut b.message));
             facts.azure.values_mut().for_each(|b| unknown(&mut b.state, &mut b.message));
             facts.swift_containers.values_mut().for_each(|b| unknown(&mut b.state, &mut b.message));
             let inputs = Inputs::decode(observed);
             facts.s3 = self.s3.observe(&inputs).await;
+            let buckets: Vec<String> = facts.gcs.keys().cloned().collect();
+            facts.gcs = self.gcs.observe(&inputs, &buckets).await;
             facts
         })
     }
@@ -65,7 +75,8 @@ impl CloudApi for Clouds {
         Box::pin(async move {
             match call.service() {
                 Service::S3 => self.s3.execute(call).await,
-                Service::Gcs | Service::Azure | Service::Swift => Err((ErrorClass::Unavailable, NO_CLIENT.to_owned())),
+                Service::Gcs => self.gcs.execute(call).await,
+                Service::Azure | Service::Swift => Err((ErrorClass::Unavailable, NO_CLIENT.to_owned())),
             }
         })
     }

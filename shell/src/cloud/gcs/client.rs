@@ -1,0 +1,269 @@
+//! A small typed client for the GCS JSON API: the bucket and object calls the operator makes,
+//! on the operator's own hyper + rustls (aws-lc) stack, with tokens from Google's official auth
+//! crate. Hand-written because the official `google-cloud-storage` crate manages buckets over
+//! gRPC, which no emulator here speaks (gcp-storage-emulator serves the JSON API only), and the
+//! community JSON crates bring a second HTTP and token stack. Only the fields the operator owns
+//! are ever sent: an update never carries `null` for a field it does not set.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use http::{Method, Request, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use image_registry_core::outcome::ErrorClass;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::{Value, json};
+
+use super::errors::{GcsError, classify};
+use crate::cloud::calls::CallCounter;
+
+/// Google's endpoint for the JSON API.
+pub const DEFAULT_ENDPOINT: &str = "https://storage.googleapis.com";
+
+/// Unreserved characters stay; everything else in a path segment is escaped (`/` included:
+/// an object name's slashes are part of one segment).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+type Http = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// Where a token comes from: Google's auth crate, or none (an emulator).
+#[derive(Clone)]
+pub enum Auth {
+    /// Bearer tokens from these credentials (cached and refreshed by the crate).
+    Google(google_cloud_auth::credentials::AccessTokenCredentials),
+    /// No `Authorization` header: only for an emulator named by the test stand.
+    Anonymous,
+}
+
+/// A bucket as GCS describes it, reduced to what the operator reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bucket {
+    /// Its labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A GCS JSON API client.
+#[derive(Clone)]
+pub struct GcsClient {
+    http: Http,
+    endpoint: String,
+    auth: Auth,
+    user_agent: String,
+    calls: CallCounter,
+}
+
+impl GcsClient {
+    /// A client for `endpoint` (no trailing slash) trusting `roots`.
+    pub fn new(
+        endpoint: &str,
+        auth: Auth,
+        roots: rustls::RootCertStore,
+        version: &str,
+        calls: CallCounter,
+    ) -> Result<Self, String> {
+        let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let connector =
+            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build();
+        Ok(Self {
+            http: Client::builder(TokioExecutor::new()).build(connector),
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            auth,
+            user_agent: format!("cluster-image-registry-operator/{version}"),
+            calls,
+        })
+    }
+
+    /// `GET /storage/v1/b/{bucket}`; `None` when it does not exist.
+    pub async fn get_bucket(&self, bucket: &str) -> Result<Option<Bucket>, GcsError> {
+        let path = format!("/storage/v1/b/{}?fields=labels", segment(bucket));
+        match self.send("buckets.get", Method::GET, &path, None).await {
+            Ok(body) => Ok(Some(Bucket { labels: labels_of(&body) })),
+            Err(e) if e.status == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST /storage/v1/b?project=`: a bucket with labels and, when given, a default KMS key.
+    /// Returns the bucket as created (its labels: an emulator may drop them).
+    pub async fn insert_bucket(
+        &self,
+        project: &str,
+        bucket: &str,
+        location: &str,
+        labels: &BTreeMap<String, String>,
+        kms_key: &str,
+    ) -> Result<Bucket, GcsError> {
+        let mut body = serde_json::Map::new();
+        body.insert("name".to_owned(), json!(bucket));
+        body.insert("location".to_owned(), json!(location));
+        body.insert("labels".to_owned(), json!(labels));
+        if !kms_key.is_empty() {
+            body.insert("encryption".to_owned(), json!({ "defaultKmsKeyName": kms_key }));
+        }
+        let body = Value::Object(body);
+        let path = format!("/storage/v1/b?project={}", segment(project));
+        self.send("buckets.insert", Method::POST, &path, Some(body))
+            .await
+            .map(|created| Bucket { labels: labels_of(&created) })
+    }
+
+    /// `PATCH /storage/v1/b/{bucket}` with only `labels`: GCS merges the keys given into the
+    /// bucket's labels, so labels the operator does not own stay.
+    pub async fn patch_labels(&self, bucket: &str, labels: &BTreeMap<String, String>) -> Result<(), GcsError> {
+        let path = format!("/storage/v1/b/{}?fields=labels", segment(bucket));
+        self.send("buckets.patch", Method::PATCH, &path, Some(json!({ "labels": labels }))).await.map(drop)
+    }
+
+    /// One page of object names (`GET /storage/v1/b/{bucket}/o`), every version included, and
+    /// the token of the next page.
+    pub async fn list_objects(
+        &self,
+        bucket: &str,
+        page: Option<&str>,
+    ) -> Result<(Vec<(String, String)>, Option<String>), GcsError> {
+        let mut path = format!(
+            "/storage/v1/b/{}/o?versions=true&maxResults=1000&fields=items(name,generation),nextPageToken",
+            segment(bucket)
+        );
+        if let Some(token) = page {
+            path.push_str(&format!("&pageToken={}", segment(token)));
+        }
+        let body = self.send("objects.list", Method::GET, &path, None).await?;
+        let items = body.get("items").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        let names = items
+            .iter()
+            .filter_map(|item| {
+                let name = item.get("name")?.as_str()?.to_owned();
+                let generation = item.get("generation").and_then(Value::as_str).unwrap_or_default().to_owned();
+                Some((name, generation))
+            })
+            .collect();
+        let next = body.get("nextPageToken").and_then(Value::as_str).filter(|t| !t.is_empty()).map(str::to_owned);
+        Ok((names, next))
+    }
+
+    /// `DELETE /storage/v1/b/{bucket}/o/{object}` (that generation, when given); gone is done.
+    pub async fn delete_object(&self, bucket: &str, object: &str, generation: &str) -> Result<(), GcsError> {
+        let mut path = format!("/storage/v1/b/{}/o/{}", segment(bucket), segment(object));
+        if !generation.is_empty() {
+            path.push_str(&format!("?generation={}", segment(generation)));
+        }
+        match self.send("objects.delete", Method::DELETE, &path, None).await {
+            Err(e) if e.status == Some(404) => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
+    /// `DELETE /storage/v1/b/{bucket}`; gone is done, not empty is a conflict.
+    pub async fn delete_bucket(&self, bucket: &str) -> Result<(), GcsError> {
+        let path = format!("/storage/v1/b/{}", segment(bucket));
+        match self.send("buckets.delete", Method::DELETE, &path, None).await {
+            Err(e) if e.status == Some(404) => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
+    /// Sends one call, counts it, and reads its JSON answer (empty for 204).
+    async fn send(&self, call: &str, method: Method, path: &str, body: Option<Value>) -> Result<Value, GcsError> {
+        let result = self.exchange(call, method, path, body).await;
+        self.calls.count("gcs", call, result.as_ref().map(drop).map_err(|e| e.class));
+        result
+    }
+
+    async fn exchange(&self, call: &str, method: Method, path: &str, body: Option<Value>) -> Result<Value, GcsError> {
+        let failed =
+            |class: ErrorClass, message: String| GcsError { status: None, reason: String::new(), class, message };
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.endpoint))
+            .header(header::USER_AGENT, &self.user_agent)
+            .header(header::ACCEPT, "application/json");
+        if let Auth::Google(credentials) = &self.auth {
+            let token = credentials
+                .access_token()
+                .await
+                .map_err(|e| failed(ErrorClass::Forbidden, format!("{call}: cannot get an access token: {e}")))?;
+            request = request.header(header::AUTHORIZATION, format!("Bearer {}", token.token));
+        }
+        let payload = match &body {
+            Some(value) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Bytes::from(value.to_string())
+            }
+            None => Bytes::new(),
+        };
+        let request =
+            request.body(Full::new(payload)).map_err(|e| failed(ErrorClass::Invalid, format!("{call}: {e}")))?;
+        let response = tokio::time::timeout(std::time::Duration::from_secs(30), self.http.request(request))
+            .await
+            .map_err(|_| failed(ErrorClass::Timeout, format!("{call}: no answer in 30 s")))?
+            .map_err(|e| failed(ErrorClass::Unavailable, format!("{call}: {e}")))?;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| failed(ErrorClass::Unavailable, format!("{call}: reading the answer: {e}")))?
+            .to_bytes();
+        let value: Value =
+            if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        if status.is_success() {
+            return Ok(value);
+        }
+        Err(error(call, status, &value))
+    }
+}
+
+/// A GCS error answer (`{"error": {"code", "message", "errors": [{"reason"}]}}`), understood.
+fn error(call: &str, status: StatusCode, body: &Value) -> GcsError {
+    let detail = body.get("error");
+    let message = detail.and_then(|e| e.get("message")).and_then(Value::as_str).unwrap_or_default();
+    let reason =
+        detail.and_then(|e| e.pointer("/errors/0/reason")).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let code = status.as_u16();
+    let text = match (reason.as_str(), message) {
+        ("", "") => format!("{call}: HTTP {code}"),
+        ("", message) => format!("{call}: HTTP {code}: {message}"),
+        (reason, "") => format!("{call}: {reason}"),
+        (reason, message) => format!("{call}: {reason}: {message}"),
+    };
+    GcsError { status: Some(code), class: classify(code, &reason), reason, message: text }
+}
+
+fn labels_of(bucket: &Value) -> BTreeMap<String, String> {
+    let Some(Value::Object(labels)) = bucket.get("labels") else { return BTreeMap::new() };
+    labels.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect()
+}
+
+fn segment(text: &str) -> String {
+    utf8_percent_encode(text, SEGMENT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_names_are_one_path_segment() {
+        assert_eq!(segment("docker/registry/v2/a b"), "docker%2Fregistry%2Fv2%2Fa%20b");
+        assert_eq!(segment("bucket-1.x_y~z"), "bucket-1.x_y~z");
+    }
+
+    #[test]
+    fn error_answers_name_the_call_and_the_reason() {
+        let body = json!({"error": {"code": 403, "message": "no access", "errors": [{"reason": "forbidden"}]}});
+        let e = error("buckets.get", StatusCode::FORBIDDEN, &body);
+        assert_eq!((e.status, e.reason.as_str(), e.class), (Some(403), "forbidden", ErrorClass::Forbidden));
+        assert_eq!(e.message, "buckets.get: forbidden: no access");
+        let bare = error("buckets.delete", StatusCode::CONFLICT, &Value::Null);
+        assert_eq!((bare.message.as_str(), bare.class), ("buckets.delete: HTTP 409", ErrorClass::Conflict));
+    }
+}

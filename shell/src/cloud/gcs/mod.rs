@@ -1,0 +1,232 @@
+//! GCS through the JSON API ([`client`]): the shell's half of the GCS backend. Reads the
+//! buckets the Config names with the registry's own keyfile (a service account key, or an
+//! external account for workload identity federation) and carries out the plan's GCS calls.
+//!
+//! Quiet towards the cloud: a bucket's facts are reused for one resync period while the
+//! keyfile is unchanged, dropped right after the operator's own call on that bucket, never
+//! kept when the read failed. Tag bindings (the Resource Manager API) are not read or written
+//! by this build yet: a cluster that asks for resource tags gets a named error, not a loop.
+
+pub mod client;
+mod errors;
+pub mod permissions;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use image_registry_core::action::CloudAction;
+use image_registry_core::inputs::Inputs;
+use image_registry_core::observed::{BucketState, GcsBucket};
+use image_registry_core::outcome::ErrorClass;
+use image_registry_core::storage::gcs::keyfile;
+
+use self::client::{Auth, GcsClient};
+use self::errors::GcsError;
+use super::CloudError;
+use super::calls::CallCounter;
+
+/// The scope the registry's storage calls need.
+const SCOPE: &str = "https://www.googleapis.com/auth/devstorage.full_control";
+
+/// The GCS half of the operator's clouds.
+pub struct GcsCloud {
+    endpoint: Endpoint,
+    resync: Duration,
+    calls: CallCounter,
+    state: Mutex<State>,
+}
+
+/// Where the JSON API is: Google, or an emulator the test stand names (no token is sent to it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `https://storage.googleapis.com`, with tokens.
+    Google,
+    /// An emulator at this base URL, without tokens.
+    Emulator(String),
+}
+
+#[derive(Default)]
+struct State {
+    /// The keyfile the client was built from, and the client.
+    session: Option<(String, GcsClient)>,
+    seen: HashMap<String, (String, Instant, GcsBucket)>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl GcsCloud {
+    /// A GCS client for `endpoint` that reuses a bucket's facts for `resync`.
+    pub fn new(endpoint: Endpoint, resync: Duration, calls: CallCounter) -> Self {
+        Self { endpoint, resync, calls, state: Mutex::new(State::default()) }
+    }
+
+    /// What GCS says about each of `buckets` (the names the Config gives).
+    pub async fn observe(&self, observed: &Inputs<'_>, buckets: &[String]) -> BTreeMap<String, GcsBucket> {
+        if buckets.is_empty() {
+            return BTreeMap::new();
+        }
+        let unknown = |message: &str| GcsBucket {
+            state: BucketState::Unknown,
+            message: message.to_owned(),
+            ..GcsBucket::default()
+        };
+        let (key, client) = match keyfile(observed)
+            .and_then(|key| self.client(&key, &observed.operator.release_version).map(|c| (key, c)))
+        {
+            Ok(found) => found,
+            Err(message) => return buckets.iter().map(|b| (b.clone(), unknown(&message))).collect(),
+        };
+        let mut facts = BTreeMap::new();
+        for bucket in buckets {
+            if let Some(fresh) = self.cached(bucket, &key) {
+                facts.insert(bucket.clone(), fresh);
+                continue;
+            }
+            let seen = match client.get_bucket(bucket).await {
+                Ok(Some(found)) => {
+                    GcsBucket { state: BucketState::Exists, labels: found.labels, ..GcsBucket::default() }
+                }
+                Ok(None) => GcsBucket { state: BucketState::Missing, ..GcsBucket::default() },
+                Err(e) if e.class == ErrorClass::Forbidden => {
+                    GcsBucket { state: BucketState::Forbidden, message: e.message, ..GcsBucket::default() }
+                }
+                Err(e) => unknown(&e.message),
+            };
+            let mut state = lock(&self.state);
+            if seen.state == BucketState::Unknown {
+                state.seen.remove(bucket);
+            } else {
+                state.seen.insert(bucket.clone(), (key.clone(), Instant::now(), seen.clone()));
+            }
+            facts.insert(bucket.clone(), seen);
+        }
+        facts
+    }
+
+    fn cached(&self, bucket: &str, key: &str) -> Option<GcsBucket> {
+        let state = lock(&self.state);
+        let (seen_key, at, facts) = state.seen.get(bucket)?;
+        (seen_key == key && at.elapsed() < self.resync).then(|| facts.clone())
+    }
+
+    /// The client for this keyfile: the last one while the keyfile is unchanged.
+    fn client(&self, key: &str, version: &str) -> Result<GcsClient, String> {
+        let mut state = lock(&self.state);
+        if let Some((seen, client)) = &state.session
+            && seen == key
+        {
+            return Ok(client.clone());
+        }
+        let (url, auth) = match &self.endpoint {
+            Endpoint::Google => (client::DEFAULT_ENDPOINT.to_owned(), Auth::Google(credentials(key)?)),
+            Endpoint::Emulator(url) => (url.clone(), Auth::Anonymous),
+        };
+        let client = GcsClient::new(&url, auth, system_roots(), version, self.calls.clone())?;
+        state.session = Some((key.to_owned(), client.clone()));
+        state.seen.clear();
+        Ok(client)
+    }
+
+    /// Carries out one GCS call of the plan.
+    /// The client is the one the last observation built: a pass observes before it acts.
+    pub async fn execute(&self, call: &CloudAction) -> Result<(), CloudError> {
+        let client = match &lock(&self.state).session {
+            Some((_, client)) => client.clone(),
+            None => return Err((ErrorClass::Unavailable, "GCS: no credentials observed yet".to_owned())),
+        };
+        let understood = |e: GcsError| (e.class, e.message);
+        let result = match call {
+            CloudAction::GcsCreateBucket { bucket, project, location, labels, kms_key } => {
+                let labels: BTreeMap<String, String> =
+                    labels.iter().map(|l| (l.key.clone(), l.value.clone())).collect();
+                match client.insert_bucket(project, bucket, location, &labels, kms_key).await {
+                    // GCS keeps the labels given at creation; an emulator that drops them gets
+                    // them set again (a patch that touches no other label).
+                    Ok(created) if labels.iter().all(|(k, v)| created.labels.get(k) == Some(v)) => Ok(()),
+                    Ok(_) => client.patch_labels(bucket, &labels).await.map_err(understood),
+                    Err(e) => Err(understood(e)),
+                }
+            }
+            CloudAction::GcsDeleteBucket { bucket, require_label } => {
+                delete(&client, bucket, &require_label.key, &require_label.value).await
+            }
+            CloudAction::GcsBindTags { .. } => Err((
+                ErrorClass::Unavailable,
+                "GCS tag bindings: this build of the operator has no Resource Manager client yet".to_owned(),
+            )),
+            other => Err((ErrorClass::Invalid, format!("not a GCS call: {}", other.call()))),
+        };
+        // The operator's own call changed the bucket: read it again on the next pass.
+        lock(&self.state).seen.remove(&call.resource());
+        result
+    }
+}
+
+/// Empties the bucket (every object version, page by page, listing again until none is left,
+/// so an interrupted delete resumes) and deletes it, after checking again that it carries the
+/// ownership label: only a bucket this cluster created is ever emptied.
+async fn delete(client: &GcsClient, bucket: &str, label: &str, value: &str) -> Result<(), CloudError> {
+    let understood = |e: GcsError| (e.class, e.message);
+    let Some(found) = client.get_bucket(bucket).await.map_err(understood)? else { return Ok(()) };
+    if found.labels.get(label).map(String::as_str) != Some(value) {
+        return Err((
+            ErrorClass::Forbidden,
+            format!("GCS bucket {bucket} does not carry the label {label}={value}: not deleting it"),
+        ));
+    }
+    loop {
+        let mut page = None;
+        let mut deleted = 0;
+        loop {
+            let (objects, next) = client.list_objects(bucket, page.as_deref()).await.map_err(understood)?;
+            for (name, generation) in &objects {
+                client.delete_object(bucket, name, generation).await.map_err(understood)?;
+            }
+            deleted += objects.len();
+            match next {
+                Some(token) => page = Some(token),
+                None => break,
+            }
+        }
+        if deleted == 0 {
+            break;
+        }
+    }
+    client.delete_bucket(bucket).await.map_err(understood)
+}
+
+/// Access-token credentials from the keyfile: a service account key, or an external account
+/// (workload identity federation: a projected token exchanged at Google's STS).
+fn credentials(key: &str) -> Result<google_cloud_auth::credentials::AccessTokenCredentials, String> {
+    use google_cloud_auth::credentials::{external_account, service_account};
+    let json: serde_json::Value =
+        // serde_json's message names the position, never the text.
+        serde_json::from_str(key).map_err(|e| format!("the GCS keyfile is not valid JSON (line {}, column {})", e.line(), e.column()))?;
+    let kind = json.get("type").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+    let built = match kind.as_str() {
+        "service_account" => service_account::Builder::new(json)
+            .with_access_specifier(service_account::AccessSpecifier::from_scopes([SCOPE]))
+            .build_access_token_credentials(),
+        "external_account" => {
+            external_account::Builder::new(json).with_scopes([SCOPE]).build_access_token_credentials()
+        }
+        other => {
+            return Err(format!(
+                "the GCS keyfile's type {other:?} is not supported (service_account, external_account)"
+            ));
+        }
+    };
+    // The builder's error names the field, never the key.
+    built.map_err(|e| format!("the GCS keyfile ({kind}): {e}"))
+}
+
+fn system_roots() -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    roots
+}

@@ -1,0 +1,170 @@
+//! The shipped GCS client against gcp-storage-emulator (the JSON API): buckets observed
+//! absent, created with the operator's labels, labelled without touching others' labels,
+//! emptied and deleted only when they carry this cluster's label, reads reused within the
+//! resync period; keyfiles the operator cannot use are named errors, never guesses.
+
+mod stand;
+
+use std::time::Duration;
+
+use image_registry_core::action::CloudAction;
+use image_registry_core::api::openshift::KeyValue;
+use image_registry_core::inputs::Inputs;
+use image_registry_core::observed::{BucketState, Observed};
+use image_registry_core::outcome::ErrorClass;
+use image_registry_operator::cloud::calls::{CallCounter, CallLabels};
+use image_registry_operator::cloud::gcs::{Endpoint, GcsCloud};
+use serde_json::{Value, json};
+
+const INFRA: &str = "mycluster-g4k9q";
+
+fn b64(s: &str) -> Value {
+    serde_json::to_value(k8s_openapi::ByteString(s.as_bytes().to_vec())).unwrap()
+}
+
+/// A GCP cluster whose Config names `bucket`, with installer credentials `keyfile`.
+fn cluster(bucket: &str, keyfile: &str) -> Observed {
+    let mut observed = Observed::new(jiff::Timestamp::UNIX_EPOCH, "seed".to_owned());
+    let objects = [
+        json!({"apiVersion": "imageregistry.operator.openshift.io/v1", "kind": "Config", "metadata": {"name": "cluster"},
+            "spec": {"managementState": "Managed", "replicas": 1, "storage": {"managementState": "Managed",
+                "gcs": {"bucket": bucket, "region": "us-east1", "projectID": "stand-project"}}}}),
+        json!({"apiVersion": "config.openshift.io/v1", "kind": "Infrastructure", "metadata": {"name": "cluster"},
+            "status": {"infrastructureName": INFRA, "platformStatus": {"type": "GCP",
+                "gcp": {"region": "us-east1", "projectID": "stand-project"}}}}),
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "installer-cloud-credentials", "namespace": "openshift-image-registry"},
+            "data": {"service_account.json": b64(keyfile)}}),
+    ];
+    for object in objects {
+        observed.objects.insert(object).unwrap();
+    }
+    observed.operator.release_version = "4.20.0".into();
+    observed
+}
+
+const KEYFILE: &str = r#"{"type": "service_account", "project_id": "stand-project", "client_email": "registry@stand-project.iam.gserviceaccount.com"}"#;
+
+fn owned() -> KeyValue {
+    KeyValue { key: format!("kubernetes-io-cluster-{INFRA}"), value: "owned".into() }
+}
+
+fn create(bucket: &str) -> CloudAction {
+    CloudAction::GcsCreateBucket {
+        bucket: bucket.into(),
+        project: "stand-project".into(),
+        location: "us-east1".into(),
+        labels: vec![owned()],
+        kms_key: String::new(),
+    }
+}
+
+fn counted(calls: &CallCounter, call: &str) -> u64 {
+    calls.family().get_or_create(&CallLabels { service: "gcs".into(), call: call.into(), outcome: "ok".into() }).get()
+}
+
+/// Every GCS call counted is one the permissions table knows, so the CredentialsRequest derived
+/// from it covers what the client really calls; returns how many distinct calls were seen.
+fn assert_permitted(calls: &CallCounter) -> usize {
+    use image_registry_operator::cloud::gcs::permissions;
+    let mut registry = prometheus_client::registry::Registry::default();
+    registry.register("calls", "", calls.family());
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    let known: Vec<&str> = permissions::CALLS.iter().map(|(call, _)| *call).collect();
+    let called: std::collections::BTreeSet<&str> =
+        text.split("call=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+    for call in &called {
+        assert!(known.contains(call), "{call} is called but has no IAM permissions in permissions.rs");
+    }
+    called.len()
+}
+
+async fn upload(endpoint: &str, bucket: &str, name: &str) {
+    let url = format!("{endpoint}/upload/storage/v1/b/{bucket}/o?uploadType=media&name={}", name.replace('/', "%2F"));
+    assert_eq!(stand::http("POST", &url, "layer").await.0, 200, "upload {name}");
+}
+
+#[tokio::test]
+async fn a_bucket_is_observed_absent_created_with_its_labels_and_then_read_once_per_resync() {
+    let Some(endpoint) = stand::gcs_emulator() else { return };
+    let calls = CallCounter::default();
+    let gcs = GcsCloud::new(Endpoint::Emulator(endpoint), Duration::from_secs(600), calls.clone());
+    let bucket = stand::unique("gcs-create");
+    let observed = cluster(&bucket, KEYFILE);
+    let facts = gcs.observe(&Inputs::decode(&observed), std::slice::from_ref(&bucket)).await;
+    assert_eq!(facts[&bucket].state, BucketState::Missing);
+
+    gcs.execute(&create(&bucket)).await.unwrap();
+    let facts = gcs.observe(&Inputs::decode(&observed), std::slice::from_ref(&bucket)).await;
+    assert_eq!(facts[&bucket].state, BucketState::Exists, "{:?}", facts[&bucket]);
+    assert_eq!(facts[&bucket].labels.get(&owned().key), Some(&"owned".to_owned()));
+    let reads = counted(&calls, "buckets.get");
+    for _ in 0..3 {
+        gcs.observe(&Inputs::decode(&observed), std::slice::from_ref(&bucket)).await;
+    }
+    assert_eq!(counted(&calls, "buckets.get"), reads, "reads within the resync period are reused");
+}
+
+#[tokio::test]
+async fn only_a_bucket_with_this_clusters_label_is_emptied_and_deleted() {
+    let Some(endpoint) = stand::gcs_emulator() else { return };
+    let calls = CallCounter::default();
+    let gcs = GcsCloud::new(Endpoint::Emulator(endpoint.clone()), Duration::from_secs(600), calls.clone());
+    let mine = stand::unique("gcs-mine");
+    let theirs = stand::unique("gcs-theirs");
+    let observed = cluster(&mine, KEYFILE);
+    gcs.observe(&Inputs::decode(&observed), &[mine.clone(), theirs.clone()]).await;
+    gcs.execute(&create(&mine)).await.unwrap();
+    let (status, _) = stand::http(
+        "POST",
+        &format!("{endpoint}/storage/v1/b?project=stand-project"),
+        &json!({"name": theirs}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for bucket in [&mine, &theirs] {
+        for name in ["docker/registry/v2/blobs/sha256/aa/data", "docker/registry/v2/repositories/x/_layers/link", "top"]
+        {
+            upload(&endpoint, bucket, name).await;
+        }
+    }
+
+    let refused = gcs.execute(&CloudAction::GcsDeleteBucket { bucket: theirs.clone(), require_label: owned() }).await;
+    let (class, message) = refused.unwrap_err();
+    assert_eq!(class, ErrorClass::Forbidden);
+    assert!(message.contains(&theirs) && message.contains("not deleting"), "{message}");
+    let (status, listing) = stand::http("GET", &format!("{endpoint}/storage/v1/b/{theirs}/o"), "").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&listing).unwrap()["items"].as_array().unwrap().len(),
+        3,
+        "nothing of theirs is touched"
+    );
+
+    gcs.execute(&CloudAction::GcsDeleteBucket { bucket: mine.clone(), require_label: owned() }).await.unwrap();
+    assert_eq!(stand::http("GET", &format!("{endpoint}/storage/v1/b/{mine}"), "").await.0, 404);
+    let facts = gcs.observe(&Inputs::decode(&observed), std::slice::from_ref(&mine)).await;
+    assert_eq!(facts[&mine].state, BucketState::Missing, "the operator's own call drops the cached read");
+    // Deleting again is done, not an error: an interrupted removal resumes.
+    gcs.execute(&CloudAction::GcsDeleteBucket { bucket: mine, require_label: owned() }).await.unwrap();
+    assert_eq!(assert_permitted(&calls), 6, "every call of the client was made here");
+}
+
+#[tokio::test]
+async fn keyfiles_the_operator_cannot_use_are_named_and_nothing_is_called() {
+    // Google's endpoint: the credentials are built, so a keyfile that cannot be used fails here,
+    // before any request leaves the process.
+    let calls = CallCounter::default();
+    let gcs = GcsCloud::new(Endpoint::Google, Duration::from_secs(600), calls.clone());
+    for (keyfile, expected) in
+        [(r#"{"type": "authorized_user"}"#, "\"authorized_user\" is not supported"), ("{not json", "not valid JSON")]
+    {
+        let observed = cluster("gcs-unusable", keyfile);
+        let facts = gcs.observe(&Inputs::decode(&observed), &["gcs-unusable".to_owned()]).await;
+        let seen = &facts["gcs-unusable"];
+        assert_eq!(seen.state, BucketState::Unknown);
+        assert!(seen.message.contains(expected), "{}", seen.message);
+        assert!(!seen.message.contains("not json"), "the keyfile's content never reaches a message: {}", seen.message);
+    }
+    assert_eq!(counted(&calls, "buckets.get"), 0);
+}

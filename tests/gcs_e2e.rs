@@ -1,0 +1,140 @@
+//! End to end on GCP with the operator binary as shipped against the fake API server and
+//! gcp-storage-emulator behind a recording proxy (`STORAGE_EMULATOR_HOST`, Google's convention
+//! for emulators): a fresh cluster bootstraps its Config, its bucket is created with the
+//! cluster's label, the registry becomes Available, a quiet minute makes no mutating call and
+//! reads within the resync budget, and Removed empties and deletes the bucket; a user's bucket
+//! survives Removed.
+
+mod cluster;
+mod shipped;
+mod stand;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use cluster::{dynamic, object, set_management_state};
+use fake_apiserver::{FakeApiServer, serve};
+use kube::api::{Patch, PatchParams};
+use serde_json::{Value, json};
+use shipped::{available, operator_writes, shipped, wait_for};
+
+struct Stand {
+    fake: FakeApiServer,
+    kubeconfig: PathBuf,
+    infra: String,
+}
+
+/// A fresh GCP cluster with its own infrastructure name; `config`, when given, is the Config
+/// the user made before the operator started.
+async fn stand(config: Option<Value>) -> Stand {
+    let fake = FakeApiServer::default();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/gcp-fresh.yaml");
+    serve::load_fixture(&fake, &path).unwrap();
+    let infra = stand::unique("gcp");
+    let infrastructures = dynamic(&fake, "config.openshift.io", "Infrastructure", "infrastructures", None);
+    let status = json!({"status": {"infrastructureName": infra}});
+    infrastructures.patch_status("cluster", &PatchParams::default(), &Patch::Merge(&status)).await.unwrap();
+    if let Some(body) = config {
+        let configs = dynamic(&fake, "imageregistry.operator.openshift.io", "Config", "configs", None);
+        configs.create(&Default::default(), &serde_json::from_value(body).unwrap()).await.unwrap();
+    }
+    let address = serve::spawn(fake.clone()).await.unwrap();
+    let kubeconfig = std::env::temp_dir().join(format!("{infra}.kubeconfig"));
+    serve::write_kubeconfig(address, &kubeconfig).unwrap();
+    Stand { fake, kubeconfig, infra }
+}
+
+fn bucket_of(fake: &FakeApiServer) -> String {
+    object(fake, "Config", "cluster")
+        .and_then(|c| c["spec"]["storage"]["gcs"]["bucket"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+async fn bucket(endpoint: &str, name: &str) -> Option<Value> {
+    let (status, body) = stand::http("GET", &format!("{endpoint}/storage/v1/b/{name}"), "").await;
+    (status == 200).then(|| serde_json::from_str(&body).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_gcp_cluster_gets_a_labelled_bucket_stays_quiet_and_removes_it() {
+    let (Some(emulator), Some(binary)) = (stand::gcs_emulator(), shipped()) else { return };
+    let proxy = stand::recorder(&emulator, None).await;
+    let stand = stand(None).await;
+    const RESYNC: u64 = 15;
+    let operator = shipped::run(&binary, &stand.kubeconfig, RESYNC, &[("STORAGE_EMULATOR_HOST", &proxy.endpoint)]);
+    wait_for("the registry to be available", &operator, Duration::from_secs(120), async || available(&stand.fake))
+        .await;
+    let name = bucket_of(&stand.fake);
+    assert!(name.starts_with(&stand.infra), "the bucket is named after the cluster: {name}");
+    let found = bucket(&emulator, &name).await.expect("the bucket exists");
+    assert_eq!(found["labels"][format!("kubernetes-io-cluster-{}", stand.infra)], "owned", "{found:#}");
+    let inserts = proxy.log().iter().filter(|l| l.method == "POST" && l.target.starts_with("/storage/v1/b?")).count();
+    assert_eq!(inserts, 1, "one bucket created: {:?}", proxy.log());
+
+    // A quiet minute: no mutating call, reads at most once per resync period, no API writes.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (cloud_before, api_before) = (proxy.log().len(), operator_writes(&stand.fake).len());
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let idle: Vec<stand::Logged> = proxy.log()[cloud_before..].to_vec();
+    let mutations: Vec<String> =
+        idle.iter().filter(|l| l.mutates()).map(|l| format!("{} {}", l.method, l.target)).collect();
+    assert_eq!(mutations, Vec::<String>::new(), "cloud mutations at the fixpoint");
+    let budget = 60 / RESYNC as usize + 1;
+    println!("GCS requests: {} reads in 60 s idle (resync {RESYNC} s, budget {budget})", idle.len());
+    assert!(idle.len() <= budget, "{} reads in a quiet minute, budget {budget}: {idle:?}", idle.len());
+    assert_eq!(operator_writes(&stand.fake)[api_before..].to_vec(), Vec::<String>::new(), "API writes at the fixpoint");
+
+    // Images in the bucket, then Removed: emptied and deleted.
+    for object_name in ["docker%2Fregistry%2Fv2%2Fblobs%2Fa", "docker%2Fregistry%2Fv2%2Frepositories%2Fb"] {
+        let url = format!("{emulator}/upload/storage/v1/b/{name}/o?uploadType=media&name={object_name}");
+        assert_eq!(stand::http("POST", &url, "layer").await.0, 200);
+    }
+    set_management_state(&stand.fake, "Removed").await;
+    wait_for("the bucket to be deleted", &operator, Duration::from_secs(90), async || {
+        bucket(&emulator, &name).await.is_none()
+    })
+    .await;
+    let log = std::fs::read_to_string(&operator.log).unwrap();
+    drop(operator);
+    // The fixture's key is in no log line and no status the operator wrote.
+    let statuses = format!("{}", object(&stand.fake, "Config", "cluster").unwrap()["status"]);
+    for secret in ["fixture-gcp-private-key-0001", "fixture-gcp-key-id-0001"] {
+        assert!(!log.contains(secret) && !statuses.contains(secret), "{secret} leaked");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_gcs_bucket_is_used_and_survives_removed() {
+    let (Some(emulator), Some(binary)) = (stand::gcs_emulator(), shipped()) else { return };
+    let proxy = stand::recorder(&emulator, None).await;
+    let users = stand::unique("users-gcs");
+    let (status, _) = stand::http(
+        "POST",
+        &format!("{emulator}/storage/v1/b?project=my-project"),
+        &json!({"name": users}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let url = format!("{emulator}/upload/storage/v1/b/{users}/o?uploadType=media&name=data");
+    assert_eq!(stand::http("POST", &url, "the user's images").await.0, 200);
+    let config = json!({"apiVersion": "imageregistry.operator.openshift.io/v1", "kind": "Config",
+        "metadata": {"name": "cluster"}, "spec": {"managementState": "Managed", "replicas": 1,
+            "storage": {"gcs": {"bucket": users}}}});
+    let stand = stand(Some(config)).await;
+    let operator = shipped::run(&binary, &stand.kubeconfig, 600, &[("STORAGE_EMULATOR_HOST", &proxy.endpoint)]);
+    wait_for("the registry to be available", &operator, Duration::from_secs(120), async || available(&stand.fake))
+        .await;
+    let config = object(&stand.fake, "Config", "cluster").unwrap();
+    assert_eq!(config["spec"]["storage"]["managementState"], "Unmanaged", "{:#}", config["spec"]["storage"]);
+    set_management_state(&stand.fake, "Removed").await;
+    wait_for("the registry to be removed", &operator, Duration::from_secs(60), async || {
+        object(&stand.fake, "Deployment", "image-registry").is_none()
+    })
+    .await;
+    drop(operator);
+    let (status, _) = stand::http("GET", &format!("{emulator}/storage/v1/b/{users}/o/data"), "").await;
+    assert_eq!(status, 200, "the user's data is still there");
+    let mutations: Vec<String> =
+        proxy.log().iter().filter(|l| l.mutates()).map(|l| format!("{} {}", l.method, l.target)).collect();
+    assert_eq!(mutations, Vec::<String>::new(), "nothing was written to the user's bucket");
+}
