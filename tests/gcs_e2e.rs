@@ -9,39 +9,16 @@ mod cluster;
 mod shipped;
 mod stand;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use cluster::{dynamic, object, set_management_state};
-use fake_apiserver::{FakeApiServer, serve};
-use kube::api::{Patch, PatchParams};
+use cluster::{object, set_management_state};
+use fake_apiserver::FakeApiServer;
 use serde_json::{Value, json};
-use shipped::{available, operator_writes, shipped, wait_for};
+use shipped::{Stand, available, shipped, wait_for};
 
-struct Stand {
-    fake: FakeApiServer,
-    kubeconfig: PathBuf,
-    infra: String,
-}
-
-/// A fresh GCP cluster with its own infrastructure name; `config`, when given, is the Config
-/// the user made before the operator started.
+/// A fresh GCP cluster; `config`, when given, is the Config the user made before the operator.
 async fn stand(config: Option<Value>) -> Stand {
-    let fake = FakeApiServer::default();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/gcp-fresh.yaml");
-    serve::load_fixture(&fake, &path).unwrap();
-    let infra = stand::unique("gcp");
-    let infrastructures = dynamic(&fake, "config.openshift.io", "Infrastructure", "infrastructures", None);
-    let status = json!({"status": {"infrastructureName": infra}});
-    infrastructures.patch_status("cluster", &PatchParams::default(), &Patch::Merge(&status)).await.unwrap();
-    if let Some(body) = config {
-        let configs = dynamic(&fake, "imageregistry.operator.openshift.io", "Config", "configs", None);
-        configs.create(&Default::default(), &serde_json::from_value(body).unwrap()).await.unwrap();
-    }
-    let address = serve::spawn(fake.clone()).await.unwrap();
-    let kubeconfig = std::env::temp_dir().join(format!("{infra}.kubeconfig"));
-    serve::write_kubeconfig(address, &kubeconfig).unwrap();
-    Stand { fake, kubeconfig, infra }
+    shipped::stand("gcp-fresh.yaml", "gcp", config).await
 }
 
 fn bucket_of(fake: &FakeApiServer) -> String {
@@ -72,17 +49,9 @@ async fn a_fresh_gcp_cluster_gets_a_labelled_bucket_stays_quiet_and_removes_it()
     assert_eq!(inserts, 1, "one bucket created: {:?}", proxy.log());
 
     // A quiet minute: no mutating call, reads at most once per resync period, no API writes.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let (cloud_before, api_before) = (proxy.log().len(), operator_writes(&stand.fake).len());
-    tokio::time::sleep(Duration::from_secs(60)).await;
-    let idle: Vec<stand::Logged> = proxy.log()[cloud_before..].to_vec();
-    let mutations: Vec<String> =
-        idle.iter().filter(|l| l.mutates()).map(|l| format!("{} {}", l.method, l.target)).collect();
-    assert_eq!(mutations, Vec::<String>::new(), "cloud mutations at the fixpoint");
     let budget = 60 / RESYNC as usize + 1;
+    let idle = shipped::quiet_minute(&stand.fake, &proxy, budget).await;
     println!("GCS requests: {} reads in 60 s idle (resync {RESYNC} s, budget {budget})", idle.len());
-    assert!(idle.len() <= budget, "{} reads in a quiet minute, budget {budget}: {idle:?}", idle.len());
-    assert_eq!(operator_writes(&stand.fake)[api_before..].to_vec(), Vec::<String>::new(), "API writes at the fixpoint");
 
     // Images in the bucket, then Removed: emptied and deleted.
     for object_name in ["docker%2Fregistry%2Fv2%2Fblobs%2Fa", "docker%2Fregistry%2Fv2%2Frepositories%2Fb"] {
@@ -94,13 +63,8 @@ async fn a_fresh_gcp_cluster_gets_a_labelled_bucket_stays_quiet_and_removes_it()
         bucket(&emulator, &name).await.is_none()
     })
     .await;
-    let log = std::fs::read_to_string(&operator.log).unwrap();
-    drop(operator);
-    // The fixture's key is in no log line and no status the operator wrote.
-    let statuses = format!("{}", object(&stand.fake, "Config", "cluster").unwrap()["status"]);
-    for secret in ["fixture-gcp-private-key-0001", "fixture-gcp-key-id-0001"] {
-        assert!(!log.contains(secret) && !statuses.contains(secret), "{secret} leaked");
-    }
+    // The fixture's credentials are in no log line and no status the operator wrote.
+    shipped::assert_secrets_kept(&stand.fake, operator, &["fixture-gcp-private-key-0001", "fixture-gcp-key-id-0001"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,24 +81,12 @@ async fn a_users_gcs_bucket_is_used_and_survives_removed() {
     assert_eq!(status, 200);
     let url = format!("{emulator}/upload/storage/v1/b/{users}/o?uploadType=media&name=data");
     assert_eq!(stand::http("POST", &url, "the user's images").await.0, 200);
-    let config = json!({"apiVersion": "imageregistry.operator.openshift.io/v1", "kind": "Config",
-        "metadata": {"name": "cluster"}, "spec": {"managementState": "Managed", "replicas": 1,
-            "storage": {"gcs": {"bucket": users}}}});
-    let stand = stand(Some(config)).await;
+    let stand = stand(Some(shipped::users_config(json!({"gcs": {"bucket": users}})))).await;
     let operator = shipped::run(&binary, &stand.kubeconfig, 600, &[("STORAGE_EMULATOR_HOST", &proxy.endpoint)]);
-    wait_for("the registry to be available", &operator, Duration::from_secs(120), async || available(&stand.fake))
-        .await;
-    let config = object(&stand.fake, "Config", "cluster").unwrap();
-    assert_eq!(config["spec"]["storage"]["managementState"], "Unmanaged", "{:#}", config["spec"]["storage"]);
-    set_management_state(&stand.fake, "Removed").await;
-    wait_for("the registry to be removed", &operator, Duration::from_secs(60), async || {
-        object(&stand.fake, "Deployment", "image-registry").is_none()
-    })
-    .await;
+    shipped::users_storage_is_adopted_then_removed(&stand.fake, &operator).await;
     drop(operator);
     let (status, _) = stand::http("GET", &format!("{emulator}/storage/v1/b/{users}/o/data"), "").await;
     assert_eq!(status, 200, "the user's data is still there");
-    let mutations: Vec<String> =
-        proxy.log().iter().filter(|l| l.mutates()).map(|l| format!("{} {}", l.method, l.target)).collect();
+    let mutations: Vec<String> = stand::mutations(&proxy.log());
     assert_eq!(mutations, Vec::<String>::new(), "nothing was written to the user's bucket");
 }

@@ -10,39 +10,18 @@ mod cluster;
 mod shipped;
 mod stand;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use cluster::{dynamic, object, set_management_state};
-use fake_apiserver::{FakeApiServer, serve};
-use kube::api::{DeleteParams, Patch, PatchParams};
+use fake_apiserver::FakeApiServer;
+use kube::api::DeleteParams;
 use serde_json::{Value, json};
-use shipped::{Operator, available, command, condition, operator_writes, shipped, wait_for};
+use shipped::{Operator, Stand, available, command, condition, shipped, wait_for};
 
-struct Stand {
-    fake: FakeApiServer,
-    kubeconfig: PathBuf,
-    infra: String,
-}
-
-/// A fresh AWS cluster (its own infrastructure name, so its bucket name is its own) whose
-/// Config the user made with `s3` pointing at `endpoint`, served over HTTP.
+/// A fresh AWS cluster whose Config the user made with `s3` (pointing at the test's endpoint).
 async fn stand(s3: Value) -> Stand {
-    let fake = FakeApiServer::default();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/aws-fresh.yaml");
-    serve::load_fixture(&fake, &path).unwrap();
-    let infra = stand::unique("e2e");
-    let infrastructures = dynamic(&fake, "config.openshift.io", "Infrastructure", "infrastructures", None);
-    let status = json!({"status": {"infrastructureName": infra}});
-    infrastructures.patch_status("cluster", &PatchParams::default(), &Patch::Merge(&status)).await.unwrap();
-    let configs = dynamic(&fake, "imageregistry.operator.openshift.io", "Config", "configs", None);
-    let body = json!({"apiVersion": "imageregistry.operator.openshift.io/v1", "kind": "Config",
-        "metadata": {"name": "cluster"}, "spec": {"managementState": "Managed", "replicas": 1, "storage": {"s3": s3}}});
-    configs.create(&Default::default(), &serde_json::from_value(body).unwrap()).await.unwrap();
-    let address = serve::spawn(fake.clone()).await.unwrap();
-    let kubeconfig = std::env::temp_dir().join(format!("{infra}.kubeconfig"));
-    serve::write_kubeconfig(address, &kubeconfig).unwrap();
-    Stand { fake, kubeconfig, infra }
+    shipped::stand("aws-fresh.yaml", "e2e", Some(shipped::users_config(json!({ "s3": s3 })))).await
 }
 
 fn run(binary: &Path, stand: &Stand, resync: u64) -> Operator {
@@ -110,22 +89,14 @@ async fn a_fresh_bucket_is_created_configured_left_alone_then_removed() {
     }
     let until_available = proxy.log();
     // A quiet minute: no cloud mutation, reads at most once per resync period, no API writes.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let (cloud_before, api_before) = (proxy.log().len(), operator_writes(&stand.fake).len());
-    tokio::time::sleep(Duration::from_secs(60)).await;
-    let idle: Vec<stand::Logged> = proxy.log()[cloud_before..].to_vec();
-    let mutations: Vec<String> =
-        idle.iter().filter(|l| l.mutates()).map(|l| format!("{} {}", l.method, l.target)).collect();
-    assert_eq!(mutations, Vec::<String>::new(), "cloud mutations at the fixpoint");
     let budget = 5 * (60 / RESYNC as usize + 1);
+    let idle = shipped::quiet_minute(&stand.fake, &proxy, budget).await;
     println!(
         "S3 requests: {} until Available ({} mutating); {} reads in 60 s idle (resync {RESYNC} s, budget {budget})",
         until_available.len(),
         until_available.iter().filter(|l| l.mutates()).count(),
         idle.len()
     );
-    assert!(idle.len() <= budget, "{} reads in a quiet minute, budget {budget}: {idle:?}", idle.len());
-    assert_eq!(operator_writes(&stand.fake)[api_before..].to_vec(), Vec::<String>::new(), "API writes at the fixpoint");
     // Something in the bucket, then Removed: emptied and deleted.
     s3.put_object()
         .bucket(&bucket)
@@ -137,16 +108,12 @@ async fn a_fresh_bucket_is_created_configured_left_alone_then_removed() {
     set_management_state(&stand.fake, "Removed").await;
     wait_for("the bucket to be deleted", &operator, Duration::from_secs(90), async || !exists(&s3, &bucket).await)
         .await;
-    let log_path = operator.log.clone();
-    drop(operator);
-    // The fixture's key pair is in no log line and no status the operator wrote.
-    let log = std::fs::read_to_string(log_path).unwrap();
-    let config = object(&stand.fake, "Config", "cluster").unwrap();
-    let co = object(&stand.fake, "ClusterOperator", "image-registry").unwrap();
-    let statuses = format!("{} {}", config["status"], co["status"]);
-    for secret in ["fixture-aws-secret-access-key-0001", "AKIAFIXTUREKEYID0001"] {
-        assert!(!log.contains(secret) && !statuses.contains(secret), "{secret} leaked");
-    }
+    // The fixture's credentials are in no log line and no status the operator wrote.
+    shipped::assert_secrets_kept(
+        &stand.fake,
+        operator,
+        &["fixture-aws-secret-access-key-0001", "AKIAFIXTUREKEYID0001"],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,15 +126,7 @@ async fn a_users_bucket_survives_removed_and_the_configs_deletion() {
     s3.put_object().bucket(&bucket).key("data").body(b"the user's images".to_vec().into()).send().await.unwrap();
     let stand = stand(json!({"bucket": bucket, "region": "us-east-1", "regionEndpoint": proxy.endpoint})).await;
     let operator = run(&binary, &stand, 600);
-    wait_for("the registry to be available", &operator, Duration::from_secs(120), async || available(&stand.fake))
-        .await;
-    let config = object(&stand.fake, "Config", "cluster").unwrap();
-    assert_eq!(config["spec"]["storage"]["managementState"], "Unmanaged", "{:#}", config["spec"]["storage"]);
-    set_management_state(&stand.fake, "Removed").await;
-    wait_for("the registry to be removed", &operator, Duration::from_secs(60), async || {
-        object(&stand.fake, "Deployment", "image-registry").is_none()
-    })
-    .await;
+    shipped::users_storage_is_adopted_then_removed(&stand.fake, &operator).await;
     let configs = dynamic(&stand.fake, "imageregistry.operator.openshift.io", "Config", "configs", None);
     let uid = object(&stand.fake, "Config", "cluster").unwrap()["metadata"]["uid"].clone();
     configs.delete("cluster", &DeleteParams::default()).await.unwrap();
@@ -177,8 +136,7 @@ async fn a_users_bucket_survives_removed_and_the_configs_deletion() {
     })
     .await;
     s3.head_object().bucket(&bucket).key("data").send().await.expect("the user's data is still there");
-    let mutations: Vec<String> =
-        proxy.log().iter().filter(|l| l.mutates()).map(|l| format!("{} {}", l.method, l.target)).collect();
+    let mutations: Vec<String> = stand::mutations(&proxy.log());
     assert_eq!(mutations, Vec::<String>::new(), "nothing was written to the user's bucket");
     drop(operator);
 }

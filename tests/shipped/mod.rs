@@ -8,10 +8,47 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fake_apiserver::FakeApiServer;
+use fake_apiserver::{FakeApiServer, serve};
+use kube::api::{Patch, PatchParams};
 use serde_json::{Value, json};
 
-use crate::cluster::{USER, object};
+use crate::cluster::{USER, dynamic, object};
+
+/// A cluster served over HTTP to the operator process.
+pub struct Stand {
+    /// The fake API server.
+    pub fake: FakeApiServer,
+    /// A kubeconfig for it.
+    pub kubeconfig: PathBuf,
+    /// The cluster's infrastructure name (its own, so its storage names are its own).
+    pub infra: String,
+}
+
+/// The cluster of `fixture` with an infrastructure name of its own (`prefix-...`), and `config`
+/// (the Config the user made before the operator started) when given.
+pub async fn stand(fixture: &str, prefix: &str, config: Option<Value>) -> Stand {
+    let fake = FakeApiServer::default();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(fixture);
+    serve::load_fixture(&fake, &path).unwrap();
+    let infra = crate::stand::unique(prefix);
+    let infrastructures = dynamic(&fake, "config.openshift.io", "Infrastructure", "infrastructures", None);
+    let status = json!({"status": {"infrastructureName": infra}});
+    infrastructures.patch_status("cluster", &PatchParams::default(), &Patch::Merge(&status)).await.unwrap();
+    if let Some(body) = config {
+        let configs = dynamic(&fake, "imageregistry.operator.openshift.io", "Config", "configs", None);
+        configs.create(&Default::default(), &serde_json::from_value(body).unwrap()).await.unwrap();
+    }
+    let address = serve::spawn(fake.clone()).await.unwrap();
+    let kubeconfig = std::env::temp_dir().join(format!("{infra}.kubeconfig"));
+    serve::write_kubeconfig(address, &kubeconfig).unwrap();
+    Stand { fake, kubeconfig, infra }
+}
+
+/// The Config a user makes: Managed, one replica, `storage` as given.
+pub fn users_config(storage: Value) -> Value {
+    json!({"apiVersion": "imageregistry.operator.openshift.io/v1", "kind": "Config",
+        "metadata": {"name": "cluster"}, "spec": {"managementState": "Managed", "replicas": 1, "storage": storage}})
+}
 
 /// The shipped binary, or `None` (with a notice) when the test command did not build it.
 pub fn shipped() -> Option<PathBuf> {
@@ -104,4 +141,47 @@ pub fn operator_writes(fake: &FakeApiServer) -> Vec<String> {
         .filter(|e| e.write && !e.path.contains("/leases") && e.manager != USER)
         .map(|e| format!("{} {} -> {}", e.verb, e.path, e.code))
         .collect()
+}
+
+/// Stops the operator, then checks that none of `secrets` is in its log or in the statuses it
+/// wrote (the Config's and the ClusterOperator's).
+pub fn assert_secrets_kept(fake: &FakeApiServer, operator: Operator, secrets: &[&str]) {
+    let log_path = operator.log.clone();
+    drop(operator);
+    let log = std::fs::read_to_string(log_path).unwrap();
+    let status = |kind, name| object(fake, kind, name).map(|o| o["status"].to_string()).unwrap_or_default();
+    let statuses = format!("{} {}", status("Config", "cluster"), status("ClusterOperator", "image-registry"));
+    for secret in secrets {
+        assert!(!log.contains(secret) && !statuses.contains(secret), "{secret} leaked");
+    }
+}
+
+/// With the user's own storage in the Config: the registry becomes available with the storage
+/// recorded `Unmanaged`, then Removed takes the registry away.
+pub async fn users_storage_is_adopted_then_removed(fake: &FakeApiServer, operator: &Operator) {
+    wait_for("the registry to be available", operator, Duration::from_secs(120), async || available(fake)).await;
+    let config = object(fake, "Config", "cluster").unwrap();
+    assert_eq!(config["spec"]["storage"]["managementState"], "Unmanaged", "{:#}", config["spec"]["storage"]);
+    crate::cluster::set_management_state(fake, "Removed").await;
+    wait_for("the registry to be removed", operator, Duration::from_secs(60), async || {
+        object(fake, "Deployment", "image-registry").is_none()
+    })
+    .await;
+}
+
+/// A quiet minute at the fixpoint: no cloud call through `proxy` that changes something, at
+/// most `budget` reads, no API write by the operator. Returns the calls made.
+pub async fn quiet_minute(
+    fake: &FakeApiServer,
+    proxy: &crate::stand::Recorder,
+    budget: usize,
+) -> Vec<crate::stand::Logged> {
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (cloud_before, api_before) = (proxy.log().len(), operator_writes(fake).len());
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let idle: Vec<crate::stand::Logged> = proxy.log()[cloud_before..].to_vec();
+    assert_eq!(crate::stand::mutations(&idle), Vec::<String>::new(), "cloud mutations at the fixpoint");
+    assert!(idle.len() <= budget, "{} reads in a quiet minute, budget {budget}: {idle:?}", idle.len());
+    assert_eq!(operator_writes(fake)[api_before..].to_vec(), Vec::<String>::new(), "API writes at the fixpoint");
+    idle
 }

@@ -179,6 +179,11 @@ impl Recorder {
     }
 }
 
+/// The requests among `log` that change something, as `METHOD target`.
+pub fn mutations(log: &[Logged]) -> Vec<String> {
+    log.iter().filter(|l| l.mutates()).map(|l| format!("{} {}", l.method, l.target)).collect()
+}
+
 /// Starts a recording proxy to `upstream`; with `tls`, it serves HTTPS with that config.
 pub async fn recorder(upstream: &str, tls: Option<Arc<rustls::ServerConfig>>) -> Recorder {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
