@@ -168,3 +168,90 @@ async fn keyfiles_the_operator_cannot_use_are_named_and_nothing_is_called() {
     }
     assert_eq!(counted(&calls, "buckets.get"), 0);
 }
+
+/// The Resource Manager double's own rules: one tag per page, 409 on a second binding, an
+/// operation done on its first poll, 429 when throttling.
+#[test]
+fn the_resource_manager_double_pages_conflicts_and_finishes_operations() {
+    use stand::resource_manager::{Model, handle};
+    let mut model = Model::default();
+    let parent = "//storage.googleapis.com/projects/_/buckets/b";
+    let bind = |model: &mut Model, value: &str| {
+        handle(model, "POST", "/v3/tagBindings", &json!({"parent": parent, "tagValueNamespacedName": value})).status()
+    };
+    assert_eq!(bind(&mut model, "p/k/v1"), 200);
+    assert_eq!(bind(&mut model, "p/k/v1"), 409);
+    assert_eq!(bind(&mut model, "p/k/v2"), 200);
+    assert_eq!(model.pending.len(), 2);
+    let name = model.pending.iter().next().unwrap().clone();
+    assert_eq!(handle(&mut model, "GET", &format!("/v3/{name}"), &Value::Null).status(), 200);
+    assert_eq!(model.pending.len(), 1);
+    let encoded = percent_encoding::utf8_percent_encode(parent, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let page = |model: &mut Model, token: &str| {
+        let target = format!("/v3/effectiveTags?parent={encoded}{token}");
+        let answer = handle(model, "GET", &target, &Value::Null);
+        assert_eq!(answer.status(), 200);
+    };
+    page(&mut model, "");
+    page(&mut model, "&pageToken=1");
+    model.throttle = true;
+    assert_eq!(bind(&mut model, "p/k/v3"), 429);
+}
+
+/// A cluster with resource tags: the bucket's effective tags are listed (every page) with it;
+/// missing ones are bound through the long-running operation, a bound one is done (409), a
+/// throttled create is a transient error; a cluster without tags never calls the Resource Manager.
+#[tokio::test]
+async fn resource_tags_are_listed_only_when_asked_and_missing_ones_are_bound() {
+    let Some(endpoint) = stand::gcs_emulator() else { return };
+    let double = stand::resource_manager::start().await;
+    let calls = CallCounter::default();
+    let gcs = GcsCloud::new(Endpoint::Emulator(endpoint.clone()), Duration::from_secs(600), calls.clone())
+        .with_tags_endpoint(&double.endpoint);
+    let bucket = stand::unique("gcs-tags");
+    let parent = format!("//storage.googleapis.com/projects/_/buckets/{bucket}");
+
+    // No tags asked for: the Resource Manager is never called.
+    let plain = cluster(&bucket, KEYFILE);
+    gcs.observe(&Inputs::decode(&plain), std::slice::from_ref(&bucket)).await;
+    gcs.execute(&create(&bucket)).await.unwrap();
+    gcs.observe(&Inputs::decode(&plain), std::slice::from_ref(&bucket)).await;
+    assert_eq!(double.model.lock().unwrap().log, Vec::<String>::new());
+
+    let mut tagged = cluster(&bucket, KEYFILE);
+    tagged
+        .objects
+        .insert(
+            json!({"apiVersion": "config.openshift.io/v1", "kind": "Infrastructure", "metadata": {"name": "cluster"},
+            "status": {"infrastructureName": INFRA, "platformStatus": {"type": "GCP", "gcp": {"region": "us-east1",
+                "projectID": "stand-project", "resourceTags": [
+                    {"parentID": "org1", "key": "env", "value": "prod"},
+                    {"parentID": "org1", "key": "team", "value": "registry"}]}}}}),
+        )
+        .unwrap();
+    double.model.lock().unwrap().bindings.entry(parent.clone()).or_default().insert("org1/team/registry".into());
+    // The cached read has no tags in it: asking for tags reads the bucket again.
+    let facts = gcs.observe(&Inputs::decode(&tagged), std::slice::from_ref(&bucket)).await;
+    assert_eq!(facts[&bucket].tags, vec!["org1/team/registry".to_owned()]);
+
+    let bind = CloudAction::GcsBindTags {
+        bucket: bucket.clone(),
+        tags: vec!["org1/env/prod".into(), "org1/team/registry".into()],
+    };
+    gcs.execute(&bind).await.unwrap();
+    {
+        let model = double.model.lock().unwrap();
+        assert!(model.pending.is_empty(), "every operation was followed to its end");
+        assert_eq!(model.bindings[&parent].len(), 2);
+    }
+    let facts = gcs.observe(&Inputs::decode(&tagged), std::slice::from_ref(&bucket)).await;
+    assert_eq!(facts[&bucket].tags, vec!["org1/env/prod".to_owned(), "org1/team/registry".to_owned()], "two pages");
+    assert!(double.model.lock().unwrap().log.iter().any(|l| l.contains("pageToken=1")), "the second page was read");
+
+    double.model.lock().unwrap().throttle = true;
+    let throttled = CloudAction::GcsBindTags { bucket: bucket.clone(), tags: vec!["org1/env/staging".into()] };
+    let (class, message) = gcs.execute(&throttled).await.unwrap_err();
+    assert!(class.is_transient(), "{class:?}: {message}");
+    assert!(message.contains("tagBindings.create"), "{message}");
+    assert!(assert_permitted(&calls) >= 6);
+}

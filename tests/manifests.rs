@@ -278,8 +278,8 @@ fn the_aws_credentials_request_grants_exactly_what_the_s3_calls_and_the_registry
     assert_eq!(granted, derived, "granted (left) vs needed (right)");
 }
 
-/// The GCP CredentialsRequest grants exactly what the operator's GCS calls, the registry's data
-/// path and the tag bindings need.
+/// The GCP CredentialsRequest grants exactly what the operator's GCS and Resource Manager calls
+/// and the registry's data path need.
 #[test]
 fn the_gcp_credentials_request_grants_exactly_what_the_gcs_calls_and_the_registry_need() {
     use image_registry_operator::cloud::gcs::permissions;
@@ -287,7 +287,6 @@ fn the_gcp_credentials_request_grants_exactly_what_the_gcs_calls_and_the_registr
         .iter()
         .flat_map(|(_, needs)| needs.iter())
         .chain(permissions::REGISTRY)
-        .chain(permissions::TAGS)
         .map(|p| (*p).to_owned())
         .collect();
     let path =

@@ -5,6 +5,8 @@
 //! key each request was signed with.
 #![allow(dead_code)]
 
+pub mod resource_manager;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

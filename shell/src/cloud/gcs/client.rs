@@ -173,17 +173,23 @@ impl GcsClient {
 
     /// Sends one call, counts it, and reads its JSON answer (empty for 204).
     async fn send(&self, call: &str, method: Method, path: &str, body: Option<Value>) -> Result<Value, GcsError> {
-        let result = self.exchange(call, method, path, body).await;
+        self.send_to(call, method, &format!("{}{path}", self.endpoint), body).await
+    }
+
+    /// Sends one call to `url` (another Google API, with the same token), counts it, and reads
+    /// its JSON answer.
+    pub async fn send_to(&self, call: &str, method: Method, url: &str, body: Option<Value>) -> Result<Value, GcsError> {
+        let result = self.exchange(call, method, url, body).await;
         self.calls.count("gcs", call, result.as_ref().map(drop).map_err(|e| e.class));
         result
     }
 
-    async fn exchange(&self, call: &str, method: Method, path: &str, body: Option<Value>) -> Result<Value, GcsError> {
+    async fn exchange(&self, call: &str, method: Method, url: &str, body: Option<Value>) -> Result<Value, GcsError> {
         let failed =
             |class: ErrorClass, message: String| GcsError { status: None, reason: String::new(), class, message };
         let mut request = Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.endpoint))
+            .uri(url)
             .header(header::USER_AGENT, &self.user_agent)
             .header(header::ACCEPT, "application/json");
         if let Auth::Google(credentials) = &self.auth {
@@ -223,7 +229,7 @@ impl GcsClient {
 }
 
 /// A GCS error answer (`{"error": {"code", "message", "errors": [{"reason"}]}}`), understood.
-fn error(call: &str, status: StatusCode, body: &Value) -> GcsError {
+pub(super) fn error(call: &str, status: StatusCode, body: &Value) -> GcsError {
     let detail = body.get("error");
     let message = detail.and_then(|e| e.get("message")).and_then(Value::as_str).unwrap_or_default();
     let reason =
@@ -243,7 +249,8 @@ fn labels_of(bucket: &Value) -> BTreeMap<String, String> {
     labels.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect()
 }
 
-fn segment(text: &str) -> String {
+/// `text` as one URL path segment or query value.
+pub fn segment(text: &str) -> String {
     utf8_percent_encode(text, SEGMENT).to_string()
 }
 

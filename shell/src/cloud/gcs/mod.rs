@@ -4,12 +4,13 @@
 //!
 //! Quiet towards the cloud: a bucket's facts are reused for one resync period while the
 //! keyfile is unchanged, dropped right after the operator's own call on that bucket, never
-//! kept when the read failed. Tag bindings (the Resource Manager API) are not read or written
-//! by this build yet: a cluster that asks for resource tags gets a named error, not a loop.
+//! kept when the read failed. A bucket's effective resource tags are listed with it only when
+//! the cluster asks for tags ([`tags`]).
 
 pub mod client;
 mod errors;
 pub mod permissions;
+mod tags;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -32,6 +33,8 @@ const SCOPE: &str = "https://www.googleapis.com/auth/devstorage.full_control";
 /// The GCS half of the operator's clouds.
 pub struct GcsCloud {
     endpoint: Endpoint,
+    /// The Resource Manager endpoint a test stand names instead of Google's regional ones.
+    tags_endpoint: Option<String>,
     resync: Duration,
     calls: CallCounter,
     state: Mutex<State>,
@@ -50,7 +53,10 @@ pub enum Endpoint {
 struct State {
     /// The keyfile the client was built from, and the client.
     session: Option<(String, GcsClient)>,
-    seen: HashMap<String, (String, Instant, GcsBucket)>,
+    /// Bucket → the keyfile and whether tags were read, when, and the facts.
+    seen: HashMap<String, (String, bool, Instant, GcsBucket)>,
+    /// Each bucket's location as last observed: where its tags are bound.
+    locations: HashMap<String, String>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -60,7 +66,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl GcsCloud {
     /// A GCS client for `endpoint` that reuses a bucket's facts for `resync`.
     pub fn new(endpoint: Endpoint, resync: Duration, calls: CallCounter) -> Self {
-        Self { endpoint, resync, calls, state: Mutex::new(State::default()) }
+        Self { endpoint, tags_endpoint: None, resync, calls, state: Mutex::new(State::default()) }
+    }
+
+    /// The same, with the Resource Manager at `url` (a test double) instead of Google's.
+    pub fn with_tags_endpoint(mut self, url: &str) -> Self {
+        self.tags_endpoint = Some(url.to_owned());
+        self
     }
 
     /// What GCS says about each of `buckets` (the names the Config gives).
@@ -79,13 +91,28 @@ impl GcsCloud {
             Ok(found) => found,
             Err(message) => return buckets.iter().map(|b| (b.clone(), unknown(&message))).collect(),
         };
+        let platform = observed.platform_status().and_then(|p| p.gcp.as_ref());
+        let wants_tags = platform.is_some_and(|gcp| !gcp.resource_tags.is_empty());
+        let spec = observed.config.as_ref().ok().and_then(Option::as_ref).and_then(|c| c.spec.storage.gcs.clone());
+        let location =
+            image_registry_core::storage::gcs::effective(&spec.unwrap_or_default(), observed.platform_status()).region;
         let mut facts = BTreeMap::new();
         for bucket in buckets {
-            if let Some(fresh) = self.cached(bucket, &key) {
+            lock(&self.state).locations.insert(bucket.clone(), location.clone());
+            if let Some(fresh) = self.cached(bucket, &key, wants_tags) {
                 facts.insert(bucket.clone(), fresh);
                 continue;
             }
             let seen = match client.get_bucket(bucket).await {
+                Ok(Some(found)) if wants_tags => {
+                    let base = tags::endpoint(&location, self.tags_endpoint.as_deref());
+                    match tags::effective(&client, &base, bucket).await {
+                        Ok(tags) => {
+                            GcsBucket { state: BucketState::Exists, labels: found.labels, tags, ..GcsBucket::default() }
+                        }
+                        Err(e) => unknown(&e.message),
+                    }
+                }
                 Ok(Some(found)) => {
                     GcsBucket { state: BucketState::Exists, labels: found.labels, ..GcsBucket::default() }
                 }
@@ -99,17 +126,18 @@ impl GcsCloud {
             if seen.state == BucketState::Unknown {
                 state.seen.remove(bucket);
             } else {
-                state.seen.insert(bucket.clone(), (key.clone(), Instant::now(), seen.clone()));
+                state.seen.insert(bucket.clone(), (key.clone(), wants_tags, Instant::now(), seen.clone()));
             }
             facts.insert(bucket.clone(), seen);
         }
         facts
     }
 
-    fn cached(&self, bucket: &str, key: &str) -> Option<GcsBucket> {
+    /// The facts read within the resync period with the same keyfile, tags read when `tags`.
+    fn cached(&self, bucket: &str, key: &str, tags: bool) -> Option<GcsBucket> {
         let state = lock(&self.state);
-        let (seen_key, at, facts) = state.seen.get(bucket)?;
-        (seen_key == key && at.elapsed() < self.resync).then(|| facts.clone())
+        let (seen_key, with_tags, at, facts) = state.seen.get(bucket)?;
+        (seen_key == key && *with_tags == tags && at.elapsed() < self.resync).then(|| facts.clone())
     }
 
     /// The client for this keyfile: the last one while the keyfile is unchanged.
@@ -153,10 +181,19 @@ impl GcsCloud {
             CloudAction::GcsDeleteBucket { bucket, require_label } => {
                 delete(&client, bucket, &require_label.key, &require_label.value).await
             }
-            CloudAction::GcsBindTags { .. } => Err((
-                ErrorClass::Unavailable,
-                "GCS tag bindings: this build of the operator has no Resource Manager client yet".to_owned(),
-            )),
+            CloudAction::GcsBindTags { bucket, tags: wanted } => {
+                let location = lock(&self.state).locations.get(bucket).cloned().unwrap_or_default();
+                let base = tags::endpoint(&location, self.tags_endpoint.as_deref());
+                let mut failed = None;
+                // Each binding is tried; the first failure is reported (the next pass lists the
+                // tags again and binds only what is still missing).
+                for tag in wanted {
+                    if let Err(e) = tags::bind(&client, &base, bucket, tag).await {
+                        failed.get_or_insert(understood(e));
+                    }
+                }
+                failed.map_or(Ok(()), Err)
+            }
             other => Err((ErrorClass::Invalid, format!("not a GCS call: {}", other.call()))),
         };
         // The operator's own call changed the bucket: read it again on the next pass.

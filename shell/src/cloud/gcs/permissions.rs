@@ -1,8 +1,6 @@
 //! The IAM permissions behind every GCS JSON API call the operator makes, by the call: the
 //! source of the committed CredentialsRequest (`manifests/01-registry-credentials-request-gcs.yaml`),
-//! which a test keeps equal to what is derived here plus the registry's data path and the tag
-//! bindings of spec 30 §5.4 (granted as the reference grants them, for the Resource Manager
-//! client this build does not have yet).
+//! which a test keeps equal to what is derived here plus the registry's data path.
 
 /// Every call [`super::client::GcsClient`] makes, with the permissions it needs. A test checks
 /// that every call the client made against the emulator is in this table.
@@ -14,6 +12,17 @@ pub const CALLS: &[(&str, &[&str])] = &[
     ("objects.list", &["storage.objects.list"]),
     ("objects.delete", &["storage.objects.delete"]),
     ("buckets.delete", &["storage.buckets.delete"]),
+    // Resource tags (spec 30 §5.5), at the Resource Manager.
+    ("effectiveTags.list", &["storage.buckets.listEffectiveTags", "resourcemanager.tagValues.list"]),
+    (
+        "tagBindings.create",
+        &[
+            "storage.buckets.createTagBinding",
+            "resourcemanager.tagValueBindings.create",
+            "resourcemanager.tagValues.get",
+        ],
+    ),
+    ("operations.get", &[]),
 ];
 
 /// What the registry itself does with its bucket (the distribution GCS driver's data path).
@@ -23,13 +32,4 @@ pub const REGISTRY: &[&str] = &[
     "storage.objects.delete",
     "storage.objects.get",
     "storage.objects.list",
-];
-
-/// Binding the cluster's resource tags to the bucket (spec 30 §5.4), as the reference grants it.
-pub const TAGS: &[&str] = &[
-    "storage.buckets.createTagBinding",
-    "storage.buckets.listEffectiveTags",
-    "resourcemanager.tagValueBindings.create",
-    "resourcemanager.tagValues.get",
-    "resourcemanager.tagValues.list",
 ];
