@@ -3,7 +3,7 @@
 //! for emulators): a fresh cluster bootstraps its Config, its bucket is created with the
 //! cluster's label, the registry becomes Available, a quiet minute makes no mutating call and
 //! reads within the resync budget, and Removed empties and deletes the bucket; a user's bucket
-//! survives Removed.
+//! survives Removed; every call goes through the cluster proxy when one is set.
 
 mod cluster;
 mod shipped;
@@ -89,4 +89,25 @@ async fn a_users_gcs_bucket_is_used_and_survives_removed() {
     assert_eq!(status, 200, "the user's data is still there");
     let mutations: Vec<String> = stand::mutations(&proxy.log());
     assert_eq!(mutations, Vec::<String>::new(), "nothing was written to the user's bucket");
+}
+
+/// The cluster proxy: with `HTTP_PROXY` set (and the API server in `NO_PROXY`), every GCS call
+/// goes through the proxy; the storage host does not even resolve without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gcs_calls_go_through_the_cluster_proxy() {
+    let (Some(emulator), Some(binary)) = (stand::gcs_emulator(), shipped()) else { return };
+    let proxy = stand::recorder(&emulator, None).await;
+    let stand = stand(None).await;
+    let env = [
+        ("STORAGE_EMULATOR_HOST", "http://gcs.only-through-the-proxy.invalid"),
+        ("HTTP_PROXY", proxy.endpoint.as_str()),
+        ("NO_PROXY", "127.0.0.1,localhost"),
+    ];
+    let operator = shipped::run(&binary, &stand.kubeconfig, 600, &env);
+    wait_for("the registry to be available", &operator, Duration::from_secs(120), async || available(&stand.fake))
+        .await;
+    let log = proxy.log();
+    assert!(log.iter().any(|l| l.method == "POST"), "the bucket was created through the proxy: {log:?}");
+    assert!(bucket(&emulator, &bucket_of(&stand.fake)).await.is_some());
+    drop(operator);
 }

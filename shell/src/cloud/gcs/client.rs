@@ -1,18 +1,13 @@
 //! A small typed client for the GCS JSON API: the bucket and object calls the operator makes,
-//! on the operator's own hyper + rustls (aws-lc) stack, with tokens from Google's official auth
-//! crate. Hand-written because the official `google-cloud-storage` crate manages buckets over
+//! on reqwest with the operator's rustls (aws-lc) and the process's `HTTP(S)_PROXY`/`NO_PROXY`
+//! (the HTTP stack Google's official auth crate, which gives the tokens, already brings). Hand-written because the official `google-cloud-storage` crate manages buckets over
 //! gRPC, which no emulator here speaks (gcp-storage-emulator serves the JSON API only), and the
 //! community JSON crates bring a second HTTP and token stack. Only the fields the operator owns
 //! are ever sent: an update never carries `null` for a field it does not set.
 
 use std::collections::BTreeMap;
 
-use bytes::Bytes;
-use http::{Method, Request, StatusCode, header};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use http::{Method, StatusCode, header};
 use image_registry_core::outcome::ErrorClass;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
@@ -26,8 +21,6 @@ pub const DEFAULT_ENDPOINT: &str = "https://storage.googleapis.com";
 /// Unreserved characters stay; everything else in a path segment is escaped (`/` included:
 /// an object name's slashes are part of one segment).
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-
-type Http = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// Where a token comes from: Google's auth crate, or none (an emulator).
 #[derive(Clone)]
@@ -48,7 +41,7 @@ pub struct Bucket {
 /// A GCS JSON API client.
 #[derive(Clone)]
 pub struct GcsClient {
-    http: Http,
+    http: reqwest::Client,
     endpoint: String,
     auth: Auth,
     user_agent: String,
@@ -70,10 +63,14 @@ impl GcsClient {
             .map_err(|e| format!("TLS: {e}"))?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        let connector =
-            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build();
+        // Proxies from the environment are reqwest's default; the timeout bounds each call.
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|e| format!("GCS HTTP client: {e}"))?;
         Ok(Self {
-            http: Client::builder(TokioExecutor::new()).build(connector),
+            http,
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             auth,
             user_agent: format!("cluster-image-registry-operator/{version}"),
@@ -187,9 +184,9 @@ impl GcsClient {
     async fn exchange(&self, call: &str, method: Method, url: &str, body: Option<Value>) -> Result<Value, GcsError> {
         let failed =
             |class: ErrorClass, message: String| GcsError { status: None, reason: String::new(), class, message };
-        let mut request = Request::builder()
-            .method(method)
-            .uri(url)
+        let mut request = self
+            .http
+            .request(method, url)
             .header(header::USER_AGENT, &self.user_agent)
             .header(header::ACCEPT, "application/json");
         if let Auth::Google(credentials) = &self.auth {
@@ -199,26 +196,17 @@ impl GcsClient {
                 .map_err(|e| failed(ErrorClass::Forbidden, format!("{call}: cannot get an access token: {e}")))?;
             request = request.header(header::AUTHORIZATION, format!("Bearer {}", token.token));
         }
-        let payload = match &body {
-            Some(value) => {
-                request = request.header(header::CONTENT_TYPE, "application/json");
-                Bytes::from(value.to_string())
-            }
-            None => Bytes::new(),
+        if let Some(value) = &body {
+            request = request.header(header::CONTENT_TYPE, "application/json").body(value.to_string());
+        }
+        let transport = |e: reqwest::Error| {
+            let class = if e.is_timeout() { ErrorClass::Timeout } else { ErrorClass::Unavailable };
+            // Without the URL: it can carry a page token.
+            failed(class, format!("{call}: {}", e.without_url()))
         };
-        let request =
-            request.body(Full::new(payload)).map_err(|e| failed(ErrorClass::Invalid, format!("{call}: {e}")))?;
-        let response = tokio::time::timeout(std::time::Duration::from_secs(30), self.http.request(request))
-            .await
-            .map_err(|_| failed(ErrorClass::Timeout, format!("{call}: no answer in 30 s")))?
-            .map_err(|e| failed(ErrorClass::Unavailable, format!("{call}: {e}")))?;
+        let response = request.send().await.map_err(transport)?;
         let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| failed(ErrorClass::Unavailable, format!("{call}: reading the answer: {e}")))?
-            .to_bytes();
+        let bytes = response.bytes().await.map_err(transport)?;
         let value: Value =
             if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
         if status.is_success() {
