@@ -34,6 +34,11 @@ pub(super) fn encode<K>(
 where
     K: ApiObject + Clone + PartialEq + Send + 'static,
 {
+    // Secrets are encoded every time: rotated credentials should not outlive the pass that
+    // replaced them in a process-wide memo.
+    if K::KIND == "Secret" {
+        return encode(object, secrets);
+    }
     if let Some(found) = recall(object, &secrets) {
         return Ok(found);
     }
@@ -105,6 +110,24 @@ mod tests {
             Desired::encode(&map("memo-a", "1"), vec![]).unwrap(),
             "what is recalled is what encoding gives"
         );
+    }
+
+    #[test]
+    fn secrets_are_never_remembered() {
+        use k8s_openapi::api::core::v1::Secret;
+        let secret = Secret {
+            metadata: ObjectMeta { name: Some("memo-secret".to_owned()), ..ObjectMeta::default() },
+            ..Secret::default()
+        };
+        let calls = std::cell::Cell::new(0);
+        for _ in 0..2 {
+            let _ = encode(&secret, vec![], |object: &Secret, secrets| {
+                calls.set(calls.get() + 1);
+                Desired::encode(object, secrets)
+            });
+        }
+        assert_eq!(calls.get(), 2);
+        assert!(REMEMBERED.lock().unwrap().iter().all(|(id, _)| *id != TypeId::of::<Secret>()));
     }
 
     #[test]
