@@ -34,11 +34,6 @@ pub(super) fn encode<K>(
 where
     K: ApiObject + Clone + PartialEq + Send + 'static,
 {
-    // Secrets are encoded every time: rotated credentials should not outlive the pass that
-    // replaced them in a process-wide memo.
-    if K::KIND == "Secret" {
-        return encode(object, secrets);
-    }
     if let Some(found) = recall(object, &secrets) {
         return Ok(found);
     }
@@ -67,6 +62,9 @@ fn remember<K: Send + 'static>(entry: Entry<K>) {
     let Some(entries) = shelves.get_mut(index).and_then(|(_, shelf)| shelf.downcast_mut::<Vec<Entry<K>>>()) else {
         return;
     };
+    // One version per object: the one encoded last. An earlier version (rotated credentials in a
+    // Secret, say) is forgotten as soon as it is replaced, not kept until it ages out.
+    entries.retain(|e| e.desired.key != entry.desired.key);
     entries.insert(0, entry);
     entries.truncate(PER_TYPE);
 }
@@ -113,21 +111,30 @@ mod tests {
     }
 
     #[test]
-    fn secrets_are_never_remembered() {
+    fn only_the_last_version_of_an_object_is_kept() {
         use k8s_openapi::api::core::v1::Secret;
-        let secret = Secret {
-            metadata: ObjectMeta { name: Some("memo-secret".to_owned()), ..ObjectMeta::default() },
+        let secret = |value: &str| Secret {
+            metadata: ObjectMeta {
+                name: Some("memo-rotated".to_owned()),
+                namespace: Some("memo-test".to_owned()),
+                ..ObjectMeta::default()
+            },
+            string_data: Some([("key".to_owned(), value.to_owned())].into()),
             ..Secret::default()
         };
-        let calls = std::cell::Cell::new(0);
-        for _ in 0..2 {
-            let _ = encode(&secret, vec![], |object: &Secret, secrets| {
-                calls.set(calls.get() + 1);
-                Desired::encode(object, secrets)
-            });
-        }
-        assert_eq!(calls.get(), 2);
-        assert!(REMEMBERED.lock().unwrap().iter().all(|(id, _)| *id != TypeId::of::<Secret>()));
+        let _ = encode(&secret("old credentials"), vec![], Desired::encode);
+        let _ = encode(&secret("new credentials"), vec![], Desired::encode);
+        let shelves = REMEMBERED.lock().unwrap();
+        let kept = shelves.iter().find(|(id, _)| *id == TypeId::of::<Secret>()).unwrap();
+        let versions: Vec<&Entry<Secret>> = kept
+            .1
+            .downcast_ref::<Vec<Entry<Secret>>>()
+            .unwrap()
+            .iter()
+            .filter(|e| e.desired.key.name == "memo-rotated")
+            .collect();
+        assert_eq!(versions.len(), 1, "the rotated-out version is forgotten");
+        assert_eq!(versions[0].typed, secret("new credentials"));
     }
 
     #[test]
