@@ -120,24 +120,11 @@ impl<'a> Compare<'_, 'a> {
                     }
                     return;
                 }
-                // Both maps iterate in key order (serde_json's default map), so the observed
-                // field is found by walking alongside the desired ones, not searched from the
-                // root each time; a map in another order falls back to the search.
-                let mut walk = actual.iter().peekable();
                 for (key, want) in fields {
                     let is_quantity = quantity || matches!(key.as_str(), "requests" | "limits" | "capacity");
-                    let have = loop {
-                        match walk.peek() {
-                            Some((name, _)) if name.as_str() < key.as_str() => {
-                                walk.next();
-                            }
-                            Some((name, value)) if *name == key => break Some(*value),
-                            _ => break actual.get(key),
-                        }
-                    };
                     self.names.push(key);
                     self.path.push(Step::Key(key));
-                    match have {
+                    match actual.get(key) {
                         Some(have) => self.compare(want, have, is_quantity, out),
                         None if is_empty(want) => {}
                         None => self.change(None, want, out),
