@@ -5,6 +5,7 @@
 //! key each request was signed with.
 #![allow(dead_code)]
 
+pub mod keystone;
 pub mod resource_manager;
 
 use std::net::SocketAddr;

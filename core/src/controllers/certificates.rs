@@ -7,14 +7,14 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::action::Action;
 use crate::api::{ConditionStatus, ManagementState, StorageKind};
 use crate::conditions::Wanted;
 use crate::inputs::Inputs;
-use crate::names::{INSTALLER_CREDENTIALS_SECRET, NAMESPACE, REGISTRY_NAME};
+use crate::names::{NAMESPACE, REGISTRY_NAME};
 use crate::objects::network::registry_port;
 use crate::objects::{Desired, apply_action};
 use crate::plan::Plan;
@@ -52,20 +52,12 @@ fn storage_bundle(observed: &Inputs<'_>) -> Result<Option<(String, bool)>, Strin
     }
     let Ok(kind) = storage::select(&config.spec.storage) else { return Ok(None) };
     let redirect = !config.spec.disable_redirect;
-    let key = |cm: Option<ConfigMap>, key: &str| cm.and_then(|c| c.data?.get(key).cloned()).filter(|v| !v.is_empty());
     let bundle = match kind {
         StorageKind::S3 => {
             let name = config.spec.storage.s3.as_ref().map(|s| s.trusted_ca.name.as_str()).unwrap_or_default();
             storage::s3::access::trust(observed, name)?.bundle
         }
-        StorageKind::Swift => {
-            let secret =
-                observed.objects.get::<Secret>(NAMESPACE, INSTALLER_CREDENTIALS_SECRET).map_err(|e| e.to_string())?;
-            let cacert = secret
-                .and_then(|s| s.data?.get("cacert").map(|b| String::from_utf8_lossy(&b.0).into_owned()))
-                .filter(|v| !v.is_empty());
-            cacert.or(key(configmap(observed, "openshift-config", "cloud-provider-config")?, "ca-bundle.pem"))
-        }
+        StorageKind::Swift => storage::swift::ca_bundle(observed)?,
         // These backends bring no CA bundle of their own.
         StorageKind::EmptyDir | StorageKind::Pvc | StorageKind::Gcs | StorageKind::Azure | StorageKind::IbmCos => None,
     };

@@ -1,11 +1,13 @@
 //! The seam to cloud storage: what the clouds say about the buckets the Config names, and the
 //! calls the plan makes. [`Clouds`] is the shipped operator's: S3 through the AWS SDK
-//! ([`s3`]), GCS through its JSON API ([`gcs`]); Azure and Swift answer that this build has no
-//! client for them yet.
+//! ([`s3`]), GCS through its JSON API ([`gcs`]), Swift through Keystone and its object-store
+//! API ([`swift`]); Azure answers that this build has no client for it yet.
 
 pub mod calls;
 pub mod gcs;
+pub mod http;
 pub mod s3;
+pub mod swift;
 
 use std::time::Duration;
 
@@ -34,6 +36,7 @@ pub trait CloudApi: Send + Sync {
 pub struct Clouds {
     s3: s3::S3Cloud,
     gcs: gcs::GcsCloud,
+    swift: swift::SwiftCloud,
 }
 
 const NO_CLIENT: &str = "this build of the operator has no client for this cloud's storage yet";
@@ -48,7 +51,11 @@ impl Clouds {
             Ok(host) if !host.is_empty() => gcs::Endpoint::Emulator(host),
             _ => gcs::Endpoint::Google,
         };
-        Self { s3: s3::S3Cloud::new(resync, calls.clone()), gcs: gcs::GcsCloud::new(endpoint, resync, calls) }
+        Self {
+            s3: s3::S3Cloud::new(resync, calls.clone()),
+            gcs: gcs::GcsCloud::new(endpoint, resync, calls.clone()),
+            swift: swift::SwiftCloud::new(resync, calls),
+        }
     }
 }
 
@@ -62,11 +69,15 @@ impl CloudApi for Clouds {
                 *message = NO_CLIENT.to_owned();
             };
             facts.azure.values_mut().for_each(|b| unknown(&mut b.state, &mut b.message));
-            facts.swift_containers.values_mut().for_each(|b| unknown(&mut b.state, &mut b.message));
             let inputs = Inputs::decode(observed);
+            if needs_swift_probe(&inputs) {
+                facts.swift = Some(self.swift.probe(&inputs).await);
+            }
             facts.s3 = self.s3.observe(&inputs).await;
             let buckets: Vec<String> = facts.gcs.keys().cloned().collect();
             facts.gcs = self.gcs.observe(&inputs, &buckets).await;
+            let containers: Vec<String> = facts.swift_containers.keys().cloned().collect();
+            facts.swift_containers = self.swift.observe(&inputs, &containers).await;
             facts
         })
     }
@@ -76,10 +87,24 @@ impl CloudApi for Clouds {
             match call.service() {
                 Service::S3 => self.s3.execute(call).await,
                 Service::Gcs => self.gcs.execute(call).await,
-                Service::Azure | Service::Swift => Err((ErrorClass::Unavailable, NO_CLIENT.to_owned())),
+                Service::Swift => self.swift.execute(call).await,
+                Service::Azure => Err((ErrorClass::Unavailable, NO_CLIENT.to_owned())),
             }
         })
     }
+}
+
+/// Whether this pass decides OpenStack's storage from the Swift probe: on OpenStack, while
+/// there is no Config (the bootstrap) or its storage is not configured.
+fn needs_swift_probe(inputs: &Inputs<'_>) -> bool {
+    use image_registry_core::storage::{SelectError, select};
+    let openstack = inputs.platform_status().is_some_and(|p| p.type_ == "OpenStack");
+    openstack
+        && match &inputs.config {
+            Ok(None) => true,
+            Ok(Some(config)) => select(&config.spec.storage) == Err(SelectError::NotConfigured),
+            Err(_) => false,
+        }
 }
 
 /// The world model's clouds (the ones `simulate` uses) as the operator's clouds: a test double

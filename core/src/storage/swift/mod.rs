@@ -8,6 +8,7 @@
 mod provision;
 mod removal;
 
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use serde_json::Value;
 
 use super::Wiring;
@@ -178,8 +179,24 @@ pub fn normalize_auth_url(url: &str, auth_version: &str) -> Result<String, Strin
     Ok(format!("{scheme}://{host}{port}{path}"))
 }
 
+/// The CA bundle Keystone and Swift are trusted with (spec 30 §7.3): `cacert` of the minted
+/// credentials (read even when the user's secret gives the credentials), else
+/// `ca-bundle.pem` of `openshift-config/cloud-provider-config`; empty values count as absent.
+pub fn ca_bundle(observed: &Inputs<'_>) -> Result<Option<String>, String> {
+    let secret = observed.objects.get::<Secret>(NAMESPACE, INSTALLER_CREDENTIALS_SECRET).map_err(|e| e.to_string())?;
+    let cacert = secret
+        .and_then(|s| s.data?.get("cacert").map(|b| String::from_utf8_lossy(&b.0).into_owned()))
+        .filter(|v| !v.is_empty());
+    if cacert.is_some() {
+        return Ok(cacert);
+    }
+    let config =
+        observed.objects.get::<ConfigMap>("openshift-config", "cloud-provider-config").map_err(|e| e.to_string())?;
+    Ok(config.and_then(|c| c.data?.get("ca-bundle.pem").cloned()).filter(|v| !v.is_empty()))
+}
+
 /// `spec.storage.swift` with credential defaults for the identity fields.
-pub(crate) fn effective(spec: &Swift, c: &Credentials) -> Swift {
+pub fn effective(spec: &Swift, c: &Credentials) -> Swift {
     let or = |own: &str, default: &str| if own.is_empty() { default.to_owned() } else { own.to_owned() };
     Swift {
         auth_url: or(&spec.auth_url, &c.auth_url),

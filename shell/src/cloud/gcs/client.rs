@@ -57,18 +57,7 @@ impl GcsClient {
         version: &str,
         calls: CallCounter,
     ) -> Result<Self, String> {
-        let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS: {e}"))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        // Proxies from the environment are reqwest's default; the timeout bounds each call.
-        let http = reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .map_err(|e| format!("GCS HTTP client: {e}"))?;
+        let http = crate::cloud::http::client(roots, "GCS")?;
         Ok(Self {
             http,
             endpoint: endpoint.trim_end_matches('/').to_owned(),
@@ -200,9 +189,8 @@ impl GcsClient {
             request = request.header(header::CONTENT_TYPE, "application/json").body(value.to_string());
         }
         let transport = |e: reqwest::Error| {
-            let class = if e.is_timeout() { ErrorClass::Timeout } else { ErrorClass::Unavailable };
-            // Without the URL: it can carry a page token.
-            failed(class, format!("{call}: {}", e.without_url()))
+            let (class, message) = crate::cloud::http::transport(call, &e);
+            failed(class, message)
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status();

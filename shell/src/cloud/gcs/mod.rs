@@ -152,7 +152,7 @@ impl GcsCloud {
             Endpoint::Google => (client::DEFAULT_ENDPOINT.to_owned(), Auth::Google(credentials(key)?)),
             Endpoint::Emulator(url) => (url.clone(), Auth::Anonymous),
         };
-        let client = GcsClient::new(&url, auth, system_roots(), version, self.calls.clone())?;
+        let client = GcsClient::new(&url, auth, super::http::roots(None, "GCS")?, version, self.calls.clone())?;
         state.session = Some((key.to_owned(), client.clone()));
         state.seen.clear();
         Ok(client)
@@ -258,12 +258,4 @@ fn credentials(key: &str) -> Result<google_cloud_auth::credentials::AccessTokenC
     };
     // The builder's error names the field, never the key.
     built.map_err(|e| format!("the GCS keyfile ({kind}): {e}"))
-}
-
-fn system_roots() -> rustls::RootCertStore {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    roots
 }
