@@ -302,3 +302,27 @@ fn the_gcp_credentials_request_grants_exactly_what_the_gcs_calls_and_the_registr
         .collect();
     assert_eq!(granted, derived, "granted (left) vs needed (right)");
 }
+
+/// OpenStack's request asks for the cluster's `clouds.yaml` in the secret the Swift client
+/// reads, for both service accounts, and grants nothing else (OpenStack has no per-call list).
+#[test]
+fn the_openstack_credentials_request_mints_the_secret_the_swift_client_reads() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../manifests/01-registry-credentials-request-openstack.yaml");
+    let manifest: Value = serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(manifest["metadata"]["name"], "openshift-image-registry-openstack");
+    assert_eq!(
+        manifest["spec"]["providerSpec"],
+        serde_json::json!({
+        "apiVersion": "cloudcredential.openshift.io/v1", "kind": "OpenStackProviderSpec"})
+    );
+    assert_eq!(
+        manifest["spec"]["secretRef"],
+        serde_json::json!({"name": image_registry_core::names::INSTALLER_CREDENTIALS_SECRET,
+            "namespace": image_registry_core::names::NAMESPACE})
+    );
+    assert_eq!(
+        manifest["spec"]["serviceAccountNames"],
+        serde_json::json!(["cluster-image-registry-operator", "registry"])
+    );
+}

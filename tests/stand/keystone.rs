@@ -167,7 +167,12 @@ pub fn handle(
 
 /// Starts the double on 127.0.0.1 with a catalog pointing at `swift` (`None`: no object store).
 pub async fn start(swift: Option<&str>) -> Keystone {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    start_on(0, swift).await
+}
+
+/// The same on `port` (0: any free one).
+pub async fn start_on(port: u16, swift: Option<&str>) -> Keystone {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let model = Arc::new(Mutex::new(Model { swift: swift.map(str::to_owned), ..Model::default() }));
     let (shared, keystone) = (model.clone(), endpoint.clone());
