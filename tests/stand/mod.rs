@@ -20,6 +20,22 @@ use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
+/// azurite's blob endpoint (accounts in the path), or `None` (with a notice) when the test
+/// command did not start emulators; when it asked for them, a missing azurite is a failure.
+pub fn azurite() -> Option<String> {
+    match std::env::var("AZURITE_BLOB_ENDPOINT") {
+        Ok(endpoint) if !endpoint.is_empty() => Some(endpoint),
+        _ => {
+            assert!(
+                std::env::var("IMAGE_REGISTRY_EMULATORS").as_deref() != Ok("required"),
+                "the test command asked for emulators but AZURITE_BLOB_ENDPOINT is not set"
+            );
+            eprintln!("azurite is not running (run scripts/test): skipping");
+            None
+        }
+    }
+}
+
 /// moto's endpoint, or `None` (with a notice) when the test command did not start emulators.
 /// When it asked for them (`IMAGE_REGISTRY_EMULATORS=required`), a missing moto is a failure.
 pub fn moto() -> Option<String> {

@@ -3,6 +3,7 @@
 //! ([`s3`]), GCS through its JSON API ([`gcs`]), Swift through Keystone and its object-store
 //! API ([`swift`]); Azure answers that this build has no client for it yet.
 
+pub mod azure;
 pub mod calls;
 pub mod gcs;
 pub mod http;

@@ -1,0 +1,83 @@
+//! What an Azure error means for the plan: the HTTP status and the service's error code (kept:
+//! the removal rules of spec 30 §6.8 turn on `ContainerNotFound`, `AccountNotFound`,
+//! `AuthorizationPermissionMismatch`), its [`ErrorClass`], and a message naming the call. No key
+//! or token is ever part of a message.
+
+use image_registry_core::outcome::ErrorClass;
+
+/// A failed Azure call, understood.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AzureError {
+    /// The HTTP status, when an answer came.
+    pub status: Option<u16>,
+    /// The service's error code (`ContainerNotFound`, `StorageAccountAlreadyTaken`, ...).
+    pub code: String,
+    /// How the plan treats it.
+    pub class: ErrorClass,
+    /// `<call>: <code>: <message>` or `<call>: <transport error>`.
+    pub message: String,
+}
+
+/// The class of an answer: throttling and conflicts by code first, then by status.
+pub fn classify(status: u16, code: &str) -> ErrorClass {
+    match code {
+        "StorageAccountAlreadyTaken" | "ContainerAlreadyExists" | "StorageAccountAlreadyExists" => {
+            ErrorClass::AlreadyExists
+        }
+        "ContainerNotFound" | "AccountNotFound" | "ResourceNotFound" | "ResourceGroupNotFound" => ErrorClass::NotFound,
+        "AuthorizationPermissionMismatch" | "AuthorizationFailure" | "AuthorizationFailed" => ErrorClass::Forbidden,
+        "TooManyRequests" | "ServerBusy" => ErrorClass::Throttled,
+        _ => match status {
+            401 | 403 => ErrorClass::Forbidden,
+            404 => ErrorClass::NotFound,
+            409 | 412 => ErrorClass::Conflict,
+            429 => ErrorClass::Throttled,
+            408 => ErrorClass::Timeout,
+            400 | 422 => ErrorClass::Invalid,
+            500..=599 => ErrorClass::Unavailable,
+            _ => ErrorClass::Other,
+        },
+    }
+}
+
+/// An `azure_core` error from `call`, understood.
+pub fn from_core(call: &str, e: &azure_core::Error) -> AzureError {
+    use azure_core::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::HttpResponse { status, error_code, .. } => {
+            let status = u16::from(*status);
+            let code = error_code.clone().unwrap_or_default();
+            let message = if code.is_empty() { format!("{call}: HTTP {status}") } else { format!("{call}: {code}") };
+            AzureError { status: Some(status), class: classify(status, &code), code, message }
+        }
+        ErrorKind::Io | ErrorKind::Connection => AzureError {
+            status: None,
+            code: String::new(),
+            class: ErrorClass::Unavailable,
+            message: format!("{call}: cannot connect: {e}"),
+        },
+        ErrorKind::Credential => AzureError {
+            status: None,
+            code: String::new(),
+            class: ErrorClass::Forbidden,
+            message: format!("{call}: cannot get a token: {e}"),
+        },
+        _ => {
+            AzureError { status: None, code: String::new(), class: ErrorClass::Other, message: format!("{call}: {e}") }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_win_over_statuses() {
+        assert_eq!(classify(409, "StorageAccountAlreadyTaken"), ErrorClass::AlreadyExists);
+        assert_eq!(classify(403, "AuthorizationPermissionMismatch"), ErrorClass::Forbidden);
+        assert_eq!(classify(404, "ContainerNotFound"), ErrorClass::NotFound);
+        assert!(classify(429, "").is_transient());
+        assert_eq!(classify(503, "ServerBusy"), ErrorClass::Throttled);
+    }
+}
