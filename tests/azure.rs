@@ -1,10 +1,14 @@
 //! The shipped Azure clients: the blob container calls against azurite, signed with the
 //! account key by the project's Shared Key policy (the official blob crate signs only with
-//! tokens), and refused with a wrong key.
+//! tokens), and refused with a wrong key; storage accounts through the ARM client against the
+//! project's ARM and Entra ID double (behind TLS), with tokens from `azure_identity`: created
+//! as a long-running operation with the cluster's tags and settings, keys listed, deleted,
+//! throttling waited out, errors kept with ARM's code.
 
 mod stand;
 
 use image_registry_core::outcome::ErrorClass;
+use image_registry_operator::cloud::azure::arm::Arm;
 use image_registry_operator::cloud::azure::blob::{BlobAuth, Containers};
 use image_registry_operator::cloud::calls::CallCounter;
 
@@ -50,4 +54,127 @@ async fn a_wrong_key_is_refused_and_named() {
     assert_eq!((err.status, err.class), (Some(403), ErrorClass::Forbidden), "{err:?}");
     assert!(err.message.starts_with("GetContainerProperties: "), "{}", err.message);
     assert!(!err.message.contains(wrong));
+}
+
+/// The ARM double behind TLS (the SDK sends tokens over HTTPS only), a client trusting its CA,
+/// and credentials for its app.
+async fn arm_stand() -> (stand::arm::Arm, String, reqwest::Client) {
+    let (arm, base) = stand::arm::start().await;
+    let (ca, tls) = stand::tls_for_localhost();
+    let front = stand::recorder(&arm.endpoint, Some(tls)).await;
+    *base.lock().unwrap() = front.endpoint.clone();
+    let roots = image_registry_operator::cloud::http::roots(Some(&ca), "Azure").unwrap();
+    let http = image_registry_operator::cloud::http::client(roots, "Azure").unwrap();
+    (arm, front.endpoint, http)
+}
+
+fn app_credentials(secret: &str) -> image_registry_core::storage::azure::Credentials {
+    image_registry_core::storage::azure::Credentials {
+        subscription_id: stand::arm::SUBSCRIPTION.into(),
+        tenant_id: stand::arm::TENANT.into(),
+        client_id: stand::arm::CLIENT_ID.into(),
+        client_secret: secret.into(),
+        resource_group: "cluster-rg".into(),
+        region: "eastus".into(),
+        ..Default::default()
+    }
+}
+
+fn arm_client(endpoint: &str, http: &reqwest::Client, secret: &str, calls: &CallCounter) -> Arm {
+    let credential =
+        image_registry_operator::cloud::azure::identity::credential(&app_credentials(secret), endpoint, http.clone())
+            .unwrap();
+    Arm::new(
+        endpoint,
+        "https://management.azure.com/",
+        stand::arm::SUBSCRIPTION,
+        credential,
+        http.clone(),
+        calls.clone(),
+    )
+}
+
+#[tokio::test]
+async fn storage_accounts_are_created_tagged_keyed_and_deleted_through_arm() {
+    let (arm, endpoint, http) = arm_stand().await;
+    let calls = CallCounter::default();
+    let client = arm_client(&endpoint, &http, stand::arm::CLIENT_SECRET, &calls);
+    assert_eq!(client.get_account("cluster-rg", "registryacct").await.unwrap(), None);
+    let tags = std::collections::BTreeMap::from([("kubernetes.io_cluster.c1".to_owned(), "owned".to_owned())]);
+    client.create_account("cluster-rg", "registryacct", "eastus", &tags).await.unwrap();
+    let found = client.get_account("cluster-rg", "registryacct").await.unwrap().expect("created");
+    assert_eq!(found.tags, tags);
+    let created = arm.model.lock().unwrap().accounts["registryacct"].created_with.clone();
+    assert_eq!(created["kind"], "StorageV2");
+    assert_eq!(created["sku"]["name"], "Standard_LRS");
+    assert_eq!(created["properties"]["supportsHttpsTrafficOnly"], true);
+    assert_eq!(created["properties"]["allowBlobPublicAccess"], false);
+    assert_eq!(created["properties"]["minimumTlsVersion"], "TLS1_2");
+    assert_eq!(client.primary_key("cluster-rg", "registryacct").await.unwrap().as_deref(), Some(stand::arm::KEY));
+    client.delete_account("cluster-rg", "registryacct").await.unwrap();
+    assert_eq!(client.get_account("cluster-rg", "registryacct").await.unwrap(), None);
+    client.delete_account("cluster-rg", "registryacct").await.expect("deleting a deleted account is done");
+    assert_eq!(client.primary_key("cluster-rg", "registryacct").await.unwrap(), None);
+    let log = arm.model.lock().unwrap().log.clone();
+    assert_eq!(log.iter().filter(|l| l.contains("/oauth2/")).count(), 1, "one token serves every call: {log:?}");
+    assert!(log.iter().any(|l| l.starts_with("GET /operations/")), "the create was followed: {log:?}");
+}
+
+#[tokio::test]
+async fn arm_throttling_waits_for_retry_after_and_errors_keep_their_code() {
+    let (arm, endpoint, http) = arm_stand().await;
+    let calls = CallCounter::default();
+    let client = arm_client(&endpoint, &http, stand::arm::CLIENT_SECRET, &calls);
+    assert_eq!(client.get_account("cluster-rg", "warmup").await.unwrap(), None);
+    arm.model.lock().unwrap().throttle = 2;
+    let started = std::time::Instant::now();
+    assert_eq!(client.get_account("cluster-rg", "registryacct").await.unwrap(), None);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2), "Retry-After was honoured");
+    arm.model.lock().unwrap().taken.insert("takenacct".into());
+    let err = client.create_account("cluster-rg", "takenacct", "eastus", &Default::default()).await.unwrap_err();
+    assert_eq!((err.class, err.code.as_str()), (ErrorClass::AlreadyExists, "StorageAccountAlreadyTaken"));
+    assert!(err.message.starts_with("CreateStorageAccount: StorageAccountAlreadyTaken"), "{}", err.message);
+
+    let refused = arm_client(&endpoint, &http, "not-the-secret", &CallCounter::default());
+    let err = refused.get_account("cluster-rg", "registryacct").await.unwrap_err();
+    assert_eq!(err.class, ErrorClass::Forbidden, "{err:?}");
+    assert!(!err.message.contains("not-the-secret"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn the_arm_double_answers_as_arm_does() {
+    use stand::arm::{CLIENT_ID, CLIENT_SECRET, Model, SUBSCRIPTION, TENANT, handle};
+    let mut model = Model::default();
+    let token_path = format!("/{TENANT}/oauth2/v2.0/token");
+    let form = format!("client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}&grant_type=client_credentials&scope=x");
+    assert_eq!(handle(&mut model, "https://arm", "POST", &token_path, "", form.as_bytes()).status(), 200);
+    let bad = format!("client_id={CLIENT_ID}&client_secret=wrong&grant_type=client_credentials");
+    assert_eq!(handle(&mut model, "https://arm", "POST", &token_path, "", bad.as_bytes()).status(), 401);
+    let auth = format!("Bearer {}", model.tokens[0]);
+    let path =
+        format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a1");
+    assert_eq!(handle(&mut model, "https://arm", "GET", &path, "Bearer forged", b"").status(), 401);
+    assert_eq!(handle(&mut model, "https://arm", "GET", &path, &auth, b"").status(), 404);
+    let created =
+        handle(&mut model, "https://arm", "PUT", &path, &auth, br#"{"location": "eastus", "tags": {"t": "v"}}"#);
+    assert_eq!(created.status(), 202);
+    let operation =
+        created.headers()["azure-asyncoperation"].to_str().unwrap().trim_start_matches("https://arm").to_owned();
+    assert_eq!(
+        handle(&mut model, "https://arm", "GET", &path, &auth, b"").status(),
+        404,
+        "not there before it succeeds"
+    );
+    assert_eq!(handle(&mut model, "https://arm", "GET", &operation, &auth, b"").status(), 200);
+    assert!(!model.accounts.contains_key("a1"), "in progress on the first poll");
+    handle(&mut model, "https://arm", "GET", &operation, &auth, b"");
+    assert_eq!(model.accounts["a1"].tags["t"], "v");
+    assert_eq!(handle(&mut model, "https://arm", "POST", &format!("{path}/listKeys"), &auth, b"").status(), 200);
+    model.throttle = 1;
+    let throttled = handle(&mut model, "https://arm", "GET", &path, &auth, b"");
+    assert_eq!((throttled.status().as_u16(), throttled.headers()["retry-after"].to_str().unwrap()), (429, "1"));
+    assert_eq!(handle(&mut model, "https://arm", "DELETE", &path, &auth, b"").status(), 200);
+    assert_eq!(handle(&mut model, "https://arm", "DELETE", &path, &auth, b"").status(), 204);
+    assert_eq!(model.list_keys(), 1);
+    assert!(model.log.iter().all(|l| !l.contains(CLIENT_SECRET)));
 }

@@ -5,6 +5,7 @@
 //! key each request was signed with.
 #![allow(dead_code)]
 
+pub mod arm;
 pub mod keystone;
 pub mod resource_manager;
 

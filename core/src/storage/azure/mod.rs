@@ -24,12 +24,16 @@ pub use removal::remove;
 pub(crate) const ACCOUNT_KEY: &str = "REGISTRY_STORAGE_AZURE_ACCOUNTKEY";
 
 /// How the registry and the operator authenticate.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Credentials {
     /// The user's account key (UPI); when set nothing is created.
     pub account_key: String,
+    /// Subscription of the account (minted).
+    pub subscription_id: String,
     /// Client ID (minted).
     pub client_id: String,
+    /// Client secret (minted; empty with workload identity).
+    pub client_secret: String,
     /// Tenant ID (minted).
     pub tenant_id: String,
     /// Resource group for the account.
@@ -38,6 +42,22 @@ pub struct Credentials {
     pub region: String,
     /// Projected token file for workload identity.
     pub federated_token_file: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key or the secret: only whether they are set.
+        f.debug_struct("Credentials")
+            .field("account_key", &!self.account_key.is_empty())
+            .field("subscription_id", &self.subscription_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &!self.client_secret.is_empty())
+            .field("tenant_id", &self.tenant_id)
+            .field("resource_group", &self.resource_group)
+            .field("region", &self.region)
+            .field("federated_token_file", &self.federated_token_file)
+            .finish()
+    }
 }
 
 /// Credentials from the user secret (an account key) or the minted ones.
@@ -66,7 +86,9 @@ pub fn credentials(observed: &Inputs<'_>) -> Result<Credentials, String> {
             }
             Ok(Credentials {
                 account_key: String::new(),
+                subscription_id: get("azure_subscription_id")?,
                 client_id: get("azure_client_id")?,
+                client_secret: get("azure_client_secret")?,
                 tenant_id: get("azure_tenant_id")?,
                 resource_group,
                 region: get("azure_region")?,
@@ -76,15 +98,34 @@ pub fn credentials(observed: &Inputs<'_>) -> Result<Credentials, String> {
     }
 }
 
-/// `(storage suffix, Active Directory endpoint)` of a cloud name (case-insensitive; empty is public).
-pub fn environment(cloud: &str) -> Result<(&'static str, &'static str), String> {
+/// An Azure cloud's endpoints (spec 30 §6.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Environment {
+    /// The storage DNS suffix (`core.windows.net`): blobs are at `<account>.blob.<suffix>`.
+    pub storage_suffix: &'static str,
+    /// Entra ID's authority host, with its trailing slash as the reference writes it.
+    pub authority: &'static str,
+    /// The Resource Manager endpoint, which is also the token audience.
+    pub resource_manager: &'static str,
+}
+
+/// The environment of a cloud name (case-insensitive; empty is public).
+pub fn environment(cloud: &str) -> Result<Environment, String> {
+    let env =
+        |storage_suffix, authority, resource_manager| Ok(Environment { storage_suffix, authority, resource_manager });
     match cloud.to_uppercase().as_str() {
-        "" | "AZUREPUBLICCLOUD" | "AZURECLOUD" => Ok(("core.windows.net", "https://login.microsoftonline.com/")),
-        "AZUREUSGOVERNMENTCLOUD" | "AZUREUSGOVERNMENT" => {
-            Ok(("core.usgovcloudapi.net", "https://login.microsoftonline.us/"))
+        "" | "AZUREPUBLICCLOUD" | "AZURECLOUD" => {
+            env("core.windows.net", "https://login.microsoftonline.com/", "https://management.azure.com/")
         }
-        "AZURECHINACLOUD" => Ok(("core.chinacloudapi.cn", "https://login.chinacloudapi.cn/")),
-        "AZUREGERMANCLOUD" => Ok(("core.cloudapi.de", "https://login.microsoftonline.de/")),
+        "AZUREUSGOVERNMENTCLOUD" | "AZUREUSGOVERNMENT" => {
+            env("core.usgovcloudapi.net", "https://login.microsoftonline.us/", "https://management.usgovcloudapi.net/")
+        }
+        "AZURECHINACLOUD" => {
+            env("core.chinacloudapi.cn", "https://login.chinacloudapi.cn/", "https://management.chinacloudapi.cn/")
+        }
+        "AZUREGERMANCLOUD" => {
+            env("core.cloudapi.de", "https://login.microsoftonline.de/", "https://management.microsoftazure.de/")
+        }
         other => Err(format!("autorest/azure: There is no cloud environment matching the name \"{other}\"")),
     }
 }
@@ -93,7 +134,7 @@ pub fn environment(cloud: &str) -> Result<(&'static str, &'static str), String> 
 pub fn wiring(spec: Option<&Azure>, observed: &Inputs<'_>) -> Result<Wiring, String> {
     let azure = spec.cloned().unwrap_or_default();
     let c = credentials(observed)?;
-    let (suffix, authority) = environment(&azure.cloud_name)?;
+    let Environment { storage_suffix: suffix, authority, .. } = environment(&azure.cloud_name)?;
     let str = |s: &str| SettingValue::Str(s.to_owned());
     let mut settings = Vec::new();
     let mut key = c.account_key.clone();
@@ -137,9 +178,10 @@ mod tests {
 
     #[test]
     fn cloud_environments() {
-        assert_eq!(environment("AzureUSGovernmentCloud").unwrap().0, "core.usgovcloudapi.net");
-        assert_eq!(environment("").unwrap().0, "core.windows.net");
-        assert_eq!(environment("azurechinacloud").unwrap().0, "core.chinacloudapi.cn");
+        assert_eq!(environment("AzureUSGovernmentCloud").unwrap().storage_suffix, "core.usgovcloudapi.net");
+        assert_eq!(environment("").unwrap().storage_suffix, "core.windows.net");
+        assert_eq!(environment("azurechinacloud").unwrap().storage_suffix, "core.chinacloudapi.cn");
+        assert_eq!(environment("AzureGermanCloud").unwrap().resource_manager, "https://management.microsoftazure.de/");
         assert_eq!(
             environment("invalid").unwrap_err(),
             "autorest/azure: There is no cloud environment matching the name \"INVALID\""

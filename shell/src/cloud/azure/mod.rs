@@ -3,6 +3,8 @@
 //! Manager client for storage accounts (`arm.rs`); the operator's clouds do not route Azure
 //! calls here yet (issue 13).
 
+pub mod arm;
 pub mod blob;
 pub mod errors;
+pub mod identity;
 pub mod sharedkey;

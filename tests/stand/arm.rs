@@ -1,0 +1,265 @@
+//! A test double of Azure Resource Manager and of Entra ID's token endpoint (no emulator exists
+//! for either): client-credential tokens for one app; storage accounts under one subscription
+//! (get, create as a long-running operation that is `InProgress` on its first poll and
+//! `Succeeded` on the next, list keys, delete), each request needing a token it issued; 404 with
+//! ARM's error body, 409 `StorageAccountAlreadyTaken` for a name held elsewhere, and 429 with
+//! `Retry-After` while `throttle` counts down. Serve it behind `stand::recorder` with TLS: the
+//! Azure SDK sends bearer tokens over HTTPS only. Every request is logged; secrets never are.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+/// The tenant, app and secret the double accepts.
+pub const TENANT: &str = "00000000-0000-0000-0000-0000000000aa";
+/// The app (client) ID.
+pub const CLIENT_ID: &str = "00000000-0000-0000-0000-0000000000bb";
+/// The app's secret.
+pub const CLIENT_SECRET: &str = "stand-arm-client-secret-0001";
+/// The subscription.
+pub const SUBSCRIPTION: &str = "00000000-0000-0000-0000-0000000000cc";
+/// azurite's well-known key: the key every account of the double lists, so the blob calls the
+/// operator makes with it work against azurite.
+pub const KEY: &str = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/// One storage account.
+#[derive(Clone, Debug, Default)]
+pub struct Account {
+    /// Its resource group.
+    pub group: String,
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
+    /// The body it was created with.
+    pub created_with: Value,
+}
+
+/// What the double holds.
+#[derive(Default)]
+pub struct Model {
+    /// Accounts by name.
+    pub accounts: BTreeMap<String, Account>,
+    /// Names taken in another subscription.
+    pub taken: BTreeSet<String>,
+    /// Operations created (name → account) and how often each was polled.
+    pub operations: BTreeMap<String, (String, Account, u32)>,
+    /// Answer 429 to this many ARM requests.
+    pub throttle: u32,
+    /// Tokens issued.
+    pub tokens: Vec<String>,
+    /// `METHOD path` (no query), in order.
+    pub log: Vec<String>,
+}
+
+impl Model {
+    /// The ARM requests (not token requests) that change something.
+    pub fn mutations(&self) -> Vec<String> {
+        self.log
+            .iter()
+            .filter(|l| !l.starts_with("GET ") && !l.contains("/oauth2/") && !l.ends_with("/listKeys"))
+            .cloned()
+            .collect()
+    }
+
+    /// How many `listKeys` calls were made.
+    pub fn list_keys(&self) -> usize {
+        self.log.iter().filter(|l| l.ends_with("/listKeys")).count()
+    }
+}
+
+/// A running double.
+pub struct Arm {
+    /// Its plain-HTTP address (put `stand::recorder` with TLS in front of it).
+    pub endpoint: String,
+    /// Its state.
+    pub model: Arc<Mutex<Model>>,
+}
+
+fn answer(status: u16, body: Value, headers: &[(&str, String)]) -> http::Response<Full<Bytes>> {
+    let mut response = http::Response::builder().status(status).header("content-type", "application/json");
+    for (name, value) in headers {
+        response = response.header(*name, value);
+    }
+    let body = if body.is_null() { Bytes::new() } else { Bytes::from(body.to_string()) };
+    response.body(Full::new(body)).unwrap()
+}
+
+fn error(status: u16, code: &str, message: &str) -> http::Response<Full<Bytes>> {
+    answer(status, json!({"error": {"code": code, "message": message}}), &[])
+}
+
+fn account_json(name: &str, account: &Account) -> Value {
+    json!({"name": name, "type": "Microsoft.Storage/storageAccounts", "location": account.created_with["location"],
+        "tags": account.tags, "kind": account.created_with["kind"],
+        "properties": {"provisioningState": "Succeeded", "publicNetworkAccess": "Enabled"}})
+}
+
+/// Answers one request (also called directly by the double's own test). `base` is the URL the
+/// client reaches the double at (for operation URLs).
+pub fn handle(
+    model: &mut Model,
+    base: &str,
+    method: &str,
+    path: &str,
+    authorization: &str,
+    body: &[u8],
+) -> http::Response<Full<Bytes>> {
+    model.log.push(format!("{method} {path}"));
+    if path == format!("/{TENANT}/oauth2/v2.0/token") {
+        let form: BTreeMap<String, String> = url_decode(body);
+        let ok = form.get("client_id").map(String::as_str) == Some(CLIENT_ID)
+            && form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET)
+            && form.get("grant_type").map(String::as_str) == Some("client_credentials");
+        if !ok {
+            return answer(
+                401,
+                json!({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."}),
+                &[],
+            );
+        }
+        let token = format!("arm-double-token-{:04}", model.tokens.len() + 1);
+        model.tokens.push(token.clone());
+        return answer(
+            200,
+            json!({"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600, "access_token": token}),
+            &[],
+        );
+    }
+    let token = authorization.strip_prefix("Bearer ").unwrap_or_default();
+    if !model.tokens.iter().any(|t| t == token) {
+        return error(401, "InvalidAuthenticationToken", "The access token is invalid.");
+    }
+    if model.throttle > 0 {
+        model.throttle -= 1;
+        return answer(
+            429,
+            json!({"error": {"code": "TooManyRequests", "message": "slow down"}}),
+            &[("retry-after", "1".into())],
+        );
+    }
+    if let Some(operation) = path.strip_prefix("/operations/") {
+        let Some((name, account, polls)) = model.operations.get_mut(operation) else {
+            return error(404, "NotFound", "no such operation");
+        };
+        *polls += 1;
+        if *polls < 2 {
+            return answer(200, json!({"status": "InProgress"}), &[("retry-after", "1".into())]);
+        }
+        let (name, account) = (name.clone(), account.clone());
+        model.accounts.insert(name, account);
+        return answer(200, json!({"status": "Succeeded"}), &[]);
+    }
+    let prefix = format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/");
+    let Some(rest) = path.strip_prefix(&prefix) else { return error(404, "NotFound", "not modelled") };
+    let parts: Vec<&str> = rest.split('/').collect();
+    let (group, name, action) = match parts.as_slice() {
+        [group, "providers", "Microsoft.Storage", "storageAccounts", name] => (*group, *name, ""),
+        [group, "providers", "Microsoft.Storage", "storageAccounts", name, action] => (*group, *name, *action),
+        _ => return error(404, "NotFound", "not modelled"),
+    };
+    let found = model.accounts.get(name).filter(|a| a.group == group).cloned();
+    let missing = || {
+        error(
+            404,
+            "ResourceNotFound",
+            &format!(
+                "The Resource 'Microsoft.Storage/storageAccounts/{name}' under resource group '{group}' was not found."
+            ),
+        )
+    };
+    match (method, action) {
+        ("GET", "") => found.map_or_else(missing, |a| answer(200, account_json(name, &a), &[])),
+        ("PUT", "") => {
+            if model.taken.contains(name) {
+                return error(
+                    409,
+                    "StorageAccountAlreadyTaken",
+                    &format!("The storage account named {name} is already taken."),
+                );
+            }
+            let created: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+            let tags = created["tags"]
+                .as_object()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+                .unwrap_or_default();
+            let account = Account { group: group.to_owned(), tags, created_with: created };
+            let operation = format!("op-{}", model.log.len());
+            model.operations.insert(operation.clone(), (name.to_owned(), account, 0));
+            answer(
+                202,
+                Value::Null,
+                &[("azure-asyncoperation", format!("{base}/operations/{operation}")), ("retry-after", "1".into())],
+            )
+        }
+        ("POST", "listKeys") => found.map_or_else(missing, |_| {
+            answer(
+                200,
+                json!({"keys": [{"keyName": "key1", "value": KEY, "permissions": "FULL"},
+                {"keyName": "key2", "value": "c2Vjb25kLWtleQ==", "permissions": "FULL"}]}),
+                &[],
+            )
+        }),
+        ("DELETE", "") => {
+            let existed = found.is_some();
+            model.accounts.remove(name);
+            answer(if existed { 200 } else { 204 }, Value::Null, &[])
+        }
+        _ => error(405, "MethodNotAllowed", "not modelled"),
+    }
+}
+
+fn url_decode(body: &[u8]) -> BTreeMap<String, String> {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            let decode =
+                |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+            Some((decode(k), decode(v)))
+        })
+        .collect()
+}
+
+/// Starts the double on 127.0.0.1; `base` (set once the TLS front is known) is the URL clients
+/// use for operation URLs.
+pub async fn start() -> (Arm, Arc<Mutex<String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let model = Arc::new(Mutex::new(Model::default()));
+    let base = Arc::new(Mutex::new(endpoint.clone()));
+    let (shared, shared_base) = (model.clone(), base.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let (model, base) = (shared.clone(), shared_base.clone());
+            tokio::spawn(async move {
+                let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                    let (model, base) = (model.clone(), base.clone());
+                    async move {
+                        let method = request.method().to_string();
+                        let path = request.uri().path().to_owned();
+                        let authorization = request
+                            .headers()
+                            .get("authorization")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default()
+                            .to_owned();
+                        let bytes = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        let base = base.lock().unwrap().clone();
+                        let response =
+                            handle(&mut model.lock().unwrap(), &base, &method, &path, &authorization, &bytes);
+                        Ok::<_, std::convert::Infallible>(response)
+                    }
+                });
+                let _ =
+                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            });
+        }
+    });
+    (Arm { endpoint, model }, base)
+}
