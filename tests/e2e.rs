@@ -286,7 +286,7 @@ async fn the_live_dry_run_only_reads() {
     let client = kube::Client::new(stand.fake.clone(), NS);
     let plan = live::dry_run(
         &client,
-        &image_registry_operator::cloud::Clouds::new(Duration::ZERO, Default::default()),
+        &image_registry_operator::cloud::Clouds::new(Duration::ZERO, Default::default()).unwrap(),
         operator_env(),
         None,
     )

@@ -101,7 +101,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 fn cloud_for(choice: CloudChoice, resync: Duration, calls: CallCounter) -> Result<Arc<dyn CloudApi>, String> {
     match choice {
-        CloudChoice::Sdk => Ok(Arc::new(Clouds::new(resync, calls))),
+        CloudChoice::Sdk => Ok(Arc::new(Clouds::new(resync, calls)?)),
         #[cfg(feature = "fake-cloud")]
         CloudChoice::Fake => Ok(Arc::new(crate::cloud::FakeCloud::new(Default::default()))),
         #[cfg(not(feature = "fake-cloud"))]

@@ -121,6 +121,11 @@ impl Metrics {
             "Calls to cloud storage APIs by service, call and outcome",
             cloud_calls.family(),
         );
+        registry.register(
+            "image_registry_operator_azure_key_cache_requests",
+            "Requests to the Azure storage account key cache by result (hit or miss)",
+            cloud_calls.key_cache_family(),
+        );
         Self {
             registry,
             passes,

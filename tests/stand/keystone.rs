@@ -203,17 +203,7 @@ pub async fn start_on(port: u16, swift: Option<&str>) -> Keystone {
 /// The Swift stand that `scripts/test` started, or `None` (with a notice) when it did not
 /// start emulators; when it asked for them, a missing Swift is a failure.
 pub fn swift() -> Option<String> {
-    match std::env::var("SWIFT_ENDPOINT") {
-        Ok(endpoint) if !endpoint.is_empty() => Some(endpoint),
-        _ => {
-            assert!(
-                std::env::var("IMAGE_REGISTRY_EMULATORS").as_deref() != Ok("required"),
-                "the test command asked for emulators but SWIFT_ENDPOINT is not set"
-            );
-            eprintln!("Swift is not running (run scripts/test): skipping");
-            None
-        }
-    }
+    super::emulator("SWIFT_ENDPOINT", "Swift")
 }
 
 /// `clouds.yaml` for the double's user at `auth_url`, as the installer writes it.

@@ -21,36 +21,66 @@ use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
-/// azurite's blob endpoint (accounts in the path), or `None` (with a notice) when the test
-/// command did not start emulators; when it asked for them, a missing azurite is a failure.
-pub fn azurite() -> Option<String> {
-    match std::env::var("AZURITE_BLOB_ENDPOINT") {
+/// The endpoint the test command exported in `var`, or `None` (with a notice naming `what`)
+/// when it did not start emulators; when it asked for them
+/// (`IMAGE_REGISTRY_EMULATORS=required`), a missing one is a failure.
+pub fn emulator(var: &str, what: &str) -> Option<String> {
+    match std::env::var(var) {
         Ok(endpoint) if !endpoint.is_empty() => Some(endpoint),
         _ => {
             assert!(
                 std::env::var("IMAGE_REGISTRY_EMULATORS").as_deref() != Ok("required"),
-                "the test command asked for emulators but AZURITE_BLOB_ENDPOINT is not set"
+                "the test command asked for emulators but {var} is not set"
             );
-            eprintln!("azurite is not running (run scripts/test): skipping");
+            eprintln!("{what} is not running (run scripts/test): skipping");
             None
         }
+    }
+}
+
+/// azurite's blob endpoint (accounts in the path), or `None` (with a notice) when the test
+/// command did not start emulators; when it asked for them, a missing azurite is a failure.
+pub fn azurite() -> Option<String> {
+    emulator("AZURITE_BLOB_ENDPOINT", "azurite")
+}
+
+/// An azurite of the test's own on `port`, knowing `accounts` (`name:key;...`), stopped when
+/// dropped: the operator names its storage accounts itself, and azurite serves only accounts it
+/// was started with.
+pub struct OwnAzurite(std::process::Child);
+
+impl OwnAzurite {
+    /// Starts `$AZURITE_COMMAND` on 127.0.0.1:`port` and waits until it listens.
+    pub async fn start(port: u16, accounts: &str) -> Self {
+        let command = std::env::var("AZURITE_COMMAND").expect("scripts/test names azurite-blob in AZURITE_COMMAND");
+        let child = std::process::Command::new(command)
+            .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
+            .args(["--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry"])
+            .env("AZURITE_ACCOUNTS", accounts)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(30), "azurite did not come up on {port}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Self(child)
+    }
+}
+
+impl Drop for OwnAzurite {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
 /// moto's endpoint, or `None` (with a notice) when the test command did not start emulators.
 /// When it asked for them (`IMAGE_REGISTRY_EMULATORS=required`), a missing moto is a failure.
 pub fn moto() -> Option<String> {
-    match std::env::var("MOTO_ENDPOINT") {
-        Ok(endpoint) if !endpoint.is_empty() => Some(endpoint),
-        _ => {
-            assert!(
-                std::env::var("IMAGE_REGISTRY_EMULATORS").as_deref() != Ok("required"),
-                "the test command asked for emulators but MOTO_ENDPOINT is not set"
-            );
-            eprintln!("moto is not running (run scripts/test): skipping");
-            None
-        }
-    }
+    emulator("MOTO_ENDPOINT", "moto")
 }
 
 /// A moto of the test's own on `port` (for outages and authentication), stopped when dropped.
@@ -108,17 +138,7 @@ pub async fn post_form(endpoint: &str, service: &str, form: &str) -> String {
 
 /// The GCS emulator's base URL, as `moto` does for S3.
 pub fn gcs_emulator() -> Option<String> {
-    match std::env::var("GCS_EMULATOR_ENDPOINT") {
-        Ok(endpoint) if !endpoint.is_empty() => Some(endpoint),
-        _ => {
-            assert!(
-                std::env::var("IMAGE_REGISTRY_EMULATORS").as_deref() != Ok("required"),
-                "the test command asked for emulators but GCS_EMULATOR_ENDPOINT is not set"
-            );
-            eprintln!("gcp-storage-emulator is not running (run scripts/test): skipping");
-            None
-        }
-    }
+    emulator("GCS_EMULATOR_ENDPOINT", "gcp-storage-emulator")
 }
 
 /// One plain HTTP request (the test's own set-up and checks): a body that is a JSON object is

@@ -18,16 +18,36 @@ pub struct CallLabels {
     pub outcome: String,
 }
 
+/// The label of one Azure account-key cache request.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KeyCacheLabels {
+    /// `hit` or `miss`.
+    pub result: String,
+}
+
 /// A shared handle on the call counter (clones count into the same family).
 #[derive(Clone, Debug, Default)]
 pub struct CallCounter {
     family: Family<CallLabels, Counter>,
+    key_cache: Family<KeyCacheLabels, Counter>,
 }
 
 impl CallCounter {
     /// The family, to register.
     pub fn family(&self) -> Family<CallLabels, Counter> {
         self.family.clone()
+    }
+
+    /// The Azure account-key cache's requests (the reference's
+    /// `image_registry_operator_azure_key_cache_requests_total{result}`), to register.
+    pub fn key_cache_family(&self) -> Family<KeyCacheLabels, Counter> {
+        self.key_cache.clone()
+    }
+
+    /// Counts one request to the Azure account-key cache.
+    pub fn key_cache(&self, hit: bool) {
+        let result = if hit { "hit" } else { "miss" }.to_owned();
+        self.key_cache.get_or_create(&KeyCacheLabels { result }).inc();
     }
 
     /// Counts one call.

@@ -1,7 +1,7 @@
 //! The seam to cloud storage: what the clouds say about the buckets the Config names, and the
 //! calls the plan makes. [`Clouds`] is the shipped operator's: S3 through the AWS SDK
 //! ([`s3`]), GCS through its JSON API ([`gcs`]), Swift through Keystone and its object-store
-//! API ([`swift`]); Azure answers that this build has no client for it yet.
+//! API ([`swift`]), Azure through the Resource Manager and the blob service ([`azure`]).
 
 pub mod azure;
 pub mod calls;
@@ -15,7 +15,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use image_registry_core::action::{CloudAction, Service};
 use image_registry_core::inputs::Inputs;
-use image_registry_core::observed::{BucketState, CloudFacts, Observed};
+use image_registry_core::observed::{CloudFacts, Observed};
 use image_registry_core::outcome::ErrorClass;
 use image_registry_core::storage::name_all;
 
@@ -38,25 +38,33 @@ pub struct Clouds {
     s3: s3::S3Cloud,
     gcs: gcs::GcsCloud,
     swift: swift::SwiftCloud,
+    azure: azure::AzureCloud,
 }
-
-const NO_CLIENT: &str = "this build of the operator has no client for this cloud's storage yet";
 
 impl Clouds {
     /// Clouds whose observations are reused for `resync` while nothing they depend on changes,
     /// counting every call in `calls`.
-    pub fn new(resync: Duration, calls: CallCounter) -> Self {
+    pub fn new(resync: Duration, calls: CallCounter) -> Result<Self, String> {
         // Google's client libraries' convention: an emulator named by STORAGE_EMULATOR_HOST is
         // called without tokens (the test stand's gcp-storage-emulator).
         let endpoint = match std::env::var("STORAGE_EMULATOR_HOST") {
             Ok(host) if !host.is_empty() => gcs::Endpoint::Emulator(host),
             _ => gcs::Endpoint::Google,
         };
-        Self {
+        // A test stand's Azure endpoints (ARM double, azurite), never a cluster's.
+        let stand = match std::env::var("AZURE_EMULATOR_ENDPOINTS") {
+            Ok(json) if !json.is_empty() => Some(
+                serde_json::from_str::<azure::Endpoints>(&json)
+                    .map_err(|e| format!("AZURE_EMULATOR_ENDPOINTS is not valid: {e}"))?,
+            ),
+            _ => None,
+        };
+        Ok(Self {
             s3: s3::S3Cloud::new(resync, calls.clone()),
             gcs: gcs::GcsCloud::new(endpoint, resync, calls.clone()),
-            swift: swift::SwiftCloud::new(resync, calls),
-        }
+            swift: swift::SwiftCloud::new(resync, calls.clone()),
+            azure: azure::AzureCloud::new(stand, resync, calls),
+        })
     }
 }
 
@@ -65,11 +73,6 @@ impl CloudApi for Clouds {
         Box::pin(async move {
             let mut facts = CloudFacts::default();
             name_all(&observed.objects, &mut facts);
-            let unknown = |state: &mut BucketState, message: &mut String| {
-                *state = BucketState::Unknown;
-                *message = NO_CLIENT.to_owned();
-            };
-            facts.azure.values_mut().for_each(|b| unknown(&mut b.state, &mut b.message));
             let inputs = Inputs::decode(observed);
             if needs_swift_probe(&inputs) {
                 facts.swift = Some(self.swift.probe(&inputs).await);
@@ -79,6 +82,7 @@ impl CloudApi for Clouds {
             facts.gcs = self.gcs.observe(&inputs, &buckets).await;
             let containers: Vec<String> = facts.swift_containers.keys().cloned().collect();
             facts.swift_containers = self.swift.observe(&inputs, &containers).await;
+            facts.azure = self.azure.observe(&inputs, &facts.azure).await;
             facts
         })
     }
@@ -89,7 +93,7 @@ impl CloudApi for Clouds {
                 Service::S3 => self.s3.execute(call).await,
                 Service::Gcs => self.gcs.execute(call).await,
                 Service::Swift => self.swift.execute(call).await,
-                Service::Azure => Err((ErrorClass::Unavailable, NO_CLIENT.to_owned())),
+                Service::Azure => self.azure.execute(call).await,
             }
         })
     }

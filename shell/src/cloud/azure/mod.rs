@@ -1,10 +1,346 @@
-//! Azure: the shell's half of the Azure backend. So far the blob data plane (`blob.rs`, on the
-//! official `azure_storage_blob` with Shared Key signing in `sharedkey.rs`) and the Resource
-//! Manager client for storage accounts (`arm.rs`); the operator's clouds do not route Azure
-//! calls here yet (issue 13).
+//! Azure: the shell's half of the Azure backend. Reads the storage accounts the Config names
+//! through the Resource Manager ([`arm`], tokens from [`identity`]) and their containers through
+//! the official blob client ([`blob`], Shared Key signing in [`sharedkey`]), and carries out the
+//! plan's Azure calls. With the user's account key (UPI) no Resource Manager call is made.
+//!
+//! Quiet towards the cloud: an account's facts are reused for one resync period while the
+//! credentials and endpoints are unchanged, dropped right after the operator's own call on it,
+//! never kept when a read failed. The primary key is listed only when the registry needs it (no
+//! user key, no workload identity) and kept for 20 minutes, as the reference does (ListKeys is
+//! limited per subscription), counted in `image_registry_operator_azure_key_cache_requests_total`.
 
 pub mod arm;
 pub mod blob;
 pub mod errors;
 pub mod identity;
 pub mod sharedkey;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use azure_core::credentials::TokenCredential;
+use image_registry_core::action::CloudAction;
+use image_registry_core::inputs::Inputs;
+use image_registry_core::observed::{AzureAccount, BucketState};
+use image_registry_core::outcome::ErrorClass;
+use image_registry_core::storage::azure::{Credentials, credentials, environment};
+use serde::Deserialize;
+
+use self::arm::Arm;
+use self::blob::{BlobAuth, Containers};
+use self::errors::AzureError;
+use super::CloudError;
+use super::calls::CallCounter;
+
+/// How long a listed key is reused (the reference's cache lifetime).
+const KEY_LIFETIME: Duration = Duration::from_secs(20 * 60);
+
+/// Where the Azure services are, when a test stand names them instead of a cloud's
+/// (`AZURE_EMULATOR_ENDPOINTS`, JSON): never for a cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Endpoints {
+    /// The Resource Manager (HTTPS).
+    pub resource_manager: String,
+    /// Entra ID's authority host (HTTPS).
+    pub authority: String,
+    /// The blob service; accounts are the first path segment (azurite's layout).
+    pub blob: String,
+}
+
+/// The endpoints a pass uses: the stand's, or the cloud's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Resolved {
+    resource_manager: String,
+    audience: String,
+    authority: String,
+    /// `{account}` is replaced by the account name.
+    blob: String,
+}
+
+/// The Azure half of the operator's clouds.
+pub struct AzureCloud {
+    stand: Option<Endpoints>,
+    resync: Duration,
+    calls: CallCounter,
+    state: Mutex<State>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+struct Key {
+    credentials: Credentials,
+    endpoints: Resolved,
+}
+
+struct Session {
+    key: Key,
+    http: reqwest::Client,
+    /// The Resource Manager client (not with the user's account key).
+    arm: Option<Arm>,
+    /// Tokens for the blob service (workload identity).
+    token: Option<Arc<dyn TokenCredential>>,
+}
+
+#[derive(Default)]
+struct State {
+    session: Option<Arc<Session>>,
+    /// Account → when, and the facts.
+    seen: HashMap<String, (Instant, AzureAccount)>,
+    /// `(resource group, account)` → when listed, and the primary key.
+    keys: HashMap<(String, String), (Instant, String)>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn unknown(message: String) -> AzureAccount {
+    AzureAccount { state: BucketState::Unknown, message, ..AzureAccount::default() }
+}
+
+impl AzureCloud {
+    /// An Azure client reaching the cloud's own endpoints, or the stand's when given.
+    pub fn new(stand: Option<Endpoints>, resync: Duration, calls: CallCounter) -> Self {
+        Self { stand, resync, calls, state: Mutex::new(State::default()) }
+    }
+
+    /// What Azure says about each account (and the containers the Config names in it).
+    pub async fn observe(
+        &self,
+        observed: &Inputs<'_>,
+        accounts: &BTreeMap<String, AzureAccount>,
+    ) -> BTreeMap<String, AzureAccount> {
+        if accounts.is_empty() {
+            return BTreeMap::new();
+        }
+        let session = match self.session(observed) {
+            Ok(session) => session,
+            Err(message) => return accounts.keys().map(|a| (a.clone(), unknown(message.clone()))).collect(),
+        };
+        let mut facts = BTreeMap::new();
+        for (account, named) in accounts {
+            if let Some((at, seen)) = lock(&self.state).seen.get(account)
+                && at.elapsed() < self.resync
+            {
+                facts.insert(account.clone(), seen.clone());
+                continue;
+            }
+            let containers: Vec<String> = named.containers.keys().cloned().collect();
+            let seen = self.read(&session, account, &containers).await.unwrap_or_else(|e| unknown(e.message));
+            let mut state = lock(&self.state);
+            if seen.state == BucketState::Unknown {
+                state.seen.remove(account);
+            } else {
+                state.seen.insert(account.clone(), (Instant::now(), seen.clone()));
+            }
+            facts.insert(account.clone(), seen);
+        }
+        facts
+    }
+
+    /// One account: its existence and tags (Resource Manager), its key when the registry
+    /// needs it, and its containers.
+    async fn read(&self, session: &Session, account: &str, containers: &[String]) -> Result<AzureAccount, AzureError> {
+        let c = &session.key.credentials;
+        let mut facts = AzureAccount { state: BucketState::Exists, ..AzureAccount::default() };
+        if let Some(arm) = &session.arm {
+            match arm.get_account(&c.resource_group, account).await {
+                Ok(Some(found)) => facts.tags = found.tags,
+                Ok(None) => return Ok(AzureAccount { state: BucketState::Missing, ..AzureAccount::default() }),
+                Err(e) if e.class == ErrorClass::Forbidden => {
+                    return Ok(AzureAccount {
+                        state: BucketState::Forbidden,
+                        message: e.message,
+                        ..AzureAccount::default()
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let auth = self.blob_auth(session, account).await?;
+        if let BlobAuth::Key(key) = &auth
+            && c.account_key.is_empty()
+        {
+            facts.primary_key = key.clone();
+        }
+        let blobs = self.containers(session, account, auth);
+        for container in containers {
+            let state = match blobs.exists(container).await {
+                Ok(true) => BucketState::Exists,
+                Ok(false) => BucketState::Missing,
+                Err(e) if e.class == ErrorClass::Forbidden => BucketState::Forbidden,
+                Err(e) => return Err(e),
+            };
+            facts.containers.insert(container.clone(), state);
+        }
+        Ok(facts)
+    }
+
+    /// How blob calls on `account` are signed: the user's key, a token (workload identity), or
+    /// the primary key (cached for 20 minutes).
+    async fn blob_auth(&self, session: &Session, account: &str) -> Result<BlobAuth, AzureError> {
+        let c = &session.key.credentials;
+        if !c.account_key.is_empty() {
+            return Ok(BlobAuth::Key(c.account_key.clone()));
+        }
+        if let Some(token) = &session.token {
+            return Ok(BlobAuth::Token(token.clone()));
+        }
+        let slot = (c.resource_group.clone(), account.to_owned());
+        if let Some((at, key)) = lock(&self.state).keys.get(&slot)
+            && at.elapsed() < KEY_LIFETIME
+        {
+            self.calls.key_cache(true);
+            return Ok(BlobAuth::Key(key.clone()));
+        }
+        self.calls.key_cache(false);
+        let arm = session.arm.as_ref().ok_or_else(|| no_arm("ListKeys"))?;
+        let key = arm.primary_key(&c.resource_group, account).await.map_err(|mut e| {
+            e.message = format!("failed to get keys for the storage account {account}: {}", e.message);
+            e
+        })?;
+        let key = key.ok_or_else(|| AzureError {
+            status: Some(404),
+            code: "ResourceNotFound".into(),
+            class: ErrorClass::NotFound,
+            message: format!("failed to get keys for the storage account {account}: it does not exist"),
+        })?;
+        lock(&self.state).keys.insert(slot, (Instant::now(), key.clone()));
+        Ok(BlobAuth::Key(key))
+    }
+
+    fn containers(&self, session: &Session, account: &str, auth: BlobAuth) -> Containers {
+        let endpoint = session.key.endpoints.blob.replace("{account}", account);
+        Containers::new(account, &endpoint, auth, session.http.clone(), self.calls.clone())
+    }
+
+    /// The session for the credentials and endpoints `observed` gives: the last one while
+    /// they are unchanged (a new one forgets every answer and key read with the old).
+    fn session(&self, observed: &Inputs<'_>) -> Result<Arc<Session>, String> {
+        let credentials = credentials(observed)?;
+        let config = observed.config.as_ref().ok().and_then(Option::as_ref);
+        let spec = config.and_then(|c| c.spec.storage.azure.clone()).unwrap_or_default();
+        let cloud = if spec.cloud_name.is_empty() {
+            observed.platform_status().and_then(|p| p.azure.as_ref()).map(|a| a.cloud_name.clone()).unwrap_or_default()
+        } else {
+            spec.cloud_name
+        };
+        let endpoints = match &self.stand {
+            Some(stand) => Resolved {
+                resource_manager: stand.resource_manager.clone(),
+                audience: "https://management.azure.com/".to_owned(),
+                authority: stand.authority.clone(),
+                blob: format!("{}/{{account}}", stand.blob.trim_end_matches('/')),
+            },
+            None => {
+                let env = environment(&cloud)?;
+                Resolved {
+                    resource_manager: env.resource_manager.to_owned(),
+                    audience: env.resource_manager.to_owned(),
+                    authority: env.authority.to_owned(),
+                    blob: format!("https://{{account}}.blob.{}", env.storage_suffix),
+                }
+            }
+        };
+        let key = Key { credentials, endpoints };
+        let mut state = lock(&self.state);
+        if let Some(session) = &state.session
+            && session.key == key
+        {
+            return Ok(session.clone());
+        }
+        let http = super::http::client(super::http::roots(None, "Azure")?, "Azure")?;
+        let c = &key.credentials;
+        let (arm, token) = if c.account_key.is_empty() {
+            let credential = identity::credential(c, &key.endpoints.authority, http.clone())?;
+            let arm = Arm::new(
+                &key.endpoints.resource_manager,
+                &key.endpoints.audience,
+                &c.subscription_id,
+                credential.clone(),
+                http.clone(),
+                self.calls.clone(),
+            );
+            let token = (!c.federated_token_file.is_empty()).then_some(credential);
+            (Some(arm), token)
+        } else {
+            (None, None)
+        };
+        let session = Arc::new(Session { key, http, arm, token });
+        *state = State { session: Some(session.clone()), ..State::default() };
+        Ok(session)
+    }
+
+    /// Carries out one Azure call of the plan, with the session the last observation built.
+    pub async fn execute(&self, call: &CloudAction) -> Result<(), CloudError> {
+        let Some(session) = lock(&self.state).session.clone() else {
+            return Err((ErrorClass::Unavailable, "Azure: no credentials observed yet".to_owned()));
+        };
+        let understood = |e: AzureError| (e.class, e.message);
+        let result = match call {
+            CloudAction::AzureCreateStorageAccount { account, resource_group, location, tags } => {
+                let arm = session.arm.as_ref().ok_or_else(|| understood(no_arm("CreateStorageAccount")))?;
+                let tags = tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
+                arm.create_account(resource_group, account, location, &tags).await.map_err(understood)
+            }
+            CloudAction::AzureCreateContainer { account, container } => match self.blob_auth(&session, account).await {
+                Ok(auth) => self.containers(&session, account, auth).create(container).await.map_err(understood),
+                Err(e) => Err(understood(e)),
+            },
+            CloudAction::AzureDeleteStorage { account, resource_group, container, require_tag } => {
+                self.delete(&session, account, resource_group, container, (&require_tag.key, &require_tag.value)).await
+            }
+            other => Err((ErrorClass::Invalid, format!("not an Azure call: {}", other.call()))),
+        };
+        // The operator's own call changed the account: read it again on the next pass.
+        let resource = call.resource();
+        lock(&self.state).seen.remove(resource.split('/').next().unwrap_or_default());
+        result
+    }
+
+    /// Deletes the container, then the account, after checking again that the account carries
+    /// this cluster's tag (spec 30 §6.8): only an account this cluster created is ever deleted.
+    /// A container the credentials may not delete does not stop the account's deletion, which
+    /// removes it too.
+    async fn delete(
+        &self,
+        session: &Session,
+        account: &str,
+        group: &str,
+        container: &str,
+        (tag, value): (&str, &str),
+    ) -> Result<(), CloudError> {
+        let understood = |e: AzureError| (e.class, e.message);
+        let arm = session.arm.as_ref().ok_or_else(|| understood(no_arm("DeleteStorageAccount")))?;
+        let Some(found) = arm.get_account(group, account).await.map_err(understood)? else { return Ok(()) };
+        if found.tags.get(tag).map(String::as_str) != Some(value) {
+            return Err((
+                ErrorClass::Forbidden,
+                format!("Azure storage account {account} does not carry the tag {tag}={value}: not deleting it"),
+            ));
+        }
+        if !container.is_empty() {
+            let auth = self.blob_auth(session, account).await.map_err(understood)?;
+            match self.containers(session, account, auth).delete(container).await {
+                Ok(()) => {}
+                Err(e) if e.code == "AuthorizationPermissionMismatch" || e.code == "AuthorizationFailure" => {
+                    tracing::warn!(account, error = %e.message, "cannot delete the container; deleting the account");
+                }
+                Err(e) => return Err(understood(e)),
+            }
+        }
+        arm.delete_account(group, account).await.map_err(understood)?;
+        lock(&self.state).keys.remove(&(group.to_owned(), account.to_owned()));
+        Ok(())
+    }
+}
+
+fn no_arm(call: &str) -> AzureError {
+    AzureError {
+        status: None,
+        code: String::new(),
+        class: ErrorClass::Invalid,
+        message: format!("{call}: the user's account key gives no Resource Manager access"),
+    }
+}

@@ -1,0 +1,155 @@
+//! End to end on Azure with the operator binary as shipped against the fake API server, the
+//! project's ARM and Entra ID double (behind TLS, trusted through `SSL_CERT_FILE`) and azurite
+//! behind recording proxies (`AZURE_EMULATOR_ENDPOINTS`, for test stands only): a fresh cluster
+//! gets its storage account created with the cluster's tag and its container, becomes
+//! Available, stays quiet for a minute (no mutating call, no ListKeys: the key is cached), and
+//! Removed deletes the container and then the account; a user's own account (UPI key) is used
+//! and survives Removed untouched, without one Resource Manager call.
+
+mod cluster;
+mod shipped;
+mod stand;
+
+use std::time::Duration;
+
+use cluster::{dynamic, object, set_management_state};
+use fake_apiserver::FakeApiServer;
+use image_registry_operator::cloud::azure::blob::{BlobAuth, Containers};
+use image_registry_operator::cloud::calls::CallCounter;
+use kube::api::{Patch, PatchParams};
+use serde_json::{Value, json};
+use shipped::{Stand, available, shipped, wait_for};
+use stand::arm::{CLIENT_ID, CLIENT_SECRET, KEY, SUBSCRIPTION, TENANT};
+
+/// The ARM double behind TLS and its CA written to a file for `SSL_CERT_FILE`.
+struct Arm {
+    double: stand::arm::Arm,
+    front: stand::Recorder,
+    ca_file: std::path::PathBuf,
+}
+
+async fn arm() -> Arm {
+    let (double, base) = stand::arm::start().await;
+    let (ca, tls) = stand::tls_for_localhost();
+    let front = stand::recorder(&double.endpoint, Some(tls)).await;
+    *base.lock().unwrap() = front.endpoint.clone();
+    let ca_file = std::env::temp_dir().join(format!("{}.pem", stand::unique("arm-ca")));
+    std::fs::write(&ca_file, ca).unwrap();
+    Arm { double, front, ca_file }
+}
+
+/// A fresh Azure cluster whose minted credentials are the double's app's.
+async fn stand(config: Option<Value>, user_key: bool) -> Stand {
+    let stand = shipped::stand("azure-fresh.yaml", "azure", config).await;
+    let secrets = dynamic(&stand.fake, "", "Secret", "secrets", Some("openshift-image-registry"));
+    let b64 = |s: &str| k8s_openapi::ByteString(s.as_bytes().to_vec());
+    let patch = json!({"data": {"azure_subscription_id": b64(SUBSCRIPTION), "azure_client_id": b64(CLIENT_ID),
+        "azure_client_secret": b64(CLIENT_SECRET), "azure_tenant_id": b64(TENANT), "azure_resourcegroup": b64("cluster-rg")}});
+    secrets.patch("installer-cloud-credentials", &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
+    if user_key {
+        let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "image-registry-private-configuration-user",
+            "namespace": "openshift-image-registry"}, "data": {"REGISTRY_STORAGE_AZURE_ACCOUNTKEY": b64(KEY)}});
+        secrets.create(&Default::default(), &serde_json::from_value(secret).unwrap()).await.unwrap();
+    }
+    stand
+}
+
+fn env(arm: &Arm, blob: &str) -> Vec<(&'static str, String)> {
+    let endpoints = json!({"resourceManager": arm.front.endpoint, "authority": arm.front.endpoint, "blob": blob});
+    vec![("AZURE_EMULATOR_ENDPOINTS", endpoints.to_string()), ("SSL_CERT_FILE", arm.ca_file.display().to_string())]
+}
+
+fn azure_of(fake: &FakeApiServer) -> Value {
+    object(fake, "Config", "cluster").map(|c| c["spec"]["storage"]["azure"].clone()).unwrap_or_default()
+}
+
+fn containers(blob: &str, account: &str) -> Containers {
+    let http = image_registry_operator::cloud::http::client(
+        image_registry_operator::cloud::http::roots(None, "test").unwrap(),
+        "test",
+    )
+    .unwrap();
+    Containers::new(account, &format!("{blob}/{account}"), BlobAuth::Key(KEY.into()), http, CallCounter::default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_azure_cluster_gets_a_tagged_account_and_container_stays_quiet_and_removes_them() {
+    let (Some(_), Some(binary)) = (stand::azurite(), shipped()) else { return };
+    let arm = arm().await;
+    // The operator names the account itself; azurite learns it once the Config has it.
+    let port = stand::free_port();
+    let azurite_endpoint = format!("http://127.0.0.1:{port}");
+    let blob = stand::recorder(&azurite_endpoint, None).await;
+    let stand = stand(None, false).await;
+    const RESYNC: u64 = 15;
+    let env = env(&arm, &blob.endpoint);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let operator = shipped::run(&binary, &stand.kubeconfig, RESYNC, &env);
+    wait_for("the Config to name the account", &operator, Duration::from_secs(60), async || {
+        azure_of(&stand.fake)["accountName"].as_str().is_some_and(|a| !a.is_empty())
+    })
+    .await;
+    let account = azure_of(&stand.fake)["accountName"].as_str().unwrap().to_owned();
+    let _azurite = stand::OwnAzurite::start(port, &format!("{account}:{KEY}")).await;
+    wait_for("the registry to be available", &operator, Duration::from_secs(180), async || available(&stand.fake))
+        .await;
+    let container = azure_of(&stand.fake)["container"].as_str().unwrap().to_owned();
+    {
+        let model = arm.double.model.lock().unwrap();
+        let created = &model.accounts[&account];
+        assert_eq!(created.group, "cluster-rg");
+        assert_eq!(
+            created.tags.get(&format!("kubernetes.io_cluster.{}", stand.infra)).map(String::as_str),
+            Some("owned")
+        );
+        assert_eq!(created.created_with["location"], "eastus");
+        assert_eq!(model.mutations().iter().filter(|m| m.starts_with("PUT ")).count(), 1, "{:?}", model.log);
+    }
+    assert!(containers(&azurite_endpoint, &account).exists(&container).await.unwrap(), "the container exists");
+
+    // A quiet minute: no mutating ARM or blob call (ListKeys is a POST: the key is cached),
+    // reads at most once per resync period, no API writes.
+    let budget = 60 / RESYNC as usize + 1;
+    let keys = arm.double.model.lock().unwrap().list_keys();
+    let idle = shipped::quiet_minute(&stand.fake, &arm.front, budget).await;
+    println!("ARM requests: {} reads in 60 s idle (resync {RESYNC} s, budget {budget})", idle.len());
+    assert_eq!(arm.double.model.lock().unwrap().list_keys(), keys, "no ListKeys at the fixpoint");
+    let blob_calls = blob.log().len();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(stand::mutations(&blob.log()[blob_calls..]).is_empty());
+
+    set_management_state(&stand.fake, "Removed").await;
+    wait_for("the account to be deleted", &operator, Duration::from_secs(90), async || {
+        !arm.double.model.lock().unwrap().accounts.contains_key(&account)
+    })
+    .await;
+    let deletes: Vec<String> = stand::mutations(&blob.log()).into_iter().filter(|m| m.starts_with("DELETE")).collect();
+    assert_eq!(deletes.len(), 1, "the container was deleted first: {deletes:?}");
+    shipped::assert_secrets_kept(&stand.fake, operator, &[CLIENT_SECRET, KEY, "arm-double-token-"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_account_key_is_used_and_the_account_survives_removed() {
+    let (Some(azurite), Some(binary)) = (stand::azurite(), shipped()) else { return };
+    let arm = arm().await;
+    let blob = stand::recorder(&azurite, None).await;
+    let users: String = stand::unique("users").to_lowercase().chars().take(40).collect();
+    containers(&azurite, "devstoreaccount1").create(&users).await.unwrap();
+    let config = shipped::users_config(json!({"azure": {"accountName": "devstoreaccount1", "container": users}}));
+    let stand = stand(Some(config), true).await;
+    let env = env(&arm, &blob.endpoint);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let operator = shipped::run(&binary, &stand.kubeconfig, 600, &env);
+    shipped::users_storage_is_adopted_then_removed(&stand.fake, &operator).await;
+    drop(operator);
+    assert!(
+        containers(&azurite, "devstoreaccount1").exists(&users).await.unwrap(),
+        "the user's container is still there"
+    );
+    assert_eq!(stand::mutations(&blob.log()), Vec::<String>::new(), "nothing was written to the user's account");
+    assert_eq!(
+        arm.double.model.lock().unwrap().log,
+        Vec::<String>::new(),
+        "no Resource Manager call with the user's key"
+    );
+}
