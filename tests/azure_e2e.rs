@@ -129,6 +129,111 @@ async fn a_fresh_azure_cluster_gets_a_tagged_account_and_container_stays_quiet_a
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_network_access_makes_the_account_private_and_removed_takes_the_endpoint_first() {
+    let (Some(_), Some(binary)) = (stand::azurite(), shipped()) else { return };
+    let arm = arm().await;
+    let port = stand::free_port();
+    let azurite_endpoint = format!("http://127.0.0.1:{port}");
+    let blob = stand::recorder(&azurite_endpoint, None).await;
+    let config = json!({"apiVersion": "imageregistry.operator.openshift.io/v1", "kind": "Config", "metadata": {"name": "cluster"},
+        "spec": {"managementState": "Managed", "replicas": 1, "storage": {"azure": {"networkAccess": {"type": "Internal"}}}}});
+    let stand = stand(Some(config), false).await;
+    // The installer's vnet, tagged as this cluster's, and another cluster's.
+    {
+        let mut model = arm.double.model.lock().unwrap();
+        let tag = format!("kubernetes.io_cluster.{}", stand.infra);
+        stand::arm::add_vnet(
+            &mut model,
+            "cluster-rg",
+            "someone-elses-vnet",
+            &[("kubernetes.io_cluster.other", "owned")],
+            &["x"],
+        );
+        stand::arm::add_vnet(
+            &mut model,
+            "cluster-rg",
+            "cluster-vnet",
+            &[(&tag, "owned")],
+            &["worker-subnet", "master-subnet"],
+        );
+    }
+    let env = env(&arm, &blob.endpoint);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let operator = shipped::run(&binary, &stand.kubeconfig, 600, &env);
+    wait_for("the Config to name the account", &operator, Duration::from_secs(60), async || {
+        azure_of(&stand.fake)["accountName"].as_str().is_some_and(|a| !a.is_empty())
+    })
+    .await;
+    let account = azure_of(&stand.fake)["accountName"].as_str().unwrap().to_owned();
+    let _azurite = stand::OwnAzurite::start(port, &format!("{account}:{KEY}")).await;
+    wait_for("public network access to be disabled", &operator, Duration::from_secs(180), async || {
+        arm.double.model.lock().unwrap().private_accounts.contains(&account)
+    })
+    .await;
+    let internal = azure_of(&stand.fake)["networkAccess"].clone();
+    assert_eq!(internal["type"], "Internal", "the user's value is kept: {internal:#}");
+    assert_eq!(internal["internal"]["vnetName"], "cluster-vnet", "{internal:#}");
+    assert_eq!(internal["internal"]["subnetName"], "worker-subnet");
+    assert_eq!(internal["internal"]["networkResourceGroupName"], "cluster-rg");
+    let endpoint = internal["internal"]["privateEndpointName"].as_str().unwrap().to_owned();
+    {
+        let model = arm.double.model.lock().unwrap();
+        let made = |suffix: &str| model.network.keys().any(|k| k.ends_with(suffix));
+        let created = &model.network[&format!("cluster-rg/providers/Microsoft.Network/privateEndpoints/{endpoint}")];
+        assert!(
+            created["properties"]["subnet"]["id"]
+                .as_str()
+                .unwrap()
+                .ends_with("/virtualNetworks/cluster-vnet/subnets/worker-subnet"),
+            "{created:#}"
+        );
+        assert_eq!(created["properties"]["privateLinkServiceConnections"][0]["properties"]["groupIds"][0], "blob");
+        assert!(made("privateDnsZones/privatelink.blob.core.windows.net"), "the DNS zone");
+        assert!(made(&format!("privateDnsZones/privatelink.blob.core.windows.net/A/{account}")), "the A record");
+        assert!(made("privateDnsZoneGroups/privatelink-blob-core-windows-net"), "the zone group");
+        assert!(made(&format!("virtualNetworkLinks/{account}")), "the vnet link");
+        let record = &model.network[&format!(
+            "cluster-rg/providers/Microsoft.Network/privateDnsZones/privatelink.blob.core.windows.net/A/{account}"
+        )];
+        assert_eq!(record["properties"]["aRecords"][0]["ipv4Address"], "10.0.0.4");
+    }
+    wait_for("the registry to be available", &operator, Duration::from_secs(120), async || available(&stand.fake))
+        .await;
+
+    set_management_state(&stand.fake, "Removed").await;
+    wait_for("the account to be deleted", &operator, Duration::from_secs(90), async || {
+        !arm.double.model.lock().unwrap().accounts.contains_key(&account)
+    })
+    .await;
+    let model = arm.double.model.lock().unwrap();
+    let deletes: Vec<&String> = model.log.iter().filter(|l| l.starts_with("DELETE ")).collect();
+    let at = |what: &str| {
+        deletes.iter().position(|l| l.ends_with(what)).unwrap_or_else(|| panic!("{what} deleted: {deletes:?}"))
+    };
+    let (zone_group, link, record) = (
+        at("privateDnsZoneGroups/privatelink-blob-core-windows-net"),
+        at(&format!("virtualNetworkLinks/{account}")),
+        at(&format!("/A/{account}")),
+    );
+    let (private_endpoint, storage) =
+        (at(&format!("privateEndpoints/{endpoint}")), at(&format!("storageAccounts/{account}")));
+    assert!(zone_group < private_endpoint && link < private_endpoint && record < private_endpoint, "{deletes:?}");
+    assert!(private_endpoint < storage, "the endpoint goes before the account: {deletes:?}");
+    assert!(
+        !model.network.keys().any(|k| k.contains("privateEndpoints/") || k.contains("virtualNetworkLinks/")),
+        "{:?}",
+        model.network.keys()
+    );
+    drop(model);
+    assert_eq!(
+        stand::mutations(&blob.log()).into_iter().filter(|m| m.starts_with("DELETE")).count(),
+        1,
+        "the container was deleted"
+    );
+    drop(operator);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_users_account_key_is_used_and_the_account_survives_removed() {
     let (Some(azurite), Some(binary)) = (stand::azurite(), shipped()) else { return };
     let arm = arm().await;

@@ -119,6 +119,9 @@ fn storage(call: &CloudAction) -> Option<Note> {
         CloudAction::GcsCreateBucket { .. } => ("StorageCreated", "Created GCS bucket"),
         CloudAction::AzureCreateStorageAccount { .. } => ("StorageCreated", "Created Azure storage account"),
         CloudAction::AzureCreateContainer { .. } => ("StorageCreated", "Created Azure container"),
+        CloudAction::AzurePrivateEndpoint { .. } => {
+            ("PrivateEndpointCreated", "Made private (endpoint, DNS, no public access) Azure storage account")
+        }
         CloudAction::SwiftCreateContainer { .. } => ("StorageCreated", "Created Swift container"),
         CloudAction::S3DeleteBucket { .. } => ("StorageRemoved", "Emptied and deleted S3 bucket"),
         CloudAction::GcsDeleteBucket { .. } => ("StorageRemoved", "Emptied and deleted GCS bucket"),

@@ -277,6 +277,10 @@ pub struct CloudFacts {
     /// Swift containers named in the Config's spec or status, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub swift_containers: BTreeMap<String, SwiftContainer>,
+    /// Azure virtual networks by resource group: listed only for the group whose vnet or subnet
+    /// a private endpoint must discover ([`crate::storage::azure::vnets_wanted`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub azure_vnets: BTreeMap<String, Vec<AzureVnet>>,
 }
 
 /// A GCS bucket as the shell observed it.
@@ -315,6 +319,24 @@ pub struct AzureAccount {
     /// only ever reaches the private-configuration Secret.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub primary_key: String,
+    /// `properties.publicNetworkAccess` (`Enabled`, `Disabled`; empty when not read).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub public_network_access: String,
+}
+
+/// An Azure virtual network as the shell listed it (spec 30 §6.7 step 7: the private endpoint's
+/// vnet and subnet are discovered by the cluster's tag when the Config does not name them).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AzureVnet {
+    /// Its name.
+    pub name: String,
+    /// Its tags.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Its subnets' names, in the order Azure lists them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subnets: Vec<String>,
 }
 
 /// A Swift container as the shell observed it.

@@ -50,6 +50,11 @@ pub struct Model {
     pub operations: BTreeMap<String, (String, Account, u32)>,
     /// Answer 429 to this many ARM requests.
     pub throttle: u32,
+    /// Network resources (virtual networks, private endpoints, DNS zones, records, zone groups,
+    /// links) by their path below the subscription, as last PUT.
+    pub network: BTreeMap<String, Value>,
+    /// Accounts whose public network access was disabled.
+    pub private_accounts: BTreeSet<String>,
     /// Tokens issued.
     pub tokens: Vec<String>,
     /// `METHOD path` (no query), in order.
@@ -93,10 +98,48 @@ fn error(status: u16, code: &str, message: &str) -> http::Response<Full<Bytes>> 
     answer(status, json!({"error": {"code": code, "message": message}}), &[])
 }
 
-fn account_json(name: &str, account: &Account) -> Value {
+fn account_json(name: &str, account: &Account, private: bool) -> Value {
     json!({"name": name, "type": "Microsoft.Storage/storageAccounts", "location": account.created_with["location"],
         "tags": account.tags, "kind": account.created_with["kind"],
-        "properties": {"provisioningState": "Succeeded", "publicNetworkAccess": "Enabled"}})
+        "properties": {"provisioningState": "Succeeded", "publicNetworkAccess": if private { "Disabled" } else { "Enabled" }}})
+}
+
+/// Network resources: kept as PUT (a private endpoint gains the address its NIC got), listed
+/// by collection (virtual networks), deleted; an endpoint's PUT is a long-running operation.
+fn network(model: &mut Model, method: &str, rest: &str, body: &[u8]) -> http::Response<Full<Bytes>> {
+    let key = rest.to_owned();
+    match method {
+        "PUT" => {
+            let mut resource: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+            let name = key.rsplit('/').next().unwrap_or_default().to_owned();
+            resource["name"] = json!(name);
+            resource["id"] = json!(format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/{key}"));
+            if key.contains("/privateEndpoints/") && !key.contains("/privateDnsZoneGroups/") {
+                resource["properties"]["customDnsConfigs"] =
+                    json!([{"fqdn": "account.blob.core.windows.net", "ipAddresses": ["10.0.0.4"]}]);
+            }
+            let existed = model.network.insert(key, resource.clone()).is_some();
+            answer(if existed { 200 } else { 201 }, resource, &[])
+        }
+        "GET" if key.ends_with("/virtualNetworks") => {
+            let vnets: Vec<Value> = model
+                .network
+                .iter()
+                .filter(|(k, _)| k.starts_with(&format!("{key}/")) && k[key.len() + 1..].split('/').count() == 1)
+                .map(|(_, v)| v.clone())
+                .collect();
+            answer(200, json!({"value": vnets}), &[])
+        }
+        "GET" => match model.network.get(&key) {
+            Some(resource) => answer(200, resource.clone(), &[]),
+            None => error(404, "ResourceNotFound", "not found"),
+        },
+        "DELETE" => {
+            let existed = model.network.remove(&key).is_some();
+            answer(if existed { 200 } else { 204 }, Value::Null, &[])
+        }
+        _ => error(405, "MethodNotAllowed", "not modelled"),
+    }
 }
 
 /// Answers one request (also called directly by the double's own test). `base` is the URL the
@@ -156,6 +199,9 @@ pub fn handle(
     }
     let prefix = format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/");
     let Some(rest) = path.strip_prefix(&prefix) else { return error(404, "NotFound", "not modelled") };
+    if rest.contains("/providers/Microsoft.Network/") {
+        return network(model, method, rest, body);
+    }
     let parts: Vec<&str> = rest.split('/').collect();
     let (group, name, action) = match parts.as_slice() {
         [group, "providers", "Microsoft.Storage", "storageAccounts", name] => (*group, *name, ""),
@@ -173,7 +219,10 @@ pub fn handle(
         )
     };
     match (method, action) {
-        ("GET", "") => found.map_or_else(missing, |a| answer(200, account_json(name, &a), &[])),
+        ("GET", "") => {
+            let private = model.private_accounts.contains(name);
+            found.map_or_else(missing, |a| answer(200, account_json(name, &a, private), &[]))
+        }
         ("PUT", "") => {
             if model.taken.contains(name) {
                 return error(
@@ -204,6 +253,13 @@ pub fn handle(
                 &[],
             )
         }),
+        ("PATCH", "") => found.map_or_else(missing, |a| {
+            let patch: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+            if patch.pointer("/properties/publicNetworkAccess") == Some(&json!("Disabled")) {
+                model.private_accounts.insert(name.to_owned());
+            }
+            answer(200, account_json(name, &a, true), &[])
+        }),
         ("DELETE", "") => {
             let existed = found.is_some();
             model.accounts.remove(name);
@@ -223,6 +279,14 @@ fn url_decode(body: &[u8]) -> BTreeMap<String, String> {
             Some((decode(k), decode(v)))
         })
         .collect()
+}
+
+/// A virtual network in `group` with `tags` and `subnets`, as the installer leaves it.
+pub fn add_vnet(model: &mut Model, group: &str, name: &str, tags: &[(&str, &str)], subnets: &[&str]) {
+    let key = format!("{group}/providers/Microsoft.Network/virtualNetworks/{name}");
+    let tags: serde_json::Map<String, Value> = tags.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect();
+    let subnets: Vec<Value> = subnets.iter().map(|s| json!({"name": s})).collect();
+    model.network.insert(key, json!({"name": name, "tags": tags, "properties": {"subnets": subnets}}));
 }
 
 /// Starts the double on 127.0.0.1; `base` (set once the TLS front is known) is the URL clients

@@ -112,6 +112,27 @@ pub enum CloudAction {
         /// Container name.
         container: String,
     },
+    /// Reach the storage account only privately (spec 30 §6.7 step 7): a private endpoint in
+    /// the subnet, the `privatelink.blob` DNS zone with the account's A record, the zone group and
+    /// the vnet link, then public network access disabled.
+    AzurePrivateEndpoint {
+        /// Account name.
+        account: String,
+        /// The account's (and the endpoint's and DNS zone's) resource group.
+        resource_group: String,
+        /// Location of the endpoint.
+        location: String,
+        /// Tags for the endpoint.
+        tags: Vec<KeyValue>,
+        /// The endpoint's name.
+        endpoint: String,
+        /// The vnet's resource group.
+        network_resource_group: String,
+        /// The vnet.
+        vnet: String,
+        /// The subnet the endpoint gets its address in.
+        subnet: String,
+    },
     /// Delete the registry's container and then its storage account, refused unless the
     /// account carries `require_tag`.
     AzureDeleteStorage {
@@ -123,6 +144,10 @@ pub enum CloudAction {
         container: String,
         /// The ownership tag the account must carry.
         require_tag: KeyValue,
+        /// The private endpoint to delete first (with its DNS zone group and the vnet link),
+        /// when the storage has one.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        private_endpoint: String,
     },
     /// Create a Swift container with the cluster's metadata.
     SwiftCreateContainer {
@@ -235,6 +260,7 @@ impl CloudAction {
             Self::GcsCreateBucket { .. }
             | Self::GcsBindTags { .. }
             | Self::GcsDeleteBucket { .. }
+            | Self::AzurePrivateEndpoint { .. }
             | Self::AzureCreateStorageAccount { .. }
             | Self::AzureCreateContainer { .. }
             | Self::AzureDeleteStorage { .. }
@@ -255,6 +281,7 @@ impl CloudAction {
             Self::GcsCreateBucket { .. } | Self::GcsBindTags { .. } | Self::GcsDeleteBucket { .. } => Service::Gcs,
             Self::AzureCreateStorageAccount { .. }
             | Self::AzureCreateContainer { .. }
+            | Self::AzurePrivateEndpoint { .. }
             | Self::AzureDeleteStorage { .. } => Service::Azure,
             Self::SwiftCreateContainer { .. } | Self::SwiftDeleteContainer { .. } => Service::Swift,
         }
@@ -275,6 +302,7 @@ impl CloudAction {
             Self::GcsDeleteBucket { .. } => "GcsDeleteBucket",
             Self::AzureCreateStorageAccount { .. } => "AzureCreateStorageAccount",
             Self::AzureCreateContainer { .. } => "AzureCreateContainer",
+            Self::AzurePrivateEndpoint { .. } => "AzurePrivateEndpoint",
             Self::AzureDeleteStorage { .. } => "AzureDeleteStorage",
             Self::SwiftCreateContainer { .. } => "SwiftCreateContainer",
             Self::SwiftDeleteContainer { .. } => "SwiftDeleteContainer",
@@ -293,7 +321,9 @@ impl CloudAction {
             Self::GcsCreateBucket { bucket, .. }
             | Self::GcsBindTags { bucket, .. }
             | Self::GcsDeleteBucket { bucket, .. } => bucket.clone(),
-            Self::AzureCreateStorageAccount { account, .. } => account.clone(),
+            Self::AzureCreateStorageAccount { account, .. } | Self::AzurePrivateEndpoint { account, .. } => {
+                account.clone()
+            }
             Self::AzureCreateContainer { account, container } | Self::AzureDeleteStorage { account, container, .. } => {
                 format!("{account}/{container}")
             }
@@ -318,6 +348,7 @@ impl CloudAction {
             | Self::S3DeleteBucket { .. }
             | Self::GcsBindTags { .. }
             | Self::GcsDeleteBucket { .. }
+            | Self::AzurePrivateEndpoint { .. }
             | Self::AzureDeleteStorage { .. }
             | Self::SwiftDeleteContainer { .. } => false,
         }
@@ -347,6 +378,14 @@ impl CloudAction {
             Self::AzureCreateContainer { account, container } => {
                 format!("create blob container {container} in Azure storage account {account}")
             }
+            Self::AzurePrivateEndpoint { account, endpoint, vnet, subnet, .. } => format!(
+                "reach Azure storage account {account} only through private endpoint {endpoint} in {vnet}/{subnet}"
+            ),
+            Self::AzureDeleteStorage { account, container, private_endpoint, .. } if !private_endpoint.is_empty() => {
+                format!(
+                    "delete private endpoint {private_endpoint}, blob container {container} and Azure storage account {account}"
+                )
+            }
             Self::AzureDeleteStorage { account, container, .. } => {
                 format!("delete blob container {container} and Azure storage account {account}")
             }
@@ -370,6 +409,7 @@ impl CloudAction {
             | Self::GcsBindTags { .. }
             | Self::AzureCreateStorageAccount { .. }
             | Self::AzureCreateContainer { .. }
+            | Self::AzurePrivateEndpoint { .. }
             | Self::SwiftCreateContainer { .. } => false,
         }
     }

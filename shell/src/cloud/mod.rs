@@ -83,6 +83,7 @@ impl CloudApi for Clouds {
             let containers: Vec<String> = facts.swift_containers.keys().cloned().collect();
             facts.swift_containers = self.swift.observe(&inputs, &containers).await;
             facts.azure = self.azure.observe(&inputs, &facts.azure).await;
+            facts.azure_vnets = self.azure.observe_vnets(&inputs).await;
             facts
         })
     }

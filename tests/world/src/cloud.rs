@@ -105,6 +105,10 @@ pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failu
             }
             _ => return fail(ErrorClass::NotFound, format!("AccountNotFound: {account}")),
         },
+        CloudAction::AzurePrivateEndpoint { account, .. } => match cloud.azure.get_mut(account) {
+            Some(facts) if facts.state == BucketState::Exists => facts.public_network_access = "Disabled".to_owned(),
+            _ => return fail(ErrorClass::NotFound, format!("ResourceNotFound: {account}")),
+        },
         CloudAction::AzureDeleteStorage { account, require_tag, .. } => match cloud.azure.get_mut(account) {
             Some(facts) if facts.tags.get(&require_tag.key) == Some(&require_tag.value) => {
                 *facts = AzureAccount::default()

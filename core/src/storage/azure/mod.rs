@@ -5,6 +5,7 @@
 //! `provision.rs` completes the storage for a Managed pass, `removal.rs` removes what the
 //! operator owns.
 
+pub mod private;
 mod provision;
 mod removal;
 
@@ -165,6 +166,19 @@ pub fn wiring(spec: Option<&Azure>, observed: &Inputs<'_>) -> Result<Wiring, Str
 /// The tag that marks an account as this cluster's.
 pub fn ownership_tag(infra: &str) -> KeyValue {
     KeyValue { key: format!("kubernetes.io_cluster.{infra}"), value: "owned".to_owned() }
+}
+
+/// The tags the operator's Azure resources carry: this cluster's ownership tag, then the
+/// cluster's resource tags (the user's win on a clash).
+pub fn tags(observed: &Inputs<'_>) -> Vec<KeyValue> {
+    let mut tags = vec![ownership_tag(observed.infrastructure_name())];
+    let user =
+        observed.platform_status().and_then(|p| p.azure.as_ref()).map(|a| a.resource_tags.clone()).unwrap_or_default();
+    for tag in user {
+        tags.retain(|t| t.key != tag.key);
+        tags.push(tag);
+    }
+    tags
 }
 
 /// Tags as a map (for the world model).

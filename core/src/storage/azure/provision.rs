@@ -1,6 +1,6 @@
 //! Azure provisioning: name and create the storage account and its blob container (spec 30 §6).
 
-use super::{credentials, environment, ownership_tag};
+use super::{credentials, environment, private, tags};
 use crate::action::{Action, CloudAction};
 use crate::api::{ConditionStatus, Storage};
 use crate::inputs::Inputs;
@@ -47,13 +47,6 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
         }
         return;
     }
-    if azure.network_access.as_ref().is_some_and(|n| n.type_ == "Internal") {
-        let message = "private endpoints (networkAccess.type Internal) are not supported yet".to_owned();
-        push(out, ConditionStatus::Unknown, "AzureError", message.clone());
-        out.permanent = Some(("StorageNotSupported".to_owned(), message));
-        return;
-    }
-    let infra = observed.infrastructure_name().to_owned();
     if azure.cloud_name.is_empty() && azure.account_name.is_empty() {
         azure.cloud_name =
             observed.platform_status().and_then(|p| p.azure.as_ref()).map(|a| a.cloud_name.clone()).unwrap_or_default();
@@ -96,16 +89,7 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
             return;
         }
         BucketState::Missing => {
-            let mut tags = vec![ownership_tag(&infra)];
-            let user = observed
-                .platform_status()
-                .and_then(|p| p.azure.as_ref())
-                .map(|a| a.resource_tags.clone())
-                .unwrap_or_default();
-            for tag in user {
-                tags.retain(|t| t.key != tag.key);
-                tags.push(tag);
-            }
+            let tags = tags(observed);
             let account = CloudAction::AzureCreateStorageAccount {
                 account: azure.account_name.clone(),
                 resource_group: c.resource_group.clone(),
@@ -140,6 +124,43 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
     }
     if out.spec.management_state.is_empty() {
         out.spec.management_state = if created { "Managed" } else { "Unmanaged" }.to_owned();
+    }
+    if !created && private::internal(&azure) {
+        // The account and its container exist: make them private, once the endpoint's names
+        // are persisted (a name is written before anything carries it).
+        match private::complete(observed, &azure, &c) {
+            Ok(block) => {
+                let persisted = azure.network_access.as_ref().and_then(|n| n.internal.as_ref()) == Some(&block);
+                if persisted && facts.public_network_access != "Disabled" {
+                    let endpoint = CloudAction::AzurePrivateEndpoint {
+                        account: azure.account_name.clone(),
+                        resource_group: c.resource_group.clone(),
+                        location: c.region.clone(),
+                        tags: tags(observed),
+                        endpoint: block.private_endpoint_name.clone(),
+                        network_resource_group: block.network_resource_group_name.clone(),
+                        vnet: block.vnet_name.clone(),
+                        subnet: block.subnet_name.clone(),
+                    };
+                    out.actions.push((
+                        Action::Cloud(endpoint),
+                        format!(
+                            "networkAccess is Internal but storage account {} still allows public network access",
+                            azure.account_name
+                        ),
+                    ));
+                }
+                if let Some(access) = azure.network_access.as_mut() {
+                    access.internal = Some(block);
+                }
+            }
+            Err(e) => {
+                push(out, ConditionStatus::Unknown, "AzureError", format!("Unable to process private endpoint: {e}"));
+                out.error = Some(e);
+                out.spec.azure = Some(azure);
+                return;
+            }
+        }
     }
     if !created {
         push(out, ConditionStatus::True, "ContainerExists", "Storage container exists");

@@ -26,6 +26,12 @@ pub fn remove(observed: &Inputs<'_>, applied: &Azure) -> (Removal, Vec<Wanted>) 
         resource_group: credentials(observed).map(|c| c.resource_group).unwrap_or_default(),
         container: applied.container.clone(),
         require_tag: tag,
+        private_endpoint: applied
+            .network_access
+            .as_ref()
+            .and_then(|n| n.internal.as_ref())
+            .map(|i| i.private_endpoint_name.clone())
+            .unwrap_or_default(),
     });
     let deleted = ("AccountDeleted", "Storage account has been deleted");
     decide_removal("storage account", &applied.account_name, facts.state, owned, deleted, delete)

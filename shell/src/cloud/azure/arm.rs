@@ -94,6 +94,16 @@ impl Arm {
         }
     }
 
+    /// The Resource Manager's base URL.
+    pub(super) fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The subscription.
+    pub(super) fn subscription(&self) -> &str {
+        &self.subscription
+    }
+
     fn account_path(&self, group: &str, account: &str) -> String {
         format!(
             "/subscriptions/{}/resourceGroups/{group}/providers/Microsoft.Storage/storageAccounts/{account}",
@@ -174,7 +184,7 @@ impl Arm {
     /// Follows a long-running operation from its first answer's headers: polls
     /// `Azure-AsyncOperation` until its status is final, else `Location` until it stops
     /// answering 202; waits as `Retry-After` says (at least 1 s, at most 10 s) within the bound.
-    async fn follow(&self, call: &str, headers: &BTreeMap<String, String>) -> Result<(), AzureError> {
+    pub(super) async fn follow(&self, call: &str, headers: &BTreeMap<String, String>) -> Result<(), AzureError> {
         let (url, by_status) = match (headers.get("azure-asyncoperation"), headers.get("location")) {
             (Some(url), _) => (url.clone(), true),
             (None, Some(url)) => (url.clone(), false),
@@ -218,7 +228,7 @@ impl Arm {
     }
 
     /// Sends one call, counts it, and reads its JSON answer and headers (lowercased names).
-    async fn send(
+    pub(super) async fn send(
         &self,
         call: &str,
         method: Method,

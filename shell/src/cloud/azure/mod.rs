@@ -13,6 +13,7 @@ pub mod arm;
 pub mod blob;
 pub mod errors;
 pub mod identity;
+pub mod network;
 pub mod sharedkey;
 
 use std::collections::{BTreeMap, HashMap};
@@ -57,6 +58,8 @@ struct Resolved {
     authority: String,
     /// `{account}` is replaced by the account name.
     blob: String,
+    /// The private DNS zone of the blob service (`privatelink.blob.<storage suffix>`).
+    private_zone: String,
 }
 
 /// The Azure half of the operator's clouds.
@@ -89,6 +92,8 @@ struct State {
     seen: HashMap<String, (Instant, AzureAccount)>,
     /// `(resource group, account)` → when listed, and the primary key.
     keys: HashMap<(String, String), (Instant, String)>,
+    /// When, which resource group, and its virtual networks.
+    vnets: Option<(Instant, String, Vec<image_registry_core::observed::AzureVnet>)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -139,6 +144,39 @@ impl AzureCloud {
         facts
     }
 
+    /// The virtual networks of the resource group a private endpoint must discover its vnet or
+    /// subnet in (the core says which), read once per resync; empty when none is wanted.
+    pub async fn observe_vnets(
+        &self,
+        observed: &Inputs<'_>,
+    ) -> BTreeMap<String, Vec<image_registry_core::observed::AzureVnet>> {
+        let config = observed.config.as_ref().ok().and_then(Option::as_ref);
+        let Some(spec) = config.and_then(|c| c.spec.storage.azure.as_ref()) else { return BTreeMap::new() };
+        let Ok(c) = credentials(observed) else { return BTreeMap::new() };
+        let Some(group) = image_registry_core::storage::azure::private::vnets_wanted(spec, &c) else {
+            return BTreeMap::new();
+        };
+        if let Some((at, seen_group, vnets)) = &lock(&self.state).vnets
+            && *seen_group == group
+            && at.elapsed() < self.resync
+        {
+            return BTreeMap::from([(group, vnets.clone())]);
+        }
+        let Ok(session) = self.session(observed) else { return BTreeMap::new() };
+        let Some(arm) = &session.arm else { return BTreeMap::new() };
+        match arm.list_vnets(&group).await {
+            Ok(vnets) => {
+                lock(&self.state).vnets = Some((Instant::now(), group.clone(), vnets.clone()));
+                BTreeMap::from([(group, vnets)])
+            }
+            // Not observed: the core says so in the storage condition and the pass is retried.
+            Err(e) => {
+                tracing::warn!(group, error = %e.message, "cannot list the virtual networks");
+                BTreeMap::new()
+            }
+        }
+    }
+
     /// One account: its existence and tags (Resource Manager), its key when the registry
     /// needs it, and its containers.
     async fn read(&self, session: &Session, account: &str, containers: &[String]) -> Result<AzureAccount, AzureError> {
@@ -146,7 +184,10 @@ impl AzureCloud {
         let mut facts = AzureAccount { state: BucketState::Exists, ..AzureAccount::default() };
         if let Some(arm) = &session.arm {
             match arm.get_account(&c.resource_group, account).await {
-                Ok(Some(found)) => facts.tags = found.tags,
+                Ok(Some(found)) => {
+                    facts.tags = found.tags;
+                    facts.public_network_access = found.public_network_access;
+                }
                 Ok(None) => return Ok(AzureAccount { state: BucketState::Missing, ..AzureAccount::default() }),
                 Err(e) if e.class == ErrorClass::Forbidden => {
                     return Ok(AzureAccount {
@@ -232,6 +273,7 @@ impl AzureCloud {
                 audience: "https://management.azure.com/".to_owned(),
                 authority: stand.authority.clone(),
                 blob: format!("{}/{{account}}", stand.blob.trim_end_matches('/')),
+                private_zone: "privatelink.blob.core.windows.net".to_owned(),
             },
             None => {
                 let env = environment(&cloud)?;
@@ -240,6 +282,7 @@ impl AzureCloud {
                     audience: env.resource_manager.to_owned(),
                     authority: env.authority.to_owned(),
                     blob: format!("https://{{account}}.blob.{}", env.storage_suffix),
+                    private_zone: format!("privatelink.blob.{}", env.storage_suffix),
                 }
             }
         };
@@ -288,8 +331,34 @@ impl AzureCloud {
                 Ok(auth) => self.containers(&session, account, auth).create(container).await.map_err(understood),
                 Err(e) => Err(understood(e)),
             },
-            CloudAction::AzureDeleteStorage { account, resource_group, container, require_tag } => {
-                self.delete(&session, account, resource_group, container, (&require_tag.key, &require_tag.value)).await
+            CloudAction::AzurePrivateEndpoint {
+                account,
+                resource_group,
+                location,
+                tags,
+                endpoint,
+                network_resource_group,
+                vnet,
+                subnet,
+            } => {
+                let arm = session.arm.as_ref().ok_or_else(|| understood(no_arm("PutPrivateEndpoint")))?;
+                let tags = tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
+                let private = network::Private {
+                    account,
+                    group: resource_group,
+                    location,
+                    tags: &tags,
+                    endpoint,
+                    network_group: network_resource_group,
+                    vnet,
+                    subnet,
+                    zone: &session.key.endpoints.private_zone,
+                };
+                arm.make_private(&private).await.map_err(understood)
+            }
+            CloudAction::AzureDeleteStorage { account, resource_group, container, require_tag, private_endpoint } => {
+                let tag = (require_tag.key.as_str(), require_tag.value.as_str());
+                self.delete(&session, account, resource_group, container, tag, private_endpoint).await
             }
             other => Err((ErrorClass::Invalid, format!("not an Azure call: {}", other.call()))),
         };
@@ -310,6 +379,7 @@ impl AzureCloud {
         group: &str,
         container: &str,
         (tag, value): (&str, &str),
+        private_endpoint: &str,
     ) -> Result<(), CloudError> {
         let understood = |e: AzureError| (e.class, e.message);
         let arm = session.arm.as_ref().ok_or_else(|| understood(no_arm("DeleteStorageAccount")))?;
@@ -319,6 +389,10 @@ impl AzureCloud {
                 ErrorClass::Forbidden,
                 format!("Azure storage account {account} does not carry the tag {tag}={value}: not deleting it"),
             ));
+        }
+        if !private_endpoint.is_empty() {
+            let zone = &session.key.endpoints.private_zone;
+            arm.remove_private(group, account, private_endpoint, zone).await.map_err(understood)?;
         }
         if !container.is_empty() {
             let auth = self.blob_auth(session, account).await.map_err(understood)?;
