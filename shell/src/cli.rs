@@ -122,7 +122,7 @@ impl EnvArgs {
 /// Which clouds the live commands talk to.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum CloudChoice {
-    /// The operator's cloud clients (S3 today; GCS, Azure and Swift report that they have none).
+    /// The operator's cloud clients (S3, GCS, Azure, Swift).
     #[default]
     Sdk,
     /// The world model's clouds, for the test stand (needs the `fake-cloud` build feature).
