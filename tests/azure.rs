@@ -17,24 +17,23 @@ const ACCOUNT: &str = "devstoreaccount1";
 const KEY: &str = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 fn containers(endpoint: &str, key: &str) -> Containers {
+    containers_counted(endpoint, key, &CallCounter::default())
+}
+
+fn containers_counted(endpoint: &str, key: &str, calls: &CallCounter) -> Containers {
     let http = image_registry_operator::cloud::http::client(
         image_registry_operator::cloud::http::roots(None, "Azure").unwrap(),
         "Azure",
     )
     .unwrap();
-    Containers::new(
-        ACCOUNT,
-        &format!("{endpoint}/{ACCOUNT}"),
-        BlobAuth::Key(key.to_owned()),
-        http,
-        CallCounter::default(),
-    )
+    Containers::new(ACCOUNT, &format!("{endpoint}/{ACCOUNT}"), BlobAuth::Key(key.to_owned()), http, calls.clone())
 }
 
 #[tokio::test]
 async fn containers_are_created_found_and_deleted_with_the_account_key() {
     let Some(endpoint) = stand::azurite() else { return };
-    let blob = containers(&endpoint, KEY);
+    let calls = CallCounter::default();
+    let blob = containers_counted(&endpoint, KEY, &calls);
     let name = stand::unique("registry").to_lowercase().replace('_', "-");
     let name: String = name.chars().take(63).collect();
     assert!(!blob.exists(&name).await.unwrap());
@@ -44,6 +43,24 @@ async fn containers_are_created_found_and_deleted_with_the_account_key() {
     blob.delete(&name).await.unwrap();
     assert!(!blob.exists(&name).await.unwrap());
     blob.delete(&name).await.expect("deleting a deleted container is done");
+    assert_eq!(assert_permitted(&calls), 3);
+}
+
+/// Every Azure call counted is one the permissions table knows, so the CredentialsRequest
+/// derived from it covers what the clients really call; returns how many distinct calls were seen.
+fn assert_permitted(calls: &CallCounter) -> usize {
+    use image_registry_operator::cloud::azure::permissions;
+    let mut registry = prometheus_client::registry::Registry::default();
+    registry.register("calls", "", calls.family());
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    let known: Vec<&str> = permissions::CALLS.iter().map(|(call, _)| *call).collect();
+    let called: std::collections::BTreeSet<&str> =
+        text.split("call=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+    for call in &called {
+        assert!(known.contains(call), "{call} is called but has no Azure permissions in permissions.rs");
+    }
+    called.len()
 }
 
 #[tokio::test]
@@ -118,6 +135,53 @@ async fn storage_accounts_are_created_tagged_keyed_and_deleted_through_arm() {
     let log = arm.model.lock().unwrap().log.clone();
     assert_eq!(log.iter().filter(|l| l.contains("/oauth2/")).count(), 1, "one token serves every call: {log:?}");
     assert!(log.iter().any(|l| l.starts_with("GET /operations/")), "the create was followed: {log:?}");
+    assert_eq!(assert_permitted(&calls), 5, "get, create, poll, list keys, delete: all permitted");
+}
+
+#[tokio::test]
+async fn private_endpoints_are_made_and_removed_through_arm() {
+    use image_registry_operator::cloud::azure::network::Private;
+    let (arm, endpoint, http) = arm_stand().await;
+    let calls = CallCounter::default();
+    let client = arm_client(&endpoint, &http, stand::arm::CLIENT_SECRET, &calls);
+    {
+        let mut model = arm.model.lock().unwrap();
+        stand::arm::add_vnet(&mut model, "net-rg", "vnet-a", &[("kubernetes.io_cluster.c1", "owned")], &["s1", "s2"]);
+        stand::arm::add_vnet(&mut model, "net-rg", "vnet-b", &[], &[]);
+    }
+    let vnets = client.list_vnets("net-rg").await.unwrap();
+    assert_eq!(vnets.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), ["vnet-a", "vnet-b"]);
+    assert_eq!(vnets[0].subnets, ["s1", "s2"]);
+    assert_eq!(vnets[0].tags.get("kubernetes.io_cluster.c1").map(String::as_str), Some("owned"));
+    let tags = std::collections::BTreeMap::from([("kubernetes.io_cluster.c1".to_owned(), "owned".to_owned())]);
+    client.create_account("cluster-rg", "privacct", "eastus", &tags).await.unwrap();
+    let private = Private {
+        account: "privacct",
+        group: "cluster-rg",
+        location: "eastus",
+        tags: &tags,
+        endpoint: "privacct-pe",
+        network_group: "net-rg",
+        vnet: "vnet-a",
+        subnet: "s1",
+        zone: "privatelink.blob.core.windows.net",
+    };
+    client.make_private(&private).await.unwrap();
+    client.make_private(&private).await.expect("every step is idempotent");
+    let account = client.get_account("cluster-rg", "privacct").await.unwrap().unwrap();
+    assert_eq!(account.public_network_access, "Disabled");
+    let made = arm.model.lock().unwrap().network.keys().filter(|k| !k.contains("virtualNetworks/")).count();
+    assert_eq!(made, 5, "endpoint, zone, record, zone group, link");
+    client.remove_private("cluster-rg", "privacct", "privacct-pe", "privatelink.blob.core.windows.net").await.unwrap();
+    client.remove_private("cluster-rg", "privacct", "privacct-pe", "privatelink.blob.core.windows.net").await.unwrap();
+    let left: Vec<String> =
+        arm.model.lock().unwrap().network.keys().filter(|k| !k.contains("virtualNetworks/")).cloned().collect();
+    assert_eq!(
+        left,
+        ["cluster-rg/providers/Microsoft.Network/privateDnsZones/privatelink.blob.core.windows.net"],
+        "the shared zone stays"
+    );
+    assert!(assert_permitted(&calls) >= 12);
 }
 
 #[tokio::test]

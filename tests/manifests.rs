@@ -326,3 +326,30 @@ fn the_openstack_credentials_request_mints_the_secret_the_swift_client_reads() {
         serde_json::json!(["cluster-image-registry-operator", "registry"])
     );
 }
+
+#[test]
+fn the_azure_credentials_request_grants_exactly_what_the_azure_calls_and_the_registry_need() {
+    use image_registry_operator::cloud::azure::permissions;
+    let derived: BTreeSet<String> = permissions::CALLS
+        .iter()
+        .flat_map(|(_, needs)| needs.iter())
+        .chain(permissions::REGISTRY)
+        .map(|p| (*p).to_owned())
+        .collect();
+    let data: BTreeSet<String> = permissions::REGISTRY_DATA.iter().map(|p| (*p).to_owned()).collect();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../manifests/01-registry-credentials-request-azure.yaml");
+    let manifest: Value = serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(manifest["spec"]["providerSpec"]["kind"], "AzureProviderSpec");
+    assert_eq!(manifest["spec"]["secretRef"]["name"], "installer-cloud-credentials");
+    let list = |field: &str| -> BTreeSet<String> {
+        manifest["spec"]["providerSpec"][field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(list("permissions"), derived, "granted (left) vs needed (right)");
+    assert_eq!(list("dataPermissions"), data, "data: granted (left) vs needed (right)");
+}

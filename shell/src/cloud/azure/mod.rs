@@ -14,6 +14,7 @@ pub mod blob;
 pub mod errors;
 pub mod identity;
 pub mod network;
+pub mod permissions;
 pub mod sharedkey;
 
 use std::collections::{BTreeMap, HashMap};
