@@ -290,3 +290,47 @@ fn the_observed_aws_code_is_the_storage_exists_reason() {
     assert_eq!(reason("NotFound"), ("NotFound".to_owned(), "HeadBucket: NotFound".to_owned()));
     assert_eq!(reason("").0, "NoSuchBucket");
 }
+
+/// Private endpoints plan offline: discovery persists the names first, then one call makes the
+/// account private; an account already private plans nothing; a vnet that cannot be discovered
+/// is named in the condition, and the user's `networkAccess` is never rewritten.
+#[test]
+fn azure_private_endpoints_are_planned_after_their_names_are_persisted() {
+    let discovery = plan("azure/private-endpoint-discovery");
+    assert!(cloud_calls(&discovery).is_empty(), "{:?}", cloud_calls(&discovery));
+    let text = image_registry_core::render::text(&discovery);
+    assert!(text.contains("spec.storage.azure.networkAccess.internal"), "{text}");
+    assert!(text.contains("mycluster-x7k2p-vnet") && text.contains("mycluster-x7k2p-worker-subnet"), "{text}");
+    assert_eq!(cloud_calls(&plan("azure/private-endpoint")), ["azurePrivateEndpoint"]);
+
+    let mut private = image_registry_tests::fixture("storage/azure/private-endpoint");
+    for account in private.cloud.azure.values_mut() {
+        account.public_network_access = "Disabled".into();
+    }
+    assert!(cloud_calls(&reconcile(&private)).is_empty(), "an account already private plans nothing");
+
+    let mut untagged = image_registry_tests::fixture("storage/azure/private-endpoint-discovery");
+    for vnets in untagged.cloud.azure_vnets.values_mut() {
+        vnets.iter_mut().for_each(|v| v.tags.clear());
+    }
+    let refused = reconcile(&untagged);
+    assert!(cloud_calls(&refused).is_empty());
+    let status = config_status(&refused).to_string();
+    assert!(status.contains("Unable to process private endpoint: failed to discover vnet name"), "{status}");
+    assert!(!status.contains("External"), "networkAccess is never rewritten: {status}");
+}
+
+/// Azure Stack Hub is not supported: a clear Degraded answer, nothing created.
+#[test]
+fn azure_stack_hub_is_reported_not_supported() {
+    let mut observed = image_registry_tests::fixture("storage/azure/converged");
+    image_registry_tests::edit_config(&mut observed, |config| {
+        if let Some(azure) = config.spec.storage.azure.as_mut() {
+            azure.cloud_name = "AzureStackCloud".into();
+        }
+    });
+    let plan = reconcile(&observed);
+    assert!(cloud_calls(&plan).is_empty());
+    let status = config_status(&plan).to_string();
+    assert!(status.contains("StorageNotSupported") && status.contains("Azure Stack Hub"), "{status}");
+}

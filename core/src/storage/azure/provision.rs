@@ -51,6 +51,13 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
         azure.cloud_name =
             observed.platform_status().and_then(|p| p.azure.as_ref()).map(|a| a.cloud_name.clone()).unwrap_or_default();
     }
+    if azure.cloud_name.eq_ignore_ascii_case("AzureStackCloud") {
+        // Stack Hub's endpoints, API version and account kind differ (spec 30 §6.3, P2).
+        let message = "Azure Stack Hub (cloudName AzureStackCloud) is not supported yet".to_owned();
+        push(out, ConditionStatus::Unknown, "ConfigError", message.clone());
+        out.permanent = Some(("StorageNotSupported".to_owned(), message));
+        return;
+    }
     if let Err(e) = environment(&azure.cloud_name) {
         push(out, ConditionStatus::Unknown, "ConfigError", format!("Unable to get cloud environment: {e}"));
         out.error = Some(e);
