@@ -46,21 +46,8 @@ async fn containers_are_created_found_and_deleted_with_the_account_key() {
     assert_eq!(assert_permitted(&calls), 3);
 }
 
-/// Every Azure call counted is one the permissions table knows, so the CredentialsRequest
-/// derived from it covers what the clients really call; returns how many distinct calls were seen.
 fn assert_permitted(calls: &CallCounter) -> usize {
-    use image_registry_operator::cloud::azure::permissions;
-    let mut registry = prometheus_client::registry::Registry::default();
-    registry.register("calls", "", calls.family());
-    let mut text = String::new();
-    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
-    let known: Vec<&str> = permissions::CALLS.iter().map(|(call, _)| *call).collect();
-    let called: std::collections::BTreeSet<&str> =
-        text.split("call=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
-    for call in &called {
-        assert!(known.contains(call), "{call} is called but has no Azure permissions in permissions.rs");
-    }
-    called.len()
+    stand::assert_permitted(calls, image_registry_operator::cloud::azure::permissions::CALLS)
 }
 
 #[tokio::test]
@@ -98,9 +85,17 @@ fn app_credentials(secret: &str) -> image_registry_core::storage::azure::Credent
 }
 
 fn arm_client(endpoint: &str, http: &reqwest::Client, secret: &str, calls: &CallCounter) -> Arm {
+    arm_client_as(endpoint, http, &app_credentials(secret), calls)
+}
+
+fn arm_client_as(
+    endpoint: &str,
+    http: &reqwest::Client,
+    credentials: &image_registry_core::storage::azure::Credentials,
+    calls: &CallCounter,
+) -> Arm {
     let credential =
-        image_registry_operator::cloud::azure::identity::credential(&app_credentials(secret), endpoint, http.clone())
-            .unwrap();
+        image_registry_operator::cloud::azure::identity::credential(credentials, endpoint, http.clone()).unwrap();
     Arm::new(
         endpoint,
         "https://management.azure.com/",
@@ -203,6 +198,31 @@ async fn arm_throttling_waits_for_retry_after_and_errors_keep_their_code() {
     let err = refused.get_account("cluster-rg", "registryacct").await.unwrap_err();
     assert_eq!(err.class, ErrorClass::Forbidden, "{err:?}");
     assert!(!err.message.contains("not-the-secret"), "{}", err.message);
+}
+
+/// Workload identity: no client secret, the projected token file presented as the client
+/// assertion; a token file that cannot be read is a named error, not a guess.
+#[tokio::test]
+async fn workload_identity_exchanges_the_projected_token() {
+    let (arm, endpoint, http) = arm_stand().await;
+    let file = std::env::temp_dir().join(format!("{}.token", stand::unique("federated")));
+    std::fs::write(&file, stand::arm::FEDERATED_TOKEN).unwrap();
+    let federated = image_registry_core::storage::azure::Credentials {
+        client_secret: String::new(),
+        federated_token_file: file.display().to_string(),
+        ..app_credentials("")
+    };
+    let client = arm_client_as(&endpoint, &http, &federated, &CallCounter::default());
+    assert_eq!(client.get_account("cluster-rg", "registryacct").await.unwrap(), None);
+    assert_eq!(arm.model.lock().unwrap().tokens.len(), 1, "a token was issued for the assertion");
+    std::fs::write(&file, "a-token-the-issuer-never-made").unwrap();
+    let refused = arm_client_as(&endpoint, &http, &federated, &CallCounter::default());
+    let err = refused.get_account("cluster-rg", "registryacct").await.unwrap_err();
+    assert_eq!(err.class, ErrorClass::Forbidden, "{err:?}");
+    let neither = image_registry_core::storage::azure::Credentials { federated_token_file: String::new(), ..federated };
+    let err =
+        image_registry_operator::cloud::azure::identity::credential(&neither, &endpoint, http.clone()).unwrap_err();
+    assert!(err.contains("azure_client_secret") && err.contains("azure_federated_token_file"), "{err}");
 }
 
 #[tokio::test]

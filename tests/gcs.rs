@@ -62,21 +62,8 @@ fn counted(calls: &CallCounter, call: &str) -> u64 {
     calls.family().get_or_create(&CallLabels { service: "gcs".into(), call: call.into(), outcome: "ok".into() }).get()
 }
 
-/// Every GCS call counted is one the permissions table knows, so the CredentialsRequest derived
-/// from it covers what the client really calls; returns how many distinct calls were seen.
 fn assert_permitted(calls: &CallCounter) -> usize {
-    use image_registry_operator::cloud::gcs::permissions;
-    let mut registry = prometheus_client::registry::Registry::default();
-    registry.register("calls", "", calls.family());
-    let mut text = String::new();
-    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
-    let known: Vec<&str> = permissions::CALLS.iter().map(|(call, _)| *call).collect();
-    let called: std::collections::BTreeSet<&str> =
-        text.split("call=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
-    for call in &called {
-        assert!(known.contains(call), "{call} is called but has no IAM permissions in permissions.rs");
-    }
-    called.len()
+    stand::assert_permitted(calls, image_registry_operator::cloud::gcs::permissions::CALLS)
 }
 
 async fn upload(endpoint: &str, bucket: &str, name: &str) {

@@ -280,36 +280,41 @@ fn the_aws_credentials_request_grants_exactly_what_the_s3_calls_and_the_registry
 
 /// The GCP CredentialsRequest grants exactly what the operator's GCS and Resource Manager calls
 /// and the registry's data path need.
+/// `manifests/01-registry-credentials-request-<cloud>.yaml`, checked to be of `kind` and to mint
+/// the secret the operator reads.
+fn credentials_request(cloud: &str, kind: &str) -> Value {
+    let name = format!("../manifests/01-registry-credentials-request-{cloud}.yaml");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
+    let manifest: Value = serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(manifest["spec"]["providerSpec"]["kind"], kind);
+    assert_eq!(manifest["spec"]["secretRef"]["name"], "installer-cloud-credentials");
+    manifest
+}
+
+/// What a client's permissions table and the registry's data path need, as a set.
+fn derived(calls: &[(&str, &[&str])], registry: &[&str]) -> BTreeSet<String> {
+    calls.iter().flat_map(|(_, needs)| needs.iter()).chain(registry).map(|p| (*p).to_owned()).collect()
+}
+
+/// A list field of the provider spec, as a set.
+fn granted(manifest: &Value, field: &str) -> BTreeSet<String> {
+    let list = manifest["spec"]["providerSpec"][field].as_array().unwrap();
+    list.iter().map(|p| p.as_str().unwrap().to_owned()).collect()
+}
+
 #[test]
 fn the_gcp_credentials_request_grants_exactly_what_the_gcs_calls_and_the_registry_need() {
     use image_registry_operator::cloud::gcs::permissions;
-    let derived: BTreeSet<String> = permissions::CALLS
-        .iter()
-        .flat_map(|(_, needs)| needs.iter())
-        .chain(permissions::REGISTRY)
-        .map(|p| (*p).to_owned())
-        .collect();
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifests/01-registry-credentials-request-gcs.yaml");
-    let manifest: Value = serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    assert_eq!(manifest["spec"]["providerSpec"]["kind"], "GCPProviderSpec");
-    assert_eq!(manifest["spec"]["secretRef"]["name"], "installer-cloud-credentials");
-    let granted: BTreeSet<String> = manifest["spec"]["providerSpec"]["permissions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(granted, derived, "granted (left) vs needed (right)");
+    let derived = derived(permissions::CALLS, permissions::REGISTRY);
+    let manifest = credentials_request("gcs", "GCPProviderSpec");
+    assert_eq!(granted(&manifest, "permissions"), derived, "granted (left) vs needed (right)");
 }
 
 /// OpenStack's request asks for the cluster's `clouds.yaml` in the secret the Swift client
 /// reads, for both service accounts, and grants nothing else (OpenStack has no per-call list).
 #[test]
 fn the_openstack_credentials_request_mints_the_secret_the_swift_client_reads() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../manifests/01-registry-credentials-request-openstack.yaml");
-    let manifest: Value = serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let manifest = credentials_request("openstack", "OpenStackProviderSpec");
     assert_eq!(manifest["metadata"]["name"], "openshift-image-registry-openstack");
     assert_eq!(
         manifest["spec"]["providerSpec"],
@@ -330,26 +335,9 @@ fn the_openstack_credentials_request_mints_the_secret_the_swift_client_reads() {
 #[test]
 fn the_azure_credentials_request_grants_exactly_what_the_azure_calls_and_the_registry_need() {
     use image_registry_operator::cloud::azure::permissions;
-    let derived: BTreeSet<String> = permissions::CALLS
-        .iter()
-        .flat_map(|(_, needs)| needs.iter())
-        .chain(permissions::REGISTRY)
-        .map(|p| (*p).to_owned())
-        .collect();
+    let derived = derived(permissions::CALLS, permissions::REGISTRY);
     let data: BTreeSet<String> = permissions::REGISTRY_DATA.iter().map(|p| (*p).to_owned()).collect();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../manifests/01-registry-credentials-request-azure.yaml");
-    let manifest: Value = serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    assert_eq!(manifest["spec"]["providerSpec"]["kind"], "AzureProviderSpec");
-    assert_eq!(manifest["spec"]["secretRef"]["name"], "installer-cloud-credentials");
-    let list = |field: &str| -> BTreeSet<String> {
-        manifest["spec"]["providerSpec"][field]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p.as_str().unwrap().to_owned())
-            .collect()
-    };
-    assert_eq!(list("permissions"), derived, "granted (left) vs needed (right)");
-    assert_eq!(list("dataPermissions"), data, "data: granted (left) vs needed (right)");
+    let manifest = credentials_request("azure", "AzureProviderSpec");
+    assert_eq!(granted(&manifest, "permissions"), derived, "granted (left) vs needed (right)");
+    assert_eq!(granted(&manifest, "dataPermissions"), data, "data: granted (left) vs needed (right)");
 }

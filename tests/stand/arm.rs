@@ -22,6 +22,8 @@ pub const TENANT: &str = "00000000-0000-0000-0000-0000000000aa";
 pub const CLIENT_ID: &str = "00000000-0000-0000-0000-0000000000bb";
 /// The app's secret.
 pub const CLIENT_SECRET: &str = "stand-arm-client-secret-0001";
+/// The projected service-account token a workload identity presents as its client assertion.
+pub const FEDERATED_TOKEN: &str = "stand-projected-service-account-token-0001";
 /// The subscription.
 pub const SUBSCRIPTION: &str = "00000000-0000-0000-0000-0000000000cc";
 /// azurite's well-known key: the key every account of the double lists, so the blob calls the
@@ -53,6 +55,8 @@ pub struct Model {
     /// Network resources (virtual networks, private endpoints, DNS zones, records, zone groups,
     /// links) by their path below the subscription, as last PUT.
     pub network: BTreeMap<String, Value>,
+    /// `Location` operations and how often each was polled (202 on the first poll, then 200).
+    pub location_polls: BTreeMap<String, u32>,
     /// Accounts whose public network access was disabled.
     pub private_accounts: BTreeSet<String>,
     /// Tokens issued.
@@ -106,7 +110,7 @@ fn account_json(name: &str, account: &Account, private: bool) -> Value {
 
 /// Network resources: kept as PUT (a private endpoint gains the address its NIC got), listed
 /// by collection (virtual networks), deleted; an endpoint's PUT is a long-running operation.
-fn network(model: &mut Model, method: &str, rest: &str, body: &[u8]) -> http::Response<Full<Bytes>> {
+fn network(model: &mut Model, base: &str, method: &str, rest: &str, body: &[u8]) -> http::Response<Full<Bytes>> {
     let key = rest.to_owned();
     match method {
         "PUT" => {
@@ -134,6 +138,19 @@ fn network(model: &mut Model, method: &str, rest: &str, body: &[u8]) -> http::Re
             Some(resource) => answer(200, resource.clone(), &[]),
             None => error(404, "ResourceNotFound", "not found"),
         },
+        // An endpoint's delete is a long-running operation followed through `Location`.
+        "DELETE" if key.contains("/privateEndpoints/") && !key.contains("/privateDnsZoneGroups/") => {
+            if model.network.remove(&key).is_none() {
+                return answer(204, Value::Null, &[]);
+            }
+            let operation = format!("loc-{}", model.log.len());
+            model.location_polls.insert(operation.clone(), 0);
+            answer(
+                202,
+                Value::Null,
+                &[("location", format!("{base}/locations/{operation}")), ("retry-after", "1".into())],
+            )
+        }
         "DELETE" => {
             let existed = model.network.remove(&key).is_some();
             answer(if existed { 200 } else { 204 }, Value::Null, &[])
@@ -155,9 +172,15 @@ pub fn handle(
     model.log.push(format!("{method} {path}"));
     if path == format!("/{TENANT}/oauth2/v2.0/token") {
         let form: BTreeMap<String, String> = url_decode(body);
-        let ok = form.get("client_id").map(String::as_str) == Some(CLIENT_ID)
-            && form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET)
-            && form.get("grant_type").map(String::as_str) == Some("client_credentials");
+        let field = |k: &str| form.get(k).map(String::as_str);
+        let secret = field("client_secret") == Some(CLIENT_SECRET);
+        // Workload identity: the projected token as a JWT-bearer client assertion.
+        let assertion = field("client_assertion_type")
+            == Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+            && field("client_assertion") == Some(FEDERATED_TOKEN);
+        let ok = field("client_id") == Some(CLIENT_ID)
+            && field("grant_type") == Some("client_credentials")
+            && (secret || assertion);
         if !ok {
             return answer(
                 401,
@@ -185,6 +208,13 @@ pub fn handle(
             &[("retry-after", "1".into())],
         );
     }
+    if let Some(operation) = path.strip_prefix("/locations/") {
+        let Some(polls) = model.location_polls.get_mut(operation) else {
+            return error(404, "NotFound", "no such operation");
+        };
+        *polls += 1;
+        return answer(if *polls < 2 { 202 } else { 200 }, Value::Null, &[("retry-after", "1".into())]);
+    }
     if let Some(operation) = path.strip_prefix("/operations/") {
         let Some((name, account, polls)) = model.operations.get_mut(operation) else {
             return error(404, "NotFound", "no such operation");
@@ -200,7 +230,7 @@ pub fn handle(
     let prefix = format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/");
     let Some(rest) = path.strip_prefix(&prefix) else { return error(404, "NotFound", "not modelled") };
     if rest.contains("/providers/Microsoft.Network/") {
-        return network(model, method, rest, body);
+        return network(model, base, method, rest, body);
     }
     let parts: Vec<&str> = rest.split('/').collect();
     let (group, name, action) = match parts.as_slice() {

@@ -311,3 +311,25 @@ pub fn tls_for_localhost() -> (String, Arc<rustls::ServerConfig>) {
         .unwrap();
     (ca_cert.pem(), Arc::new(config))
 }
+
+/// Every cloud call counted in `calls` is one `table` (a client's permissions table) knows, so
+/// the CredentialsRequest derived from the table covers what the client really called; returns
+/// how many distinct calls were seen.
+pub fn assert_permitted(
+    calls: &image_registry_operator::cloud::calls::CallCounter,
+    table: &[(&str, &[&str])],
+) -> usize {
+    let mut registry = prometheus_client::registry::Registry::default();
+    registry.register("calls", "", calls.family());
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    let called: std::collections::BTreeSet<&str> =
+        text.split("call=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+    for call in &called {
+        assert!(
+            table.iter().any(|(known, _)| known == call),
+            "{call} is called but has no permissions in permissions.rs"
+        );
+    }
+    called.len()
+}

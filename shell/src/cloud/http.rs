@@ -48,6 +48,20 @@ pub fn client(roots: RootCertStore, name: &str) -> Result<reqwest::Client, Strin
         .map_err(|e| format!("{name} HTTP client: {e}"))
 }
 
+/// The class of an HTTP error status, for services whose own codes say nothing more.
+pub fn status_class(status: u16) -> ErrorClass {
+    match status {
+        401 | 403 => ErrorClass::Forbidden,
+        404 => ErrorClass::NotFound,
+        409 | 412 => ErrorClass::Conflict,
+        429 => ErrorClass::Throttled,
+        408 => ErrorClass::Timeout,
+        400 | 411 | 413 | 422 => ErrorClass::Invalid,
+        500..=599 => ErrorClass::Unavailable,
+        _ => ErrorClass::Other,
+    }
+}
+
 /// A call that got no answer: a timeout, or the service unreachable. Without the URL (it can
 /// carry a page token or marker).
 pub fn transport(call: &str, e: &reqwest::Error) -> (ErrorClass, String) {

@@ -27,16 +27,7 @@ pub fn classify(status: u16, code: &str) -> ErrorClass {
         "ContainerNotFound" | "AccountNotFound" | "ResourceNotFound" | "ResourceGroupNotFound" => ErrorClass::NotFound,
         "AuthorizationPermissionMismatch" | "AuthorizationFailure" | "AuthorizationFailed" => ErrorClass::Forbidden,
         "TooManyRequests" | "ServerBusy" => ErrorClass::Throttled,
-        _ => match status {
-            401 | 403 => ErrorClass::Forbidden,
-            404 => ErrorClass::NotFound,
-            409 | 412 => ErrorClass::Conflict,
-            429 => ErrorClass::Throttled,
-            408 => ErrorClass::Timeout,
-            400 | 422 => ErrorClass::Invalid,
-            500..=599 => ErrorClass::Unavailable,
-            _ => ErrorClass::Other,
-        },
+        _ => crate::cloud::http::status_class(status),
     }
 }
 

@@ -27,14 +27,9 @@ impl SwiftError {
 /// The class of an answer's status. A 409 on a container's DELETE means it is not empty.
 pub fn classify(status: u16) -> ErrorClass {
     match status {
-        401 | 403 => ErrorClass::Forbidden,
-        404 => ErrorClass::NotFound,
-        409 | 412 => ErrorClass::Conflict,
-        429 | 498 => ErrorClass::Throttled,
-        408 => ErrorClass::Timeout,
-        400 | 411 | 413 | 422 => ErrorClass::Invalid,
-        500..=599 => ErrorClass::Unavailable,
-        _ => ErrorClass::Other,
+        // Swift's "rate limited" answer.
+        498 => ErrorClass::Throttled,
+        _ => crate::cloud::http::status_class(status),
     }
 }
 

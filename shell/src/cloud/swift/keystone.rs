@@ -189,54 +189,37 @@ fn text(value: &Value, key: &str) -> String {
     value.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
 }
 
-fn v3_catalog(body: &Value) -> Vec<Service> {
-    let entries = body.pointer("/token/catalog").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    entries
+/// The catalog at `pointer`, each endpoint read by `endpoint` (v3 and v2.0 name its fields
+/// differently).
+fn catalog(body: &Value, pointer: &str, endpoint: impl Fn(&Value) -> Endpoint) -> Vec<Service> {
+    fn list(v: Option<&Value>) -> &[Value] {
+        v.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
+    }
+    list(body.pointer(pointer))
         .iter()
         .map(|entry| Service {
             kind: text(entry, "type"),
             name: text(entry, "name"),
-            endpoints: entry
-                .get("endpoints")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-                .iter()
-                .map(|e| Endpoint {
-                    interface: text(e, "interface"),
-                    region: [text(e, "region_id"), text(e, "region")]
-                        .into_iter()
-                        .find(|r| !r.is_empty())
-                        .unwrap_or_default(),
-                    url: text(e, "url"),
-                })
-                .collect(),
+            endpoints: list(entry.get("endpoints")).iter().map(&endpoint).collect(),
         })
         .collect()
 }
 
+fn v3_catalog(body: &Value) -> Vec<Service> {
+    catalog(body, "/token/catalog", |e| Endpoint {
+        interface: text(e, "interface"),
+        region: [text(e, "region_id"), text(e, "region")].into_iter().find(|r| !r.is_empty()).unwrap_or_default(),
+        url: text(e, "url"),
+    })
+}
+
+/// v2.0 lists one entry per region with its public URL.
 fn v2_catalog(body: &Value) -> Vec<Service> {
-    let entries =
-        body.pointer("/access/serviceCatalog").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    entries
-        .iter()
-        .map(|entry| Service {
-            kind: text(entry, "type"),
-            name: text(entry, "name"),
-            endpoints: entry
-                .get("endpoints")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-                .iter()
-                .map(|e| Endpoint {
-                    interface: "public".to_owned(),
-                    region: text(e, "region"),
-                    url: text(e, "publicURL"),
-                })
-                .collect(),
-        })
-        .collect()
+    catalog(body, "/access/serviceCatalog", |e| Endpoint {
+        interface: "public".to_owned(),
+        region: text(e, "region"),
+        url: text(e, "publicURL"),
+    })
 }
 
 /// The object store's public endpoint in `region` (any region when empty): the service named
