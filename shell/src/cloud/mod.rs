@@ -8,6 +8,7 @@ pub mod calls;
 pub mod gcs;
 pub mod http;
 pub mod s3;
+pub mod seen;
 pub mod swift;
 
 use std::time::Duration;

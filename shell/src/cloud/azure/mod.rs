@@ -34,6 +34,7 @@ use self::blob::{BlobAuth, Containers};
 use self::errors::AzureError;
 use super::CloudError;
 use super::calls::CallCounter;
+use super::seen::Seen;
 
 /// How long a listed key is reused (the reference's cache lifetime).
 const KEY_LIFETIME: Duration = Duration::from_secs(20 * 60);
@@ -89,8 +90,8 @@ struct Session {
 #[derive(Default)]
 struct State {
     session: Option<Arc<Session>>,
-    /// Account → when, and the facts.
-    seen: HashMap<String, (Instant, AzureAccount)>,
+    /// Account → the facts.
+    seen: Seen<AzureAccount>,
     /// `(resource group, account)` → when listed, and the primary key.
     keys: HashMap<(String, String), (Instant, String)>,
     /// When, which resource group, and its virtual networks.
@@ -126,20 +127,13 @@ impl AzureCloud {
         };
         let mut facts = BTreeMap::new();
         for (account, named) in accounts {
-            if let Some((at, seen)) = lock(&self.state).seen.get(account)
-                && at.elapsed() < self.resync
-            {
-                facts.insert(account.clone(), seen.clone());
+            if let Some(fresh) = lock(&self.state).seen.fresh(account, self.resync) {
+                facts.insert(account.clone(), fresh);
                 continue;
             }
             let containers: Vec<String> = named.containers.keys().cloned().collect();
             let seen = self.read(&session, account, &containers).await.unwrap_or_else(|e| unknown(e.message));
-            let mut state = lock(&self.state);
-            if seen.state == BucketState::Unknown {
-                state.seen.remove(account);
-            } else {
-                state.seen.insert(account.clone(), (Instant::now(), seen.clone()));
-            }
+            lock(&self.state).seen.record(account, seen.clone(), seen.state != BucketState::Unknown);
             facts.insert(account.clone(), seen);
         }
         facts
@@ -365,7 +359,7 @@ impl AzureCloud {
         };
         // The operator's own call changed the account: read it again on the next pass.
         let resource = call.resource();
-        lock(&self.state).seen.remove(resource.split('/').next().unwrap_or_default());
+        lock(&self.state).seen.forget(resource.split('/').next().unwrap_or_default());
         result
     }
 

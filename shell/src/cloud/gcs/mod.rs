@@ -14,7 +14,7 @@ mod tags;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use image_registry_core::action::CloudAction;
 use image_registry_core::inputs::Inputs;
@@ -26,6 +26,7 @@ use self::client::{Auth, GcsClient};
 use self::errors::GcsError;
 use super::CloudError;
 use super::calls::CallCounter;
+use super::seen::Seen;
 
 /// The scope the registry's storage calls need.
 const SCOPE: &str = "https://www.googleapis.com/auth/devstorage.full_control";
@@ -54,7 +55,7 @@ struct State {
     /// The keyfile the client was built from, and the client.
     session: Option<(String, GcsClient)>,
     /// Bucket → the keyfile and whether tags were read, when, and the facts.
-    seen: HashMap<String, (String, bool, Instant, GcsBucket)>,
+    seen: Seen<(String, bool, GcsBucket)>,
     /// Each bucket's location as last observed: where its tags are bound.
     locations: HashMap<String, String>,
 }
@@ -122,12 +123,8 @@ impl GcsCloud {
                 }
                 Err(e) => unknown(&e.message),
             };
-            let mut state = lock(&self.state);
-            if seen.state == BucketState::Unknown {
-                state.seen.remove(bucket);
-            } else {
-                state.seen.insert(bucket.clone(), (key.clone(), wants_tags, Instant::now(), seen.clone()));
-            }
+            let reusable = seen.state != BucketState::Unknown;
+            lock(&self.state).seen.record(bucket, (key.clone(), wants_tags, seen.clone()), reusable);
             facts.insert(bucket.clone(), seen);
         }
         facts
@@ -136,8 +133,8 @@ impl GcsCloud {
     /// The facts read within the resync period with the same keyfile, tags read when `tags`.
     fn cached(&self, bucket: &str, key: &str, tags: bool) -> Option<GcsBucket> {
         let state = lock(&self.state);
-        let (seen_key, with_tags, at, facts) = state.seen.get(bucket)?;
-        (seen_key == key && *with_tags == tags && at.elapsed() < self.resync).then(|| facts.clone())
+        let (seen_key, with_tags, facts) = state.seen.fresh(bucket, self.resync)?;
+        (seen_key == key && with_tags == tags).then_some(facts)
     }
 
     /// The client for this keyfile: the last one while the keyfile is unchanged.
@@ -154,7 +151,7 @@ impl GcsCloud {
         };
         let client = GcsClient::new(&url, auth, super::http::roots(None, "GCS")?, version, self.calls.clone())?;
         state.session = Some((key.to_owned(), client.clone()));
-        state.seen.clear();
+        state.seen = Seen::default();
         Ok(client)
     }
 
@@ -197,7 +194,7 @@ impl GcsCloud {
             other => Err((ErrorClass::Invalid, format!("not a GCS call: {}", other.call()))),
         };
         // The operator's own call changed the bucket: read it again on the next pass.
-        lock(&self.state).seen.remove(&call.resource());
+        lock(&self.state).seen.forget(&call.resource());
         result
     }
 }

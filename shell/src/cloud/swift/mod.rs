@@ -13,7 +13,7 @@ pub mod client;
 mod errors;
 pub mod keystone;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,7 @@ use self::client::{Identity, Login, SwiftClient};
 use self::errors::SwiftError;
 use super::CloudError;
 use super::calls::CallCounter;
+use super::seen::Seen;
 
 /// The Swift half of the operator's clouds.
 pub struct SwiftCloud {
@@ -46,8 +47,8 @@ struct Key {
 #[derive(Default)]
 struct State {
     session: Option<(Key, Arc<SwiftClient>)>,
-    /// Container → when, and the facts.
-    seen: HashMap<String, (Instant, SwiftContainer)>,
+    /// Container → the facts.
+    seen: Seen<SwiftContainer>,
     /// The last probe that reached an answer, and when.
     probe: Option<(Instant, SwiftProbe)>,
 }
@@ -105,10 +106,8 @@ impl SwiftCloud {
         };
         let mut facts = BTreeMap::new();
         for container in containers {
-            if let Some((at, seen)) = lock(&self.state).seen.get(container)
-                && at.elapsed() < self.resync
-            {
-                facts.insert(container.clone(), seen.clone());
+            if let Some(fresh) = lock(&self.state).seen.fresh(container, self.resync) {
+                facts.insert(container.clone(), fresh);
                 continue;
             }
             let seen = match client.head_container(container).await {
@@ -121,12 +120,7 @@ impl SwiftCloud {
                 }
                 Err(e) => unknown(e.message),
             };
-            let mut state = lock(&self.state);
-            if seen.state == BucketState::Unknown {
-                state.seen.remove(container);
-            } else {
-                state.seen.insert(container.clone(), (Instant::now(), seen.clone()));
-            }
+            lock(&self.state).seen.record(container, seen.clone(), seen.state != BucketState::Unknown);
             facts.insert(container.clone(), seen);
         }
         facts
@@ -174,7 +168,7 @@ impl SwiftCloud {
             other => Err((ErrorClass::Invalid, format!("not a Swift call: {}", other.call()))),
         };
         // The operator's own call changed the container: read it again on the next pass.
-        lock(&self.state).seen.remove(&call.resource());
+        lock(&self.state).seen.forget(&call.resource());
         result
     }
 }
