@@ -12,6 +12,7 @@
 pub mod arm;
 pub mod blob;
 pub mod errors;
+mod execute;
 pub mod identity;
 pub mod network;
 pub mod permissions;
@@ -22,7 +23,6 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use azure_core::credentials::TokenCredential;
-use image_registry_core::action::CloudAction;
 use image_registry_core::inputs::Inputs;
 use image_registry_core::observed::{AzureAccount, BucketState};
 use image_registry_core::outcome::ErrorClass;
@@ -32,7 +32,6 @@ use serde::Deserialize;
 use self::arm::Arm;
 use self::blob::{BlobAuth, Containers};
 use self::errors::AzureError;
-use super::CloudError;
 use super::calls::CallCounter;
 use super::seen::Seen;
 
@@ -308,100 +307,6 @@ impl AzureCloud {
         let session = Arc::new(Session { key, http, arm, token });
         *state = State { session: Some(session.clone()), ..State::default() };
         Ok(session)
-    }
-
-    /// Carries out one Azure call of the plan, with the session the last observation built.
-    pub async fn execute(&self, call: &CloudAction) -> Result<(), CloudError> {
-        let Some(session) = lock(&self.state).session.clone() else {
-            return Err((ErrorClass::Unavailable, "Azure: no credentials observed yet".to_owned()));
-        };
-        let understood = |e: AzureError| (e.class, e.message);
-        let result = match call {
-            CloudAction::AzureCreateStorageAccount { account, resource_group, location, tags } => {
-                let arm = session.arm.as_ref().ok_or_else(|| understood(no_arm("CreateStorageAccount")))?;
-                let tags = tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
-                arm.create_account(resource_group, account, location, &tags).await.map_err(understood)
-            }
-            CloudAction::AzureCreateContainer { account, container } => match self.blob_auth(&session, account).await {
-                Ok(auth) => self.containers(&session, account, auth).create(container).await.map_err(understood),
-                Err(e) => Err(understood(e)),
-            },
-            CloudAction::AzurePrivateEndpoint {
-                account,
-                resource_group,
-                location,
-                tags,
-                endpoint,
-                network_resource_group,
-                vnet,
-                subnet,
-            } => {
-                let arm = session.arm.as_ref().ok_or_else(|| understood(no_arm("PutPrivateEndpoint")))?;
-                let tags = tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
-                let private = network::Private {
-                    account,
-                    group: resource_group,
-                    location,
-                    tags: &tags,
-                    endpoint,
-                    network_group: network_resource_group,
-                    vnet,
-                    subnet,
-                    zone: &session.key.endpoints.private_zone,
-                };
-                arm.make_private(&private).await.map_err(understood)
-            }
-            CloudAction::AzureDeleteStorage { account, resource_group, container, require_tag, private_endpoint } => {
-                let tag = (require_tag.key.as_str(), require_tag.value.as_str());
-                self.delete(&session, account, resource_group, container, tag, private_endpoint).await
-            }
-            other => Err((ErrorClass::Invalid, format!("not an Azure call: {}", other.call()))),
-        };
-        // The operator's own call changed the account: read it again on the next pass.
-        let resource = call.resource();
-        lock(&self.state).seen.forget(resource.split('/').next().unwrap_or_default());
-        result
-    }
-
-    /// Deletes the container, then the account, after checking again that the account carries
-    /// this cluster's tag (spec 30 §6.8): only an account this cluster created is ever deleted.
-    /// A container the credentials may not delete does not stop the account's deletion, which
-    /// removes it too.
-    async fn delete(
-        &self,
-        session: &Session,
-        account: &str,
-        group: &str,
-        container: &str,
-        (tag, value): (&str, &str),
-        private_endpoint: &str,
-    ) -> Result<(), CloudError> {
-        let understood = |e: AzureError| (e.class, e.message);
-        let arm = session.arm.as_ref().ok_or_else(|| understood(no_arm("DeleteStorageAccount")))?;
-        let Some(found) = arm.get_account(group, account).await.map_err(understood)? else { return Ok(()) };
-        if found.tags.get(tag).map(String::as_str) != Some(value) {
-            return Err((
-                ErrorClass::Forbidden,
-                format!("Azure storage account {account} does not carry the tag {tag}={value}: not deleting it"),
-            ));
-        }
-        if !private_endpoint.is_empty() {
-            let zone = &session.key.endpoints.private_zone;
-            arm.remove_private(group, account, private_endpoint, zone).await.map_err(understood)?;
-        }
-        if !container.is_empty() {
-            let auth = self.blob_auth(session, account).await.map_err(understood)?;
-            match self.containers(session, account, auth).delete(container).await {
-                Ok(()) => {}
-                Err(e) if e.code == "AuthorizationPermissionMismatch" || e.code == "AuthorizationFailure" => {
-                    tracing::warn!(account, error = %e.message, "cannot delete the container; deleting the account");
-                }
-                Err(e) => return Err(understood(e)),
-            }
-        }
-        arm.delete_account(group, account).await.map_err(understood)?;
-        lock(&self.state).keys.remove(&(group.to_owned(), account.to_owned()));
-        Ok(())
     }
 }
 
