@@ -3,7 +3,8 @@
 //! tokens), and refused with a wrong key; storage accounts through the ARM client against the
 //! project's ARM and Entra ID double (behind TLS), with tokens from `azure_identity`: created
 //! as a long-running operation with the cluster's tags and settings, keys listed, deleted,
-//! throttling waited out, errors kept with ARM's code.
+//! throttling waited out, errors kept with ARM's code; the blob calls with an Entra token
+//! (workload identity) against an azurite that takes only tokens.
 
 mod stand;
 
@@ -58,6 +59,54 @@ async fn a_wrong_key_is_refused_and_named() {
     assert_eq!((err.status, err.class), (Some(403), ErrorClass::Forbidden), "{err:?}");
     assert!(err.message.starts_with("GetContainerProperties: "), "{}", err.message);
     assert!(!err.message.contains(wrong));
+}
+
+/// Workload identity's blob path: the container calls carry an Entra token for the storage
+/// audience instead of a key, against an azurite of the test's own that accepts tokens only
+/// over HTTPS (`--oauth basic` checks the issuer, the audience and the lifetime); a token made
+/// for another service is refused and classified.
+#[tokio::test]
+async fn containers_are_managed_with_an_entra_token() {
+    if stand::azurite().is_none() {
+        return;
+    }
+    let (arm, endpoint, arm_http) = arm_stand().await;
+    let dir = std::env::temp_dir().join(stand::unique("azurite-tls"));
+    let (ca, cert, key) = stand::tls_files_for_localhost(&dir);
+    let port = stand::free_port();
+    let oauth = ["--cert", cert.as_str(), "--key", key.as_str(), "--oauth", "basic"];
+    let _azurite = stand::OwnAzurite::start_with(port, &format!("{ACCOUNT}:{KEY}"), &oauth).await;
+    let roots = image_registry_operator::cloud::http::roots(Some(&ca), "Azure").unwrap();
+    let http = image_registry_operator::cloud::http::client(roots, "Azure").unwrap();
+    let blobs = |calls: &CallCounter| {
+        let credential = image_registry_operator::cloud::azure::identity::credential(
+            &app_credentials(stand::arm::CLIENT_SECRET),
+            &endpoint,
+            arm_http.clone(),
+        )
+        .unwrap();
+        let blob_endpoint = format!("https://127.0.0.1:{port}/{ACCOUNT}");
+        Containers::new(ACCOUNT, &blob_endpoint, BlobAuth::Token(credential), http.clone(), calls.clone())
+    };
+
+    let calls = CallCounter::default();
+    let blob = blobs(&calls);
+    assert!(!blob.exists("registry").await.unwrap());
+    blob.create("registry").await.unwrap();
+    assert!(blob.exists("registry").await.unwrap());
+    blob.delete("registry").await.unwrap();
+    assert!(!blob.exists("registry").await.unwrap());
+    assert_eq!(assert_permitted(&calls), 3);
+    assert_eq!(arm.model.lock().unwrap().tokens.len(), 1, "one token, reused for every call");
+
+    arm.model.lock().unwrap().audience = Some("https://management.azure.com".into());
+    let err = blobs(&CallCounter::default()).create("registry").await.unwrap_err();
+    assert_eq!((err.status, err.class), (Some(403), ErrorClass::Forbidden), "{err:?}");
+    // The service's own words are kept, without the request ID that differs on every try.
+    assert!(err.message.starts_with("CreateContainer: AuthenticationFailed: Server failed"), "{}", err.message);
+    assert!(!err.message.contains("RequestId") && !err.message.contains('\n'), "{}", err.message);
+    assert!(!err.message.contains("arm-double-token-"), "{}", err.message);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// The ARM double behind TLS (the SDK sends tokens over HTTPS only), a client trusting its CA,

@@ -61,6 +61,9 @@ pub struct Model {
     pub private_accounts: BTreeSet<String>,
     /// Tokens issued.
     pub tokens: Vec<String>,
+    /// Tokens name this audience instead of the one their scope asks for (a token made for
+    /// another service).
+    pub audience: Option<String>,
     /// `METHOD path` (no query), in order.
     pub log: Vec<String>,
 }
@@ -87,6 +90,18 @@ pub struct Arm {
     pub endpoint: String,
     /// Its state.
     pub model: Arc<Mutex<Model>>,
+}
+
+/// An access token shaped as Entra ID's: a JWT naming the tenant's issuer, the audience and a
+/// one-hour lifetime (what azurite's `--oauth basic` checks; it does not check signatures), its
+/// signature part the double's serial number.
+fn access_token(audience: &str, serial: usize) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let header = json!({"typ": "JWT", "alg": "RS256"});
+    let claims = json!({"aud": audience, "iss": format!("https://sts.windows.net/{TENANT}/"), "tid": TENANT,
+        "appid": CLIENT_ID, "iat": now, "nbf": now, "exp": now + 3600});
+    let part = |v: &Value| azure_core::base64::encode_url_safe(v.to_string());
+    format!("{}.{}.arm-double-token-{serial:04}", part(&header), part(&claims))
 }
 
 fn answer(status: u16, body: Value, headers: &[(&str, String)]) -> http::Response<Full<Bytes>> {
@@ -188,7 +203,11 @@ pub fn handle(
                 &[],
             );
         }
-        let token = format!("arm-double-token-{:04}", model.tokens.len() + 1);
+        let audience = match &model.audience {
+            Some(audience) => audience.clone(),
+            None => field("scope").unwrap_or_default().trim_end_matches("/.default").to_owned(),
+        };
+        let token = access_token(&audience, model.tokens.len() + 1);
         model.tokens.push(token.clone());
         return answer(
             200,

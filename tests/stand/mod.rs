@@ -52,10 +52,16 @@ pub struct OwnAzurite(std::process::Child);
 impl OwnAzurite {
     /// Starts `$AZURITE_COMMAND` on 127.0.0.1:`port` and waits until it listens.
     pub async fn start(port: u16, accounts: &str) -> Self {
+        Self::start_with(port, accounts, &[]).await
+    }
+
+    /// As [`Self::start`], with more of azurite's arguments (`--cert`, `--oauth basic`, ...).
+    pub async fn start_with(port: u16, accounts: &str, args: &[&str]) -> Self {
         let command = std::env::var("AZURITE_COMMAND").expect("scripts/test names azurite-blob in AZURITE_COMMAND");
         let child = std::process::Command::new(command)
             .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
             .args(["--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry"])
+            .args(args)
             .env("AZURITE_ACCOUNTS", accounts)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -294,22 +300,46 @@ pub async fn recorder(upstream: &str, tls: Option<Arc<rustls::ServerConfig>>) ->
 /// A CA, and a server config for 127.0.0.1 signed by it: `(CA PEM, server config)`.
 pub fn tls_for_localhost() -> (String, Arc<rustls::ServerConfig>) {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca.distinguished_name.push(rcgen::DnType::CommonName, "image-registry test stand CA");
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca, ca_key);
-    let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let mut leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
-    leaf.distinguished_name.push(rcgen::DnType::CommonName, "127.0.0.1");
-    let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
-    let key = rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap();
+    let certs = LocalhostCertificates::new();
+    let key = rustls::pki_types::PrivateKeyDer::try_from(certs.leaf_key.serialize_der()).unwrap();
     let config = rustls::ServerConfig::builder()
         .with_no_client_auth()
-        .with_single_cert(vec![leaf_cert.der().clone(), ca_cert.der().clone()], key)
+        .with_single_cert(vec![certs.leaf.der().clone(), certs.ca.der().clone()], key)
         .unwrap();
-    (ca_cert.pem(), Arc::new(config))
+    (certs.ca.pem(), Arc::new(config))
+}
+
+/// A CA, and a certificate for 127.0.0.1 signed by it and its key written as PEM files in
+/// `dir` (for a server of another process): `(CA PEM, certificate file, key file)`.
+pub fn tls_files_for_localhost(dir: &std::path::Path) -> (String, String, String) {
+    let certs = LocalhostCertificates::new();
+    std::fs::create_dir_all(dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, certs.leaf.pem() + &certs.ca.pem()).unwrap();
+    std::fs::write(&key, certs.leaf_key.serialize_pem()).unwrap();
+    (certs.ca.pem(), cert.display().to_string(), key.display().to_string())
+}
+
+struct LocalhostCertificates {
+    ca: rcgen::Certificate,
+    leaf: rcgen::Certificate,
+    leaf_key: rcgen::KeyPair,
+}
+
+impl LocalhostCertificates {
+    fn new() -> Self {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.distinguished_name.push(rcgen::DnType::CommonName, "image-registry test stand CA");
+        let ca = params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(params, ca_key);
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let mut leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+        leaf.distinguished_name.push(rcgen::DnType::CommonName, "127.0.0.1");
+        let leaf = leaf.signed_by(&leaf_key, &issuer).unwrap();
+        Self { ca, leaf, leaf_key }
+    }
 }
 
 /// Every cloud call counted in `calls` is one `table` (a client's permissions table) knows, so

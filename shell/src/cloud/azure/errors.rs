@@ -35,10 +35,15 @@ pub fn classify(status: u16, code: &str) -> ErrorClass {
 pub fn from_core(call: &str, e: &azure_core::Error) -> AzureError {
     use azure_core::error::ErrorKind;
     match e.kind() {
-        ErrorKind::HttpResponse { status, error_code, .. } => {
+        ErrorKind::HttpResponse { status, error_code, raw_response } => {
             let status = u16::from(*status);
             let code = error_code.clone().unwrap_or_default();
-            let message = if code.is_empty() { format!("{call}: HTTP {status}") } else { format!("{call}: {code}") };
+            let said = raw_response.as_ref().and_then(|r| service_message(r.body().as_ref()));
+            let message = match (code.is_empty(), said) {
+                (true, _) => format!("{call}: HTTP {status}"),
+                (false, None) => format!("{call}: {code}"),
+                (false, Some(said)) => format!("{call}: {code}: {said}"),
+            };
             AzureError { status: Some(status), class: classify(status, &code), code, message }
         }
         ErrorKind::Io | ErrorKind::Connection => AzureError {
@@ -59,9 +64,35 @@ pub fn from_core(call: &str, e: &azure_core::Error) -> AzureError {
     }
 }
 
+/// The first line of a Blob service error's `<Message>` (the lines after it are the request's
+/// ID and time, which differ on every try and would make a condition flap). The service never
+/// echoes a key or a token there.
+fn service_message(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let start = text.find("<Message>")? + "<Message>".len();
+    let end = start + text.get(start..)?.find("</Message>")?;
+    let line = text.get(start..end)?.lines().next()?.trim();
+    let line = line.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'");
+    let line = line.replace("&amp;", "&");
+    (!line.is_empty()).then_some(line)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_services_message_is_kept_without_the_request_id() {
+        let body = "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code>\
+            <Message>Server failed to authenticate the request &amp; said so.\nRequestId:1f2e\nTime:2026-12-03T10:00:00Z</Message></Error>";
+        assert_eq!(
+            service_message(body.as_bytes()).as_deref(),
+            Some("Server failed to authenticate the request & said so.")
+        );
+        assert_eq!(service_message(b"<Error><Code>X</Code></Error>"), None);
+        assert_eq!(service_message(b"<Message></Message>"), None);
+        assert_eq!(service_message(b"not xml <Message>unterminated"), None);
+    }
 
     #[test]
     fn codes_win_over_statuses() {
