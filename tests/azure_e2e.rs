@@ -1,10 +1,11 @@
 //! End to end on Azure with the operator binary as shipped against the fake API server, the
-//! project's ARM and Entra ID double (behind TLS, trusted through `SSL_CERT_FILE`) and azurite
+//! project's ARM and Entra ID double (behind TLS, its CA given as the cluster's CA bundle) and azurite
 //! behind recording proxies (`AZURE_EMULATOR_ENDPOINTS`, for test stands only): a fresh cluster
 //! gets its storage account created with the cluster's tag and its container, becomes
 //! Available, stays quiet for a minute (no mutating call, no ListKeys: the key is cached), and
 //! Removed deletes the container and then the account; a user's own account (UPI key) is used
-//! and survives Removed untouched, without one Resource Manager call.
+//! and survives Removed untouched, without one Resource Manager call; a changed cluster CA
+//! bundle ends the run cleanly, to be restarted with it.
 
 mod cluster;
 mod shipped;
@@ -21,7 +22,8 @@ use serde_json::{Value, json};
 use shipped::{Stand, available, shipped, wait_for};
 use stand::arm::{CLIENT_ID, CLIENT_SECRET, KEY, SUBSCRIPTION, TENANT};
 
-/// The ARM double behind TLS and its CA written to a file for `SSL_CERT_FILE`.
+/// The ARM double behind TLS and its CA written to a file, given to the operator as the
+/// cluster's CA bundle (`--cluster-ca-bundle`, beside the system roots).
 struct Arm {
     double: stand::arm::Arm,
     front: stand::Recorder,
@@ -56,7 +58,15 @@ async fn stand(config: Option<Value>, user_key: bool) -> Stand {
 
 fn env(arm: &Arm, blob: &str) -> Vec<(&'static str, String)> {
     let endpoints = json!({"resourceManager": arm.front.endpoint, "authority": arm.front.endpoint, "blob": blob});
-    vec![("AZURE_EMULATOR_ENDPOINTS", endpoints.to_string()), ("SSL_CERT_FILE", arm.ca_file.display().to_string())]
+    vec![("AZURE_EMULATOR_ENDPOINTS", endpoints.to_string())]
+}
+
+/// The operator against the stand, trusting the double's CA as the cluster's bundle.
+fn run(binary: &std::path::Path, stand: &Stand, arm: &Arm, blob: &str, resync: u64) -> shipped::Operator {
+    let env = env(arm, blob);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let bundle = arm.ca_file.display().to_string();
+    shipped::run_with(binary, &stand.kubeconfig, resync, &env, &["--cluster-ca-bundle", &bundle])
 }
 
 fn azure_of(fake: &FakeApiServer) -> Value {
@@ -82,9 +92,7 @@ async fn a_fresh_azure_cluster_gets_a_tagged_account_and_container_stays_quiet_a
     let blob = stand::recorder(&azurite_endpoint, None).await;
     let stand = stand(None, false).await;
     const RESYNC: u64 = 15;
-    let env = env(&arm, &blob.endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let operator = shipped::run(&binary, &stand.kubeconfig, RESYNC, &env);
+    let operator = run(&binary, &stand, &arm, &blob.endpoint, RESYNC);
     wait_for("the Config to name the account", &operator, Duration::from_secs(60), async || {
         azure_of(&stand.fake)["accountName"].as_str().is_some_and(|a| !a.is_empty())
     })
@@ -157,9 +165,7 @@ async fn internal_network_access_makes_the_account_private_and_removed_takes_the
             &["worker-subnet", "master-subnet"],
         );
     }
-    let env = env(&arm, &blob.endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let operator = shipped::run(&binary, &stand.kubeconfig, 600, &env);
+    let operator = run(&binary, &stand, &arm, &blob.endpoint, 600);
     wait_for("the Config to name the account", &operator, Duration::from_secs(60), async || {
         azure_of(&stand.fake)["accountName"].as_str().is_some_and(|a| !a.is_empty())
     })
@@ -242,10 +248,16 @@ async fn a_users_account_key_is_used_and_the_account_survives_removed() {
     containers(&azurite, "devstoreaccount1").create(&users).await.unwrap();
     let config = shipped::users_config(json!({"azure": {"accountName": "devstoreaccount1", "container": users}}));
     let stand = stand(Some(config), true).await;
-    let env = env(&arm, &blob.endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let operator = shipped::run(&binary, &stand.kubeconfig, 600, &env);
+    let mut operator = run(&binary, &stand, &arm, &blob.endpoint, 600);
     shipped::users_storage_is_adopted_then_removed(&stand.fake, &operator).await;
+    // A changed cluster CA bundle ends the run (as SIGTERM does), to be restarted with it.
+    let mut bundle = std::fs::read_to_string(&arm.ca_file).unwrap();
+    bundle.push_str(&stand::tls_for_localhost().0);
+    std::fs::write(&arm.ca_file, bundle).unwrap();
+    let ended = operator.ended_within(Duration::from_secs(20)).await;
+    assert_eq!(ended.map(|s| s.code()), Some(Some(0)), "the run ended cleanly on the changed bundle");
+    let log = std::fs::read_to_string(&operator.log).unwrap();
+    assert!(log.contains("the cluster CA bundle changed"), "{log}");
     drop(operator);
     assert!(
         containers(&azurite, "devstoreaccount1").exists(&users).await.unwrap(),

@@ -236,6 +236,47 @@ fn the_namespace_denies_by_default_and_every_pod_has_its_own_policy() {
     assert_eq!(policies, ["image-pruner-networkpolicy", "image-registry-networkpolicy"]);
 }
 
+/// The operator's pod has what its cloud clients read: the cluster's CA bundle where `run`
+/// looks by default (ConfigMap `trusted-ca`, shipped create-only for the network operator to
+/// fill, optional in the pod), and the projected service-account token (audience `openshift`)
+/// where the credentials minted for STS / workload identity point.
+#[test]
+fn the_operators_pod_mounts_the_cluster_ca_bundle_and_the_bound_token() {
+    let read = |name: &str| {
+        let path = format!("{}/../manifests/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        fixture::documents(&path, &text).unwrap().into_iter().map(|d| d.value).collect::<Vec<Value>>()
+    };
+    let trusted = read("04-ca-trusted.yaml");
+    assert_eq!(trusted[0]["kind"], "ConfigMap");
+    assert_eq!(trusted[0]["metadata"]["name"], "trusted-ca");
+    assert_eq!(trusted[0]["metadata"]["labels"]["config.openshift.io/inject-trusted-cabundle"], "true");
+    assert_eq!(trusted[0]["metadata"]["annotations"]["release.openshift.io/create-only"], "true");
+    assert!(trusted[0].get("data").is_none(), "the network operator fills it");
+
+    let deployment = read("07-operator.yaml").into_iter().find(|d| d["kind"] == "Deployment").unwrap();
+    let pod = &deployment["spec"]["template"]["spec"];
+    let volume = |name: &str| pod["volumes"].as_array().unwrap().iter().find(|v| v["name"] == name).unwrap().clone();
+    let mounted = |name: &str| {
+        pod["containers"][0]["volumeMounts"].as_array().unwrap().iter().find(|m| m["name"] == name).unwrap()["mountPath"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let ca = volume("trusted-ca");
+    assert_eq!(ca["configMap"]["name"], "trusted-ca");
+    assert_eq!(ca["configMap"]["optional"], true);
+    let item = &ca["configMap"]["items"][0];
+    let bundle = format!("{}/{}", mounted("trusted-ca"), item["path"].as_str().unwrap());
+    assert_eq!(item["key"], "ca-bundle.crt");
+    assert_eq!(bundle, image_registry_operator::cloud::trust::CLUSTER_BUNDLE);
+
+    let token = &volume("bound-sa-token")["projected"]["sources"][0]["serviceAccountToken"];
+    assert_eq!(token["audience"], "openshift");
+    let path = format!("{}/{}", mounted("bound-sa-token"), token["path"].as_str().unwrap());
+    assert_eq!(path, "/var/run/secrets/openshift/serviceaccount/token");
+}
+
 /// The AWS CredentialsRequest grants exactly what the operator's S3 calls and the registry's
 /// data path need (the reference fixed missing or surplus permissions at least four times).
 #[test]

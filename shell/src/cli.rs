@@ -233,6 +233,10 @@ pub struct RunArgs {
     /// Log line format: text or json.
     #[arg(long, value_enum, default_value_t)]
     pub log_format: LogFormat,
+    /// The cluster's CA bundle (ConfigMap trusted-ca), trusted beside the system roots by every
+    /// cloud client; the run ends, to be restarted, when it changes. A missing file is none.
+    #[arg(long, value_name = "FILE", default_value = crate::cloud::trust::CLUSTER_BUNDLE)]
+    pub cluster_ca_bundle: PathBuf,
     /// The operator's settings.
     #[command(flatten)]
     pub env: EnvArgs,

@@ -52,7 +52,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
                 looping: args.looping(),
                 operator: args.env.operator_env(),
             };
-            operate(&args.cluster.target().unwrap_or(Target::Infer), args.cloud, settings)
+            operate(&args.cluster.target().unwrap_or(Target::Infer), args.cloud, &args.cluster_ca_bundle, settings)
         }
         #[cfg(feature = "fake-cloud")]
         Command::Simulate(args) => crate::simulate::run(&args, out),
@@ -129,17 +129,45 @@ fn live_plan(
     Ok(plan.exit_code())
 }
 
-fn operate(target: &Target, cloud: CloudChoice, settings: RunSettings) -> Result<i32, String> {
+fn operate(target: &Target, cloud: CloudChoice, bundle: &Path, settings: RunSettings) -> Result<i32, String> {
+    trust_cluster_bundle(bundle);
     let metrics = Arc::new(crate::metrics::Metrics::new());
     let cloud = cloud_for(cloud, settings.looping.resync, metrics.cloud_calls())?;
+    let bundle = bundle.to_owned();
     let ended = runtime()?.block_on(async {
         let client = live::connect(target).await?;
-        live::run(client, cloud, settings, metrics, live::signals()).await
+        // A changed bundle ends the run like SIGTERM (the lease released); the pod's restart
+        // reads it again, as the reference's restart on a changed file does.
+        let shutdown = async {
+            tokio::select! {
+                () = live::signals() => {}
+                () = crate::cloud::trust::changed(bundle.clone(), crate::cloud::trust::POLL) => {
+                    tracing::info!(file = %bundle.display(), "the cluster CA bundle changed: ending, to be restarted with it");
+                }
+            }
+        };
+        live::run(client, cloud, settings, metrics, shutdown).await
     })?;
     Ok(match ended {
         Ended::Shutdown => 0,
         Ended::LostLease => 1,
     })
+}
+
+/// Adds the cluster's CA bundle at `path` to the roots every cloud client trusts; a bundle that
+/// cannot be used is logged (naming the file) and the system roots alone are trusted, so a bad
+/// injection leaves the operator running where the clouds' public CAs suffice.
+fn trust_cluster_bundle(path: &Path) {
+    match crate::cloud::trust::ClusterTrust::read(path) {
+        Ok(trust) if trust.is_empty() => {
+            tracing::info!(file = %path.display(), "no cluster CA bundle: the system roots are trusted")
+        }
+        Ok(trust) => {
+            tracing::info!(file = %path.display(), certificates = trust.len(), "the cluster CA bundle is trusted beside the system roots");
+            trust.install();
+        }
+        Err(e) => tracing::warn!("{e}: the system roots alone are trusted"),
+    }
 }
 
 /// Reads and parses a fixture file, naming the file in any error.

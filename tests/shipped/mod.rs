@@ -72,6 +72,20 @@ pub struct Operator {
     pub log: PathBuf,
 }
 
+impl Operator {
+    /// Waits up to `limit` for the process to end by itself: its exit status, if it did.
+    pub async fn ended_within(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        None
+    }
+}
+
 impl Drop for Operator {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -98,6 +112,11 @@ pub fn command(binary: &Path) -> Command {
 /// The operator's `run` against the cluster at `kubeconfig`, with `env` added; its log is kept
 /// beside the kubeconfig.
 pub fn run(binary: &Path, kubeconfig: &Path, resync: u64, env: &[(&str, &str)]) -> Operator {
+    run_with(binary, kubeconfig, resync, env, &[])
+}
+
+/// As [`run`], with more of `run`'s flags.
+pub fn run_with(binary: &Path, kubeconfig: &Path, resync: u64, env: &[(&str, &str)], args: &[&str]) -> Operator {
     let log = kubeconfig.with_extension("log");
     let file = std::fs::File::create(&log).unwrap();
     let child = command(binary)
@@ -105,6 +124,7 @@ pub fn run(binary: &Path, kubeconfig: &Path, resync: u64, env: &[(&str, &str)]) 
         .args(["run", "--kubeconfig"])
         .arg(kubeconfig)
         .args(["--metrics-address", "none", "--identity", "e2e", "--resync", &resync.to_string()])
+        .args(args)
         .stdout(Stdio::null())
         .stderr(file)
         .spawn()

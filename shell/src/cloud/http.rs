@@ -1,7 +1,8 @@
 //! The HTTP stack the hand-written cloud clients (GCS, Swift) share: reqwest on the process's
 //! rustls (aws-lc-rs, the provider every other client here uses), the environment's
 //! `HTTP(S)_PROXY`/`NO_PROXY` (reqwest's default), a bound on every call, and trust in the
-//! system roots plus the bundle a cluster gives for its cloud.
+//! system roots (with the cluster's bundle, [`super::trust`]) plus the bundle a cluster gives
+//! for its cloud.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,13 +15,11 @@ use rustls::pki_types::pem::PemObject;
 /// How long one call may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The system roots, plus every certificate of `bundle` (PEM) when given. A bundle without
-/// one usable certificate is an error naming `what`, never silently ignored.
+/// The system roots (with the cluster's bundle), plus every certificate of `bundle` (PEM) when
+/// given. A bundle without one usable certificate is an error naming `what`, never silently
+/// ignored.
 pub fn roots(bundle: Option<&str>, what: &str) -> Result<RootCertStore, String> {
-    let mut roots = RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
+    let mut roots = super::trust::system_roots();
     if let Some(pem) = bundle {
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem.as_bytes())
             .collect::<Result<_, _>>()

@@ -10,6 +10,7 @@ pub mod http;
 pub mod s3;
 pub mod seen;
 pub mod swift;
+pub mod trust;
 
 use std::time::Duration;
 

@@ -29,6 +29,12 @@ const DEFAULT_SIGNING_REGION: &str = "us-east-1";
 /// The HTTP client: the given trust, the process's proxy settings, connect and read timeouts.
 pub fn http_client(trust: &Trust) -> Result<SharedHttpClient, String> {
     let mut store = TrustStore::empty().with_native_roots(trust.system_roots);
+    if trust.system_roots
+        && let Some(cluster) = crate::cloud::trust::installed_pem()
+    {
+        // The cluster's bundle belongs to the system roots (the reference copies it there).
+        store = store.with_pem_certificate(cluster.as_bytes().to_vec());
+    }
     if let Some(bundle) = &trust.bundle {
         store = store.with_pem_certificate(bundle.as_bytes().to_vec());
     }
