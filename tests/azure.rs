@@ -172,6 +172,10 @@ async fn storage_accounts_are_created_tagged_keyed_and_deleted_through_arm() {
     assert_eq!(created["properties"]["allowBlobPublicAccess"], false);
     assert_eq!(created["properties"]["minimumTlsVersion"], "TLS1_2");
     assert_eq!(client.primary_key("cluster-rg", "registryacct").await.unwrap().as_deref(), Some(stand::arm::KEY));
+    assert_eq!(found.allow_shared_key_access, None, "Azure's default: allowed");
+    client.disallow_shared_key("cluster-rg", "registryacct").await.unwrap();
+    let updated = client.get_account("cluster-rg", "registryacct").await.unwrap().expect("still there");
+    assert_eq!(updated.allow_shared_key_access, Some(false));
     client.delete_account("cluster-rg", "registryacct").await.unwrap();
     assert_eq!(client.get_account("cluster-rg", "registryacct").await.unwrap(), None);
     client.delete_account("cluster-rg", "registryacct").await.expect("deleting a deleted account is done");
@@ -179,7 +183,7 @@ async fn storage_accounts_are_created_tagged_keyed_and_deleted_through_arm() {
     let log = arm.model.lock().unwrap().log.clone();
     assert_eq!(log.iter().filter(|l| l.contains("/oauth2/")).count(), 1, "one token serves every call: {log:?}");
     assert!(log.iter().any(|l| l.starts_with("GET /operations/")), "the create was followed: {log:?}");
-    assert_eq!(assert_permitted(&calls), 5, "get, create, poll, list keys, delete: all permitted");
+    assert_eq!(assert_permitted(&calls), 6, "get, create, poll, list keys, update, delete: all permitted");
 }
 
 #[tokio::test]

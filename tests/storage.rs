@@ -320,6 +320,27 @@ fn azure_private_endpoints_are_planned_after_their_names_are_persisted() {
     assert!(!status.contains("External"), "networkAccess is never rewritten: {status}");
 }
 
+/// Workload identity: the registry reaches the blobs with tokens, so the account the operator
+/// manages is told to refuse shared keys, once (an account that already refuses them plans
+/// nothing), and a user's account is never reconfigured.
+#[test]
+fn azure_workload_identity_refuses_shared_keys_on_the_operators_account_only() {
+    assert_eq!(cloud_calls(&plan("azure/workload-identity")), ["azureDisallowSharedKey"]);
+
+    let mut refused = image_registry_tests::fixture("storage/azure/workload-identity");
+    for account in refused.cloud.azure.values_mut() {
+        account.allow_shared_key_access = Some(false);
+    }
+    assert!(cloud_calls(&reconcile(&refused)).is_empty(), "an account that refuses shared keys plans nothing");
+
+    let mut users = image_registry_tests::fixture("storage/azure/workload-identity");
+    image_registry_tests::edit_config(&mut users, |config| config.spec.storage.management_state = "Unmanaged".into());
+    assert!(cloud_calls(&reconcile(&users)).is_empty(), "a user's account is not reconfigured");
+
+    let with_secret = image_registry_tests::fixture("storage/azure/converged");
+    assert!(cloud_calls(&reconcile(&with_secret)).is_empty(), "a client secret keeps shared keys");
+}
+
 /// Azure Stack Hub is not supported: a clear Degraded answer, nothing created.
 #[test]
 fn azure_stack_hub_is_reported_not_supported() {

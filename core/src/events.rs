@@ -122,6 +122,9 @@ fn storage(call: &CloudAction) -> Option<Note> {
         CloudAction::AzurePrivateEndpoint { .. } => {
             ("PrivateEndpointCreated", "Made private (endpoint, DNS, no public access) Azure storage account")
         }
+        CloudAction::AzureDisallowSharedKey { .. } => {
+            ("SharedKeyAccessDisallowed", "Refused shared keys (workload identity) on Azure storage account")
+        }
         CloudAction::SwiftCreateContainer { .. } => ("StorageCreated", "Created Swift container"),
         CloudAction::S3DeleteBucket { .. } => ("StorageRemoved", "Emptied and deleted S3 bucket"),
         CloudAction::GcsDeleteBucket { .. } => ("StorageRemoved", "Emptied and deleted GCS bucket"),

@@ -322,6 +322,9 @@ pub struct AzureAccount {
     /// `properties.publicNetworkAccess` (`Enabled`, `Disabled`; empty when not read).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub public_network_access: String,
+    /// `properties.allowSharedKeyAccess` (absent: Azure's default, allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_shared_key_access: Option<bool>,
 }
 
 /// An Azure virtual network as the shell listed it (spec 30 §6.7 step 7: the private endpoint's

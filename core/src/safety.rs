@@ -148,6 +148,7 @@ pub fn check(observed: &Observed, plan: &Plan) -> Result<(), Vec<String>> {
                 | CloudAction::S3PutLifecycleConfiguration { .. }
                 | CloudAction::GcsBindTags { .. }
                 | CloudAction::AzurePrivateEndpoint { .. }
+                | CloudAction::AzureDisallowSharedKey { .. }
                 | CloudAction::AzureCreateContainer { .. },
             ) => {}
             // Other deletions (the registry's own objects) hold no user data.

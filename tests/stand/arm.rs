@@ -1,9 +1,10 @@
 //! A test double of Azure Resource Manager and of Entra ID's token endpoint (no emulator exists
 //! for either): client-credential tokens for one app; storage accounts under one subscription
 //! (get, create as a long-running operation that is `InProgress` on its first poll and
-//! `Succeeded` on the next, list keys, delete), each request needing a token it issued; 404 with
-//! ARM's error body, 409 `StorageAccountAlreadyTaken` for a name held elsewhere, and 429 with
-//! `Retry-After` while `throttle` counts down. Serve it behind `stand::recorder` with TLS: the
+//! `Succeeded` on the next, list keys, update public access and shared keys, delete), each
+//! request needing a token it issued (JWT-shaped); 404 with ARM's error body, 409
+//! `StorageAccountAlreadyTaken` for a name held elsewhere, and 429 with `Retry-After` while
+//! `throttle` counts down; network resources (see [`Model::network`]). Serve it behind `stand::recorder` with TLS: the
 //! Azure SDK sends bearer tokens over HTTPS only. Every request is logged; secrets never are.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,6 +40,8 @@ pub struct Account {
     pub tags: BTreeMap<String, String>,
     /// The body it was created with.
     pub created_with: Value,
+    /// `allowSharedKeyAccess` as last PATCHed.
+    pub allow_shared_key_access: Option<bool>,
 }
 
 /// What the double holds.
@@ -120,7 +123,8 @@ fn error(status: u16, code: &str, message: &str) -> http::Response<Full<Bytes>> 
 fn account_json(name: &str, account: &Account, private: bool) -> Value {
     json!({"name": name, "type": "Microsoft.Storage/storageAccounts", "location": account.created_with["location"],
         "tags": account.tags, "kind": account.created_with["kind"],
-        "properties": {"provisioningState": "Succeeded", "publicNetworkAccess": if private { "Disabled" } else { "Enabled" }}})
+        "properties": {"provisioningState": "Succeeded", "publicNetworkAccess": if private { "Disabled" } else { "Enabled" },
+            "allowSharedKeyAccess": account.allow_shared_key_access}})
 }
 
 /// Network resources: kept as PUT (a private endpoint gains the address its NIC got), listed
@@ -285,7 +289,7 @@ pub fn handle(
                 .as_object()
                 .map(|t| t.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
                 .unwrap_or_default();
-            let account = Account { group: group.to_owned(), tags, created_with: created };
+            let account = Account { group: group.to_owned(), tags, created_with: created, ..Account::default() };
             let operation = format!("op-{}", model.log.len());
             model.operations.insert(operation.clone(), (name.to_owned(), account, 0));
             answer(
@@ -307,7 +311,13 @@ pub fn handle(
             if patch.pointer("/properties/publicNetworkAccess") == Some(&json!("Disabled")) {
                 model.private_accounts.insert(name.to_owned());
             }
-            answer(200, account_json(name, &a, true), &[])
+            let mut a = a;
+            if let Some(allow) = patch.pointer("/properties/allowSharedKeyAccess").and_then(Value::as_bool) {
+                a.allow_shared_key_access = Some(allow);
+                model.accounts.insert(name.to_owned(), a.clone());
+            }
+            let private = model.private_accounts.contains(name);
+            answer(200, account_json(name, &a, private), &[])
         }),
         ("DELETE", "") => {
             let existed = found.is_some();

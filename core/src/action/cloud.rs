@@ -112,6 +112,14 @@ pub enum CloudAction {
         /// Container name.
         container: String,
     },
+    /// Refuse shared keys on the storage account (`allowSharedKeyAccess: false`): under workload
+    /// identity the registry and the operator reach its blobs with tokens (spec 30 §6.7 step 5).
+    AzureDisallowSharedKey {
+        /// Account name.
+        account: String,
+        /// Resource group.
+        resource_group: String,
+    },
     /// Reach the storage account only privately (spec 30 §6.7 step 7): a private endpoint in
     /// the subnet, the `privatelink.blob` DNS zone with the account's A record, the zone group and
     /// the vnet link, then public network access disabled.
@@ -263,6 +271,7 @@ impl CloudAction {
             | Self::AzurePrivateEndpoint { .. }
             | Self::AzureCreateStorageAccount { .. }
             | Self::AzureCreateContainer { .. }
+            | Self::AzureDisallowSharedKey { .. }
             | Self::AzureDeleteStorage { .. }
             | Self::SwiftCreateContainer { .. }
             | Self::SwiftDeleteContainer { .. } => return None,
@@ -281,6 +290,7 @@ impl CloudAction {
             Self::GcsCreateBucket { .. } | Self::GcsBindTags { .. } | Self::GcsDeleteBucket { .. } => Service::Gcs,
             Self::AzureCreateStorageAccount { .. }
             | Self::AzureCreateContainer { .. }
+            | Self::AzureDisallowSharedKey { .. }
             | Self::AzurePrivateEndpoint { .. }
             | Self::AzureDeleteStorage { .. } => Service::Azure,
             Self::SwiftCreateContainer { .. } | Self::SwiftDeleteContainer { .. } => Service::Swift,
@@ -303,6 +313,7 @@ impl CloudAction {
             Self::AzureCreateStorageAccount { .. } => "AzureCreateStorageAccount",
             Self::AzureCreateContainer { .. } => "AzureCreateContainer",
             Self::AzurePrivateEndpoint { .. } => "AzurePrivateEndpoint",
+            Self::AzureDisallowSharedKey { .. } => "AzureDisallowSharedKey",
             Self::AzureDeleteStorage { .. } => "AzureDeleteStorage",
             Self::SwiftCreateContainer { .. } => "SwiftCreateContainer",
             Self::SwiftDeleteContainer { .. } => "SwiftDeleteContainer",
@@ -321,9 +332,9 @@ impl CloudAction {
             Self::GcsCreateBucket { bucket, .. }
             | Self::GcsBindTags { bucket, .. }
             | Self::GcsDeleteBucket { bucket, .. } => bucket.clone(),
-            Self::AzureCreateStorageAccount { account, .. } | Self::AzurePrivateEndpoint { account, .. } => {
-                account.clone()
-            }
+            Self::AzureCreateStorageAccount { account, .. }
+            | Self::AzurePrivateEndpoint { account, .. }
+            | Self::AzureDisallowSharedKey { account, .. } => account.clone(),
             Self::AzureCreateContainer { account, container } | Self::AzureDeleteStorage { account, container, .. } => {
                 format!("{account}/{container}")
             }
@@ -349,6 +360,7 @@ impl CloudAction {
             | Self::GcsBindTags { .. }
             | Self::GcsDeleteBucket { .. }
             | Self::AzurePrivateEndpoint { .. }
+            | Self::AzureDisallowSharedKey { .. }
             | Self::AzureDeleteStorage { .. }
             | Self::SwiftDeleteContainer { .. } => false,
         }
@@ -381,6 +393,9 @@ impl CloudAction {
             Self::AzurePrivateEndpoint { account, endpoint, vnet, subnet, .. } => format!(
                 "reach Azure storage account {account} only through private endpoint {endpoint} in {vnet}/{subnet}"
             ),
+            Self::AzureDisallowSharedKey { account, .. } => {
+                format!("refuse shared keys on Azure storage account {account} (workload identity uses tokens)")
+            }
             Self::AzureDeleteStorage { account, container, private_endpoint, .. } if !private_endpoint.is_empty() => {
                 format!(
                     "delete private endpoint {private_endpoint}, blob container {container} and Azure storage account {account}"
@@ -410,6 +425,7 @@ impl CloudAction {
             | Self::AzureCreateStorageAccount { .. }
             | Self::AzureCreateContainer { .. }
             | Self::AzurePrivateEndpoint { .. }
+            | Self::AzureDisallowSharedKey { .. }
             | Self::SwiftCreateContainer { .. } => false,
         }
     }

@@ -109,6 +109,10 @@ pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failu
             Some(facts) if facts.state == BucketState::Exists => facts.public_network_access = "Disabled".to_owned(),
             _ => return fail(ErrorClass::NotFound, format!("ResourceNotFound: {account}")),
         },
+        CloudAction::AzureDisallowSharedKey { account, .. } => match cloud.azure.get_mut(account) {
+            Some(facts) if facts.state == BucketState::Exists => facts.allow_shared_key_access = Some(false),
+            _ => return fail(ErrorClass::NotFound, format!("ResourceNotFound: {account}")),
+        },
         CloudAction::AzureDeleteStorage { account, require_tag, .. } => match cloud.azure.get_mut(account) {
             Some(facts) if facts.tags.get(&require_tag.key) == Some(&require_tag.value) => {
                 *facts = AzureAccount::default()

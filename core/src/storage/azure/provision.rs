@@ -132,6 +132,26 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
     if out.spec.management_state.is_empty() {
         out.spec.management_state = if created { "Managed" } else { "Unmanaged" }.to_owned();
     }
+    // Workload identity: the registry reaches the blobs with tokens, so an account the operator
+    // manages refuses shared keys (spec 30 §6.7 step 5). Once, from the observed setting (the
+    // reference sends it every sync, and to a user's account too: difference 56).
+    if !c.federated_token_file.is_empty()
+        && facts.state == BucketState::Exists
+        && out.spec.management_state == "Managed"
+        && facts.allow_shared_key_access != Some(false)
+    {
+        let disallow = CloudAction::AzureDisallowSharedKey {
+            account: azure.account_name.clone(),
+            resource_group: c.resource_group.clone(),
+        };
+        out.actions.push((
+            Action::Cloud(disallow),
+            format!(
+                "the registry uses workload identity but storage account {} still allows shared keys",
+                azure.account_name
+            ),
+        ));
+    }
     if !created && private::internal(&azure) {
         // The account and its container exist: make them private, once the endpoint's names
         // are persisted (a name is written before anything carries it).

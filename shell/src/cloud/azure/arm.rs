@@ -37,6 +37,8 @@ pub struct Account {
     pub public_network_access: String,
     /// `properties.provisioningState`.
     pub provisioning_state: String,
+    /// `properties.allowSharedKeyAccess` (absent: allowed).
+    pub allow_shared_key_access: Option<bool>,
 }
 
 /// An ARM client for one subscription.
@@ -145,6 +147,19 @@ impl Arm {
         });
         let (headers, _) = self.send(CALL, Method::Put, &url, Some(body)).await?;
         self.follow(CALL, &headers).await
+    }
+
+    /// `PATCH` the account's `properties` (only those given), following the operation.
+    pub async fn update_account(&self, group: &str, account: &str, properties: Value) -> Result<(), AzureError> {
+        const CALL: &str = "UpdateStorageAccount";
+        let url = format!("{}{}?api-version={STORAGE_API}", self.endpoint, self.account_path(group, account));
+        let (headers, _) = self.send(CALL, Method::Patch, &url, Some(json!({ "properties": properties }))).await?;
+        self.follow(CALL, &headers).await
+    }
+
+    /// Refuses shared keys on the account (`allowSharedKeyAccess: false`).
+    pub async fn disallow_shared_key(&self, group: &str, account: &str) -> Result<(), AzureError> {
+        self.update_account(group, account, json!({ "allowSharedKeyAccess": false })).await
     }
 
     /// The account's first key (`POST listKeys`); `None` when the account does not exist.
@@ -281,6 +296,7 @@ fn account_of(body: &Value) -> Account {
         tags,
         public_network_access: text("/properties/publicNetworkAccess"),
         provisioning_state: text("/properties/provisioningState"),
+        allow_shared_key_access: body.pointer("/properties/allowSharedKeyAccess").and_then(Value::as_bool),
     }
 }
 

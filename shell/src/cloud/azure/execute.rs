@@ -51,6 +51,10 @@ impl AzureCloud {
                 };
                 arm.make_private(&private).await.map_err(understood)
             }
+            CloudAction::AzureDisallowSharedKey { account, resource_group } => {
+                let arm = session.arm.as_ref().ok_or_else(|| understood(no_arm("UpdateStorageAccount")))?;
+                arm.disallow_shared_key(resource_group, account).await.map_err(understood)
+            }
             CloudAction::AzureDeleteStorage { account, resource_group, container, require_tag, private_endpoint } => {
                 let tag = (require_tag.key.as_str(), require_tag.value.as_str());
                 self.delete(&session, account, resource_group, container, tag, private_endpoint).await

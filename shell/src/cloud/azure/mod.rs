@@ -181,6 +181,7 @@ impl AzureCloud {
                 Ok(Some(found)) => {
                     facts.tags = found.tags;
                     facts.public_network_access = found.public_network_access;
+                    facts.allow_shared_key_access = found.allow_shared_key_access;
                 }
                 Ok(None) => return Ok(AzureAccount { state: BucketState::Missing, ..AzureAccount::default() }),
                 Err(e) if e.class == ErrorClass::Forbidden => {

@@ -13,7 +13,7 @@ use image_registry_core::observed::AzureVnet;
 use image_registry_core::outcome::ErrorClass;
 use serde_json::{Value, json};
 
-use super::arm::{Arm, STORAGE_API};
+use super::arm::Arm;
 use super::errors::AzureError;
 
 /// The network resource provider's API version.
@@ -135,11 +135,7 @@ impl Arm {
             Err(e) if e.code == "Conflict" => {}
             other => other?,
         }
-        let closed = json!({ "properties": { "publicNetworkAccess": "Disabled" } });
-        let account_url =
-            format!("{group}/providers/Microsoft.Storage/storageAccounts/{}?api-version={STORAGE_API}", p.account);
-        let (headers, _) = self.send("UpdateStorageAccount", Method::Patch, &account_url, Some(closed)).await?;
-        self.follow("UpdateStorageAccount", &headers).await
+        self.update_account(p.group, p.account, json!({ "publicNetworkAccess": "Disabled" })).await
     }
 
     /// The endpoint's private address: from its DNS configs, else from its NIC.
