@@ -186,6 +186,26 @@ async fn storage_accounts_are_created_tagged_keyed_and_deleted_through_arm() {
     assert_eq!(assert_permitted(&calls), 6, "get, create, poll, list keys, update, delete: all permitted");
 }
 
+/// Azure Stack Hub's profile: its older storage API on every account call, and a `Storage`
+/// account with the cluster's tags and none of the settings its API does not know.
+#[tokio::test]
+async fn stack_hub_accounts_use_its_api_profile() {
+    let (arm, endpoint, http) = arm_stand().await;
+    let client = arm_client(&endpoint, &http, stand::arm::CLIENT_SECRET, &CallCounter::default()).on_stack_hub();
+    let tags = std::collections::BTreeMap::from([("kubernetes.io_cluster.c1".to_owned(), "owned".to_owned())]);
+    client.create_account("cluster-rg", "stackacct", "local", &tags).await.unwrap();
+    assert!(client.get_account("cluster-rg", "stackacct").await.unwrap().is_some());
+    assert_eq!(client.primary_key("cluster-rg", "stackacct").await.unwrap().as_deref(), Some(stand::arm::KEY));
+    client.delete_account("cluster-rg", "stackacct").await.unwrap();
+    let model = arm.model.lock().unwrap();
+    assert_eq!(model.storage_api_versions, std::collections::BTreeSet::from(["2019-06-01".to_owned()]));
+    let created = &model.operations.values().next().unwrap().1.created_with;
+    assert_eq!(created["kind"], "Storage");
+    assert_eq!(created["sku"]["name"], "Standard_LRS");
+    assert_eq!(created["tags"]["kubernetes.io_cluster.c1"], "owned");
+    assert!(created.get("properties").is_none(), "{created}");
+}
+
 #[tokio::test]
 async fn private_endpoints_are_made_and_removed_through_arm() {
     use image_registry_operator::cloud::azure::network::Private;

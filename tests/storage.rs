@@ -341,17 +341,71 @@ fn azure_workload_identity_refuses_shared_keys_on_the_operators_account_only() {
     assert!(cloud_calls(&reconcile(&with_secret)).is_empty(), "a client secret keeps shared keys");
 }
 
-/// Azure Stack Hub is not supported: a clear Degraded answer, nothing created.
+/// Azure Stack Hub: its endpoints come from `openshift-config/cloud-provider-config` key
+/// `endpoints`; missing ones are named; it needs a client secret and has no private endpoints,
+/// each a clear Degraded answer with nothing created.
 #[test]
-fn azure_stack_hub_is_reported_not_supported() {
-    let mut observed = image_registry_tests::fixture("storage/azure/converged");
-    image_registry_tests::edit_config(&mut observed, |config| {
-        if let Some(azure) = config.spec.storage.azure.as_mut() {
-            azure.cloud_name = "AzureStackCloud".into();
+fn azure_stack_hub_takes_its_endpoints_from_the_cloud_provider_config() {
+    use image_registry_core::storage::azure::environment;
+    let stack = |endpoints: Option<&str>| {
+        let mut observed = image_registry_tests::fixture("storage/azure/converged");
+        image_registry_tests::edit_config(&mut observed, |config| {
+            if let Some(azure) = config.spec.storage.azure.as_mut() {
+                azure.cloud_name = "AzureStackCloud".into();
+            }
+        });
+        if let Some(endpoints) = endpoints {
+            let config = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "cloud-provider-config", "namespace": "openshift-config"},
+                "data": {"endpoints": endpoints}});
+            observed.objects.insert(config).unwrap();
         }
-    });
+        observed
+    };
+    let endpoints = r#"{"name": "AzureStackCloud", "resourceManagerEndpoint": "https://management.local.azurestack.external/",
+        "activeDirectoryEndpoint": "https://login.microsoftonline.com/", "storageEndpointSuffix": "local.azurestack.external",
+        "tokenAudience": "https://management.azurestackci.onmicrosoft.com/0a1b2c3d"}"#;
+
+    let observed = stack(Some(endpoints));
+    let inputs = image_registry_core::inputs::Inputs::decode(&observed);
+    let env = environment("AzureStackCloud", &inputs).unwrap();
+    assert!(env.stack_hub);
+    assert_eq!(env.storage_suffix, "local.azurestack.external");
+    assert_eq!(env.token_audience, "https://management.azurestackci.onmicrosoft.com/0a1b2c3d");
     let plan = reconcile(&observed);
+    assert!(cloud_calls(&plan).is_empty(), "the account exists: {:?}", cloud_calls(&plan));
+    let status = config_status(&plan).to_string();
+    assert!(status.contains("ContainerExists"), "{status}");
+    let text = image_registry_core::render::text(&plan);
+    assert!(text.contains("REGISTRY_STORAGE_AZURE_REALM") && text.contains("local.azurestack.external"), "{text}");
+
+    let partial = stack(Some(r#"{"resourceManagerEndpoint": "https://management.local.azurestack.external/"}"#));
+    let status = config_status(&reconcile(&partial)).to_string();
+    assert!(
+        status.contains(
+            "client misconfigured, missing 'Environment.ActiveDirectoryEndpoint', 'Environment.TokenAudience', \
+             'Environment.StorageEndpointSuffix' option(s)"
+        ),
+        "{status}"
+    );
+    let status = config_status(&reconcile(&stack(None))).to_string();
+    assert!(status.contains("cloud-provider-config has no endpoints"), "{status}");
+
+    let mut federated = stack(Some(endpoints));
+    let minted = "installer-cloud-credentials";
+    let mut secret = federated
+        .objects
+        .get::<k8s_openapi::api::core::v1::Secret>("openshift-image-registry", minted)
+        .unwrap()
+        .unwrap();
+    let data = secret.data.get_or_insert_default();
+    data.remove("azure_client_secret");
+    let token = k8s_openapi::ByteString(b"/var/run/secrets/openshift/serviceaccount/token".to_vec());
+    data.insert("azure_federated_token_file".into(), token);
+    federated.objects.insert(serde_json::to_value(&secret).unwrap()).unwrap();
+    let plan = reconcile(&federated);
     assert!(cloud_calls(&plan).is_empty());
     let status = config_status(&plan).to_string();
-    assert!(status.contains("StorageNotSupported") && status.contains("Azure Stack Hub"), "{status}");
+    assert!(status.contains("client secret is required for Azure Stack Hub authentication"), "{status}");
+    assert!(status.contains("StorageNotSupported"), "{status}");
 }

@@ -69,6 +69,8 @@ pub struct Model {
     pub audience: Option<String>,
     /// `METHOD path` (no query), in order.
     pub log: Vec<String>,
+    /// The `api-version`s storage account requests named.
+    pub storage_api_versions: BTreeSet<String>,
 }
 
 impl Model {
@@ -366,6 +368,14 @@ pub async fn start() -> (Arm, Arc<Mutex<String>>) {
                     async move {
                         let method = request.method().to_string();
                         let path = request.uri().path().to_owned();
+                        let api_version = request
+                            .uri()
+                            .query()
+                            .unwrap_or_default()
+                            .split('&')
+                            .find_map(|p| p.strip_prefix("api-version="))
+                            .unwrap_or_default()
+                            .to_owned();
                         let authorization = request
                             .headers()
                             .get("authorization")
@@ -374,8 +384,11 @@ pub async fn start() -> (Arm, Arc<Mutex<String>>) {
                             .to_owned();
                         let bytes = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
                         let base = base.lock().unwrap().clone();
-                        let response =
-                            handle(&mut model.lock().unwrap(), &base, &method, &path, &authorization, &bytes);
+                        let mut model = model.lock().unwrap();
+                        if path.contains("/Microsoft.Storage/storageAccounts/") {
+                            model.storage_api_versions.insert(api_version);
+                        }
+                        let response = handle(&mut model, &base, &method, &path, &authorization, &bytes);
                         Ok::<_, std::convert::Infallible>(response)
                     }
                 });

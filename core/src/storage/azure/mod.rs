@@ -100,20 +100,38 @@ pub fn credentials(observed: &Inputs<'_>) -> Result<Credentials, String> {
 }
 
 /// An Azure cloud's endpoints (spec 30 §6.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Environment {
     /// The storage DNS suffix (`core.windows.net`): blobs are at `<account>.blob.<suffix>`.
-    pub storage_suffix: &'static str,
-    /// Entra ID's authority host, with its trailing slash as the reference writes it.
-    pub authority: &'static str,
-    /// The Resource Manager endpoint, which is also the token audience.
-    pub resource_manager: &'static str,
+    pub storage_suffix: String,
+    /// Entra ID's (or Stack Hub's AD FS) authority host, with its trailing slash as the
+    /// reference writes it.
+    pub authority: String,
+    /// The Resource Manager endpoint.
+    pub resource_manager: String,
+    /// The audience of Resource Manager tokens (the endpoint itself, but on Stack Hub).
+    pub token_audience: String,
+    /// Azure Stack Hub: its older storage API profile, `Storage` accounts, client secrets only,
+    /// no private endpoints.
+    pub stack_hub: bool,
 }
 
-/// The environment of a cloud name (case-insensitive; empty is public).
-pub fn environment(cloud: &str) -> Result<Environment, String> {
-    let env =
-        |storage_suffix, authority, resource_manager| Ok(Environment { storage_suffix, authority, resource_manager });
+/// The ConfigMap whose `endpoints` key describes an Azure Stack Hub cloud (the reference's
+/// Azure Stack controller copies it to a file and reads that; the core reads it directly).
+const STACK_ENDPOINTS: (&str, &str, &str) = ("openshift-config", "cloud-provider-config", "endpoints");
+
+/// The environment of a cloud name (case-insensitive; empty is public); Azure Stack Hub's
+/// comes from its endpoints document.
+pub fn environment(cloud: &str, observed: &Inputs<'_>) -> Result<Environment, String> {
+    let env = |storage_suffix: &str, authority: &str, resource_manager: &str| {
+        Ok(Environment {
+            storage_suffix: storage_suffix.to_owned(),
+            authority: authority.to_owned(),
+            resource_manager: resource_manager.to_owned(),
+            token_audience: resource_manager.to_owned(),
+            stack_hub: false,
+        })
+    };
     match cloud.to_uppercase().as_str() {
         "" | "AZUREPUBLICCLOUD" | "AZURECLOUD" => {
             env("core.windows.net", "https://login.microsoftonline.com/", "https://management.azure.com/")
@@ -127,15 +145,52 @@ pub fn environment(cloud: &str) -> Result<Environment, String> {
         "AZUREGERMANCLOUD" => {
             env("core.cloudapi.de", "https://login.microsoftonline.de/", "https://management.microsoftazure.de/")
         }
+        "AZURESTACKCLOUD" => stack_hub(observed),
         other => Err(format!("autorest/azure: There is no cloud environment matching the name \"{other}\"")),
     }
+}
+
+/// Azure Stack Hub's environment from `openshift-config/cloud-provider-config` key `endpoints`
+/// (the JSON document of Go's autorest environments); the missing fields are named as the
+/// reference names them.
+fn stack_hub(observed: &Inputs<'_>) -> Result<Environment, String> {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    let (namespace, name, key) = STACK_ENDPOINTS;
+    let config = observed.objects.get::<ConfigMap>(namespace, name).map_err(|e| e.to_string())?;
+    let Some(text) = config.and_then(|c| c.data?.get(key).cloned()).filter(|t| !t.trim().is_empty()) else {
+        return Err(format!("Azure Stack Hub: the ConfigMap {namespace}/{name} has no {key}"));
+    };
+    let document: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("Azure Stack Hub: {key} of the ConfigMap {namespace}/{name} is not JSON: {e}"))?;
+    let field = |json: &str| document.get(json).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+    let environment = Environment {
+        storage_suffix: field("storageEndpointSuffix"),
+        authority: field("activeDirectoryEndpoint"),
+        resource_manager: field("resourceManagerEndpoint"),
+        token_audience: field("tokenAudience"),
+        stack_hub: true,
+    };
+    let missing: Vec<String> = [
+        ("ResourceManagerEndpoint", &environment.resource_manager),
+        ("ActiveDirectoryEndpoint", &environment.authority),
+        ("TokenAudience", &environment.token_audience),
+        ("StorageEndpointSuffix", &environment.storage_suffix),
+    ]
+    .into_iter()
+    .filter(|(_, value)| value.is_empty())
+    .map(|(name, _)| format!("'Environment.{name}'"))
+    .collect();
+    if !missing.is_empty() {
+        return Err(format!("client misconfigured, missing {} option(s)", missing.join(", ")));
+    }
+    Ok(environment)
 }
 
 /// The registry's env for Azure (spec 30 §6.5 order).
 pub fn wiring(spec: Option<&Azure>, observed: &Inputs<'_>) -> Result<Wiring, String> {
     let azure = spec.cloned().unwrap_or_default();
     let c = credentials(observed)?;
-    let Environment { storage_suffix: suffix, authority, .. } = environment(&azure.cloud_name)?;
+    let Environment { storage_suffix: suffix, authority, .. } = environment(&azure.cloud_name, observed)?;
     let str = |s: &str| SettingValue::Str(s.to_owned());
     let mut settings = Vec::new();
     let mut key = c.account_key.clone();
@@ -152,13 +207,13 @@ pub fn wiring(spec: Option<&Azure>, observed: &Inputs<'_>) -> Result<Wiring, Str
         settings.push(Setting::new("AZURE_CLIENT_ID", str(&c.client_id)));
         settings.push(Setting::new("AZURE_TENANT_ID", str(&c.tenant_id)));
         settings.push(Setting::new("AZURE_FEDERATED_TOKEN_FILE", str(&c.federated_token_file)));
-        settings.push(Setting::new("AZURE_AUTHORITY_HOST", str(authority)));
+        settings.push(Setting::new("AZURE_AUTHORITY_HOST", str(&authority)));
     }
     settings.push(Setting::new("REGISTRY_STORAGE", str("azure")));
     settings.push(Setting::new("REGISTRY_STORAGE_AZURE_CONTAINER", str(&azure.container)));
     settings.push(Setting::new("REGISTRY_STORAGE_AZURE_ACCOUNTNAME", str(&azure.account_name)));
     if !azure.cloud_name.is_empty() {
-        settings.push(Setting::new("REGISTRY_STORAGE_AZURE_REALM", str(suffix)));
+        settings.push(Setting::new("REGISTRY_STORAGE_AZURE_REALM", str(&suffix)));
     }
     Ok(Wiring { settings, ..Wiring::default() })
 }
@@ -192,13 +247,21 @@ mod tests {
 
     #[test]
     fn cloud_environments() {
-        assert_eq!(environment("AzureUSGovernmentCloud").unwrap().storage_suffix, "core.usgovcloudapi.net");
-        assert_eq!(environment("").unwrap().storage_suffix, "core.windows.net");
-        assert_eq!(environment("azurechinacloud").unwrap().storage_suffix, "core.chinacloudapi.cn");
-        assert_eq!(environment("AzureGermanCloud").unwrap().resource_manager, "https://management.microsoftazure.de/");
+        let observed = crate::observed::Observed::new(jiff::Timestamp::UNIX_EPOCH, "seed");
+        let inputs = Inputs::decode(&observed);
+        let env = |name: &str| environment(name, &inputs);
+        assert_eq!(env("AzureUSGovernmentCloud").unwrap().storage_suffix, "core.usgovcloudapi.net");
+        assert_eq!(env("").unwrap().storage_suffix, "core.windows.net");
+        assert_eq!(env("azurechinacloud").unwrap().storage_suffix, "core.chinacloudapi.cn");
+        assert_eq!(env("AzureGermanCloud").unwrap().resource_manager, "https://management.microsoftazure.de/");
+        assert_eq!(env("").unwrap().token_audience, "https://management.azure.com/");
         assert_eq!(
-            environment("invalid").unwrap_err(),
+            env("invalid").unwrap_err(),
             "autorest/azure: There is no cloud environment matching the name \"INVALID\""
+        );
+        assert_eq!(
+            env("AzureStackCloud").unwrap_err(),
+            "Azure Stack Hub: the ConfigMap openshift-config/cloud-provider-config has no endpoints"
         );
     }
 }

@@ -51,17 +51,30 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
         azure.cloud_name =
             observed.platform_status().and_then(|p| p.azure.as_ref()).map(|a| a.cloud_name.clone()).unwrap_or_default();
     }
-    if azure.cloud_name.eq_ignore_ascii_case("AzureStackCloud") {
-        // Stack Hub's endpoints, API version and account kind differ (spec 30 §6.3, P2).
-        let message = "Azure Stack Hub (cloudName AzureStackCloud) is not supported yet".to_owned();
-        push(out, ConditionStatus::Unknown, "ConfigError", message.clone());
-        out.permanent = Some(("StorageNotSupported".to_owned(), message));
-        return;
-    }
-    if let Err(e) = environment(&azure.cloud_name) {
-        push(out, ConditionStatus::Unknown, "ConfigError", format!("Unable to get cloud environment: {e}"));
-        out.error = Some(e);
-        return;
+    let env = match environment(&azure.cloud_name, observed) {
+        Ok(env) => env,
+        Err(e) => {
+            push(out, ConditionStatus::Unknown, "ConfigError", format!("Unable to get cloud environment: {e}"));
+            out.error = Some(e);
+            return;
+        }
+    };
+    if env.stack_hub {
+        // Stack Hub's AD FS takes client secrets only, and it has no private endpoints (spec 30
+        // §6.7 steps 5 and 7); both are the user's to fix, so they are permanent.
+        let refused = if c.client_secret.is_empty() {
+            Some("client secret is required for Azure Stack Hub authentication")
+        } else if private::internal(&azure) {
+            Some("private endpoints (networkAccess Internal) are not available on Azure Stack Hub")
+        } else {
+            None
+        };
+        if let Some(refused) = refused {
+            let message = format!("Unable to process storage account: {refused}");
+            push(out, ConditionStatus::Unknown, "AzureError", message.clone());
+            out.permanent = Some(("StorageNotSupported".to_owned(), message));
+            return;
+        }
     }
     if azure.account_name.is_empty() || azure.container.is_empty() {
         let Some(cluster_id) = out.cluster_id(observed) else { return };
@@ -136,6 +149,7 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
     // manages refuses shared keys (spec 30 §6.7 step 5). Once, from the observed setting (the
     // reference sends it every sync, and to a user's account too: difference 56).
     if !c.federated_token_file.is_empty()
+        && !env.stack_hub
         && facts.state == BucketState::Exists
         && out.spec.management_state == "Managed"
         && facts.allow_shared_key_access != Some(false)

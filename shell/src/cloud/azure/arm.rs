@@ -24,6 +24,8 @@ use crate::cloud::calls::CallCounter;
 
 /// The storage resource provider's API version.
 pub const STORAGE_API: &str = "2023-05-01";
+/// The storage API of Azure Stack Hub's profile (spec 30 §6.7 step 5).
+pub const STACK_HUB_STORAGE_API: &str = "2019-06-01";
 
 /// How long a create may run before the pass moves on.
 const OPERATION_BOUND: Duration = Duration::from_secs(120);
@@ -48,6 +50,8 @@ pub struct Arm {
     endpoint: String,
     subscription: String,
     calls: CallCounter,
+    /// Azure Stack Hub: its storage API version and `Storage` accounts.
+    stack_hub: bool,
 }
 
 impl std::fmt::Debug for Arm {
@@ -93,7 +97,18 @@ impl Arm {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             subscription: subscription.to_owned(),
             calls,
+            stack_hub: false,
         }
+    }
+
+    /// The same client speaking Azure Stack Hub's storage API profile.
+    pub fn on_stack_hub(mut self) -> Self {
+        self.stack_hub = true;
+        self
+    }
+
+    fn storage_api(&self) -> &'static str {
+        if self.stack_hub { STACK_HUB_STORAGE_API } else { STORAGE_API }
     }
 
     /// The Resource Manager's base URL.
@@ -115,7 +130,7 @@ impl Arm {
 
     /// `GET` the account; `None` when it does not exist.
     pub async fn get_account(&self, group: &str, account: &str) -> Result<Option<Account>, AzureError> {
-        let url = format!("{}{}?api-version={STORAGE_API}", self.endpoint, self.account_path(group, account));
+        let url = format!("{}{}?api-version={}", self.endpoint, self.account_path(group, account), self.storage_api());
         match self.send("GetStorageAccount", Method::Get, &url, None).await {
             Ok((_, body)) => Ok(Some(account_of(&body))),
             Err(e) if e.status == Some(404) => Ok(None),
@@ -123,8 +138,9 @@ impl Arm {
         }
     }
 
-    /// `PUT` the account (StorageV2, Standard_LRS, HTTPS only, no public blob access, TLS 1.2)
-    /// with `tags` in `location`, and follows the operation to its end.
+    /// `PUT` the account (StorageV2, Standard_LRS, HTTPS only, no public blob access, TLS 1.2;
+    /// on Stack Hub a `Storage` account with its tags only) with `tags` in `location`, and
+    /// follows the operation to its end.
     pub async fn create_account(
         &self,
         group: &str,
@@ -133,8 +149,12 @@ impl Arm {
         tags: &BTreeMap<String, String>,
     ) -> Result<(), AzureError> {
         const CALL: &str = "CreateStorageAccount";
-        let url = format!("{}{}?api-version={STORAGE_API}", self.endpoint, self.account_path(group, account));
-        let body = json!({
+        let url = format!("{}{}?api-version={}", self.endpoint, self.account_path(group, account), self.storage_api());
+        // Stack Hub's profile knows only general-purpose v1 accounts and none of the settings.
+        let body = if self.stack_hub {
+            json!({ "location": location, "kind": "Storage", "sku": { "name": "Standard_LRS" }, "tags": tags })
+        } else {
+            json!({
             "location": location,
             "kind": "StorageV2",
             "sku": { "name": "Standard_LRS" },
@@ -144,7 +164,8 @@ impl Arm {
                 "allowBlobPublicAccess": false,
                 "minimumTlsVersion": "TLS1_2",
             },
-        });
+            })
+        };
         let (headers, _) = self.send(CALL, Method::Put, &url, Some(body)).await?;
         self.follow(CALL, &headers).await
     }
@@ -152,7 +173,7 @@ impl Arm {
     /// `PATCH` the account's `properties` (only those given), following the operation.
     pub async fn update_account(&self, group: &str, account: &str, properties: Value) -> Result<(), AzureError> {
         const CALL: &str = "UpdateStorageAccount";
-        let url = format!("{}{}?api-version={STORAGE_API}", self.endpoint, self.account_path(group, account));
+        let url = format!("{}{}?api-version={}", self.endpoint, self.account_path(group, account), self.storage_api());
         let (headers, _) = self.send(CALL, Method::Patch, &url, Some(json!({ "properties": properties }))).await?;
         self.follow(CALL, &headers).await
     }
@@ -165,9 +186,10 @@ impl Arm {
     /// The account's first key (`POST listKeys`); `None` when the account does not exist.
     pub async fn primary_key(&self, group: &str, account: &str) -> Result<Option<String>, AzureError> {
         let url = format!(
-            "{}{}/listKeys?api-version={STORAGE_API}&$expand=kerb",
+            "{}{}/listKeys?api-version={}&$expand=kerb",
             self.endpoint,
-            self.account_path(group, account)
+            self.account_path(group, account),
+            self.storage_api()
         );
         match self.send("ListKeys", Method::Post, &url, None).await {
             Ok((_, body)) => {
@@ -189,7 +211,7 @@ impl Arm {
 
     /// `DELETE` the account; one already gone is done.
     pub async fn delete_account(&self, group: &str, account: &str) -> Result<(), AzureError> {
-        let url = format!("{}{}?api-version={STORAGE_API}", self.endpoint, self.account_path(group, account));
+        let url = format!("{}{}?api-version={}", self.endpoint, self.account_path(group, account), self.storage_api());
         match self.send("DeleteStorageAccount", Method::Delete, &url, None).await {
             Err(e) if e.status == Some(404) => Ok(()),
             other => other.map(drop),

@@ -61,6 +61,8 @@ struct Resolved {
     blob: String,
     /// The private DNS zone of the blob service (`privatelink.blob.<storage suffix>`).
     private_zone: String,
+    /// Azure Stack Hub's API profile.
+    stack_hub: bool,
 }
 
 /// The Azure half of the operator's clouds.
@@ -269,15 +271,17 @@ impl AzureCloud {
                 authority: stand.authority.clone(),
                 blob: format!("{}/{{account}}", stand.blob.trim_end_matches('/')),
                 private_zone: "privatelink.blob.core.windows.net".to_owned(),
+                stack_hub: false,
             },
             None => {
-                let env = environment(&cloud)?;
+                let env = environment(&cloud, observed)?;
                 Resolved {
-                    resource_manager: env.resource_manager.to_owned(),
-                    audience: env.resource_manager.to_owned(),
-                    authority: env.authority.to_owned(),
                     blob: format!("https://{{account}}.blob.{}", env.storage_suffix),
                     private_zone: format!("privatelink.blob.{}", env.storage_suffix),
+                    resource_manager: env.resource_manager,
+                    audience: env.token_audience,
+                    authority: env.authority,
+                    stack_hub: env.stack_hub,
                 }
             }
         };
@@ -300,6 +304,7 @@ impl AzureCloud {
                 http.clone(),
                 self.calls.clone(),
             );
+            let arm = if key.endpoints.stack_hub { arm.on_stack_hub() } else { arm };
             let token = (!c.federated_token_file.is_empty()).then_some(credential);
             (Some(arm), token)
         } else {
