@@ -70,8 +70,8 @@ impl ClusterTrust {
 
 /// The installed cluster bundle (empty before [`ClusterTrust::install`]).
 pub fn installed() -> &'static ClusterTrust {
-    static NONE: OnceLock<ClusterTrust> = OnceLock::new();
-    INSTALLED.get().unwrap_or_else(|| NONE.get_or_init(ClusterTrust::default))
+    static NONE: ClusterTrust = ClusterTrust { pem: String::new(), certs: Vec::new() };
+    INSTALLED.get().unwrap_or(&NONE)
 }
 
 /// The system roots plus the installed cluster bundle.
