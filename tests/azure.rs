@@ -216,9 +216,13 @@ async fn private_endpoints_are_made_and_removed_through_arm() {
         let mut model = arm.model.lock().unwrap();
         stand::arm::add_vnet(&mut model, "net-rg", "vnet-a", &[("kubernetes.io_cluster.c1", "owned")], &["s1", "s2"]);
         stand::arm::add_vnet(&mut model, "net-rg", "vnet-b", &[], &[]);
+        stand::arm::add_vnet(&mut model, "net-rg", "vnet-c", &[], &["s3"]);
+        model.vnets_per_page = 2;
     }
     let vnets = client.list_vnets("net-rg").await.unwrap();
-    assert_eq!(vnets.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), ["vnet-a", "vnet-b"]);
+    assert_eq!(vnets.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), ["vnet-a", "vnet-b", "vnet-c"]);
+    let pages = arm.model.lock().unwrap().log.iter().filter(|l| l.ends_with("/virtualNetworks")).count();
+    assert_eq!(pages, 2, "the second page was followed through nextLink");
     assert_eq!(vnets[0].subnets, ["s1", "s2"]);
     assert_eq!(vnets[0].tags.get("kubernetes.io_cluster.c1").map(String::as_str), Some("owned"));
     let tags = std::collections::BTreeMap::from([("kubernetes.io_cluster.c1".to_owned(), "owned".to_owned())]);

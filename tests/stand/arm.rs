@@ -55,6 +55,9 @@ pub struct Model {
     pub operations: BTreeMap<String, (String, Account, u32)>,
     /// Answer 429 to this many ARM requests.
     pub throttle: u32,
+    /// List virtual networks this many a page, each page but the last with a `nextLink`
+    /// (0: all on one page).
+    pub vnets_per_page: usize,
     /// Network resources (virtual networks, private endpoints, DNS zones, records, zone groups,
     /// links) by their path below the subscription, as last PUT.
     pub network: BTreeMap<String, Value>,
@@ -131,7 +134,14 @@ fn account_json(name: &str, account: &Account, private: bool) -> Value {
 
 /// Network resources: kept as PUT (a private endpoint gains the address its NIC got), listed
 /// by collection (virtual networks), deleted; an endpoint's PUT is a long-running operation.
-fn network(model: &mut Model, base: &str, method: &str, rest: &str, body: &[u8]) -> http::Response<Full<Bytes>> {
+fn network(
+    model: &mut Model,
+    base: &str,
+    method: &str,
+    rest: &str,
+    query: &str,
+    body: &[u8],
+) -> http::Response<Full<Bytes>> {
     let key = rest.to_owned();
     match method {
         "PUT" => {
@@ -153,7 +163,18 @@ fn network(model: &mut Model, base: &str, method: &str, rest: &str, body: &[u8])
                 .filter(|(k, _)| k.starts_with(&format!("{key}/")) && k[key.len() + 1..].split('/').count() == 1)
                 .map(|(_, v)| v.clone())
                 .collect();
-            answer(200, json!({"value": vnets}), &[])
+            let per_page = if model.vnets_per_page == 0 { vnets.len().max(1) } else { model.vnets_per_page };
+            let skip: usize =
+                query.split('&').find_map(|p| p.strip_prefix("$skiptoken=")).and_then(|n| n.parse().ok()).unwrap_or(0);
+            let page: Vec<Value> = vnets.iter().skip(skip).take(per_page).cloned().collect();
+            if skip + per_page < vnets.len() {
+                let next = format!(
+                    "{base}/subscriptions/{SUBSCRIPTION}/resourceGroups/{key}?api-version=2023-09-01&$skiptoken={}",
+                    skip + per_page
+                );
+                return answer(200, json!({"value": page, "nextLink": next}), &[]);
+            }
+            answer(200, json!({"value": page}), &[])
         }
         "GET" => match model.network.get(&key) {
             Some(resource) => answer(200, resource.clone(), &[]),
@@ -180,13 +201,26 @@ fn network(model: &mut Model, base: &str, method: &str, rest: &str, body: &[u8])
     }
 }
 
-/// Answers one request (also called directly by the double's own test). `base` is the URL the
-/// client reaches the double at (for operation URLs).
+/// Answers one request without a query (the double's own test calls it directly). `base` is
+/// the URL the client reaches the double at (for operation and next-page URLs).
 pub fn handle(
     model: &mut Model,
     base: &str,
     method: &str,
     path: &str,
+    authorization: &str,
+    body: &[u8],
+) -> http::Response<Full<Bytes>> {
+    handle_query(model, base, method, path, "", authorization, body)
+}
+
+/// Answers one request; `query` matters only to paged listings.
+pub fn handle_query(
+    model: &mut Model,
+    base: &str,
+    method: &str,
+    path: &str,
+    query: &str,
     authorization: &str,
     body: &[u8],
 ) -> http::Response<Full<Bytes>> {
@@ -255,7 +289,7 @@ pub fn handle(
     let prefix = format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/");
     let Some(rest) = path.strip_prefix(&prefix) else { return error(404, "NotFound", "not modelled") };
     if rest.contains("/providers/Microsoft.Network/") {
-        return network(model, base, method, rest, body);
+        return network(model, base, method, rest, query, body);
     }
     let parts: Vec<&str> = rest.split('/').collect();
     let (group, name, action) = match parts.as_slice() {
@@ -368,10 +402,8 @@ pub async fn start() -> (Arm, Arc<Mutex<String>>) {
                     async move {
                         let method = request.method().to_string();
                         let path = request.uri().path().to_owned();
-                        let api_version = request
-                            .uri()
-                            .query()
-                            .unwrap_or_default()
+                        let query = request.uri().query().unwrap_or_default().to_owned();
+                        let api_version = query
                             .split('&')
                             .find_map(|p| p.strip_prefix("api-version="))
                             .unwrap_or_default()
@@ -388,7 +420,7 @@ pub async fn start() -> (Arm, Arc<Mutex<String>>) {
                         if path.contains("/Microsoft.Storage/storageAccounts/") {
                             model.storage_api_versions.insert(api_version);
                         }
-                        let response = handle(&mut model, &base, &method, &path, &authorization, &bytes);
+                        let response = handle_query(&mut model, &base, &method, &path, &query, &authorization, &bytes);
                         Ok::<_, std::convert::Infallible>(response)
                     }
                 });
