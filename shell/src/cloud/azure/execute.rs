@@ -104,7 +104,7 @@ impl AzureCloud {
             }
         }
         arm.delete_account(group, account).await.map_err(understood)?;
-        lock(&self.state).keys.remove(&(group.to_owned(), account.to_owned()));
+        lock(&self.state).keys.forget(&super::key_slot(group, account));
         Ok(())
     }
 }

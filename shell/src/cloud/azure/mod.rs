@@ -18,9 +18,9 @@ pub mod network;
 pub mod permissions;
 pub mod sharedkey;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use azure_core::credentials::TokenCredential;
 use image_registry_core::inputs::Inputs;
@@ -93,14 +93,19 @@ struct State {
     session: Option<Arc<Session>>,
     /// Account → the facts.
     seen: Seen<AzureAccount>,
-    /// `(resource group, account)` → when listed, and the primary key.
-    keys: HashMap<(String, String), (Instant, String)>,
-    /// When, which resource group, and its virtual networks.
-    vnets: Option<(Instant, String, Vec<image_registry_core::observed::AzureVnet>)>,
+    /// `<resource group>/<account>` → the primary key (reused for [`KEY_LIFETIME`]).
+    keys: Seen<String>,
+    /// Resource group → its virtual networks.
+    vnets: Seen<Vec<image_registry_core::observed::AzureVnet>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Where an account's key is kept in [`State::keys`].
+fn key_slot(group: &str, account: &str) -> String {
+    format!("{group}/{account}")
 }
 
 fn unknown(message: String) -> AzureAccount {
@@ -152,17 +157,14 @@ impl AzureCloud {
         let Some(group) = image_registry_core::storage::azure::private::vnets_wanted(spec, &c) else {
             return BTreeMap::new();
         };
-        if let Some((at, seen_group, vnets)) = &lock(&self.state).vnets
-            && *seen_group == group
-            && at.elapsed() < self.resync
-        {
-            return BTreeMap::from([(group, vnets.clone())]);
+        if let Some(vnets) = lock(&self.state).vnets.fresh(&group, self.resync) {
+            return BTreeMap::from([(group, vnets)]);
         }
         let Ok(session) = self.session(observed) else { return BTreeMap::new() };
         let Some(arm) = &session.arm else { return BTreeMap::new() };
         match arm.list_vnets(&group).await {
             Ok(vnets) => {
-                lock(&self.state).vnets = Some((Instant::now(), group.clone(), vnets.clone()));
+                lock(&self.state).vnets.record(&group, vnets.clone(), true);
                 BTreeMap::from([(group, vnets)])
             }
             // Not observed: the core says so in the storage condition and the pass is retried.
@@ -225,12 +227,10 @@ impl AzureCloud {
         if let Some(token) = &session.token {
             return Ok(BlobAuth::Token(token.clone()));
         }
-        let slot = (c.resource_group.clone(), account.to_owned());
-        if let Some((at, key)) = lock(&self.state).keys.get(&slot)
-            && at.elapsed() < KEY_LIFETIME
-        {
+        let slot = key_slot(&c.resource_group, account);
+        if let Some(key) = lock(&self.state).keys.fresh(&slot, KEY_LIFETIME) {
             self.calls.key_cache(true);
-            return Ok(BlobAuth::Key(key.clone()));
+            return Ok(BlobAuth::Key(key));
         }
         self.calls.key_cache(false);
         let arm = session.arm.as_ref().ok_or_else(|| no_arm("ListKeys"))?;
@@ -244,7 +244,7 @@ impl AzureCloud {
             class: ErrorClass::NotFound,
             message: format!("failed to get keys for the storage account {account}: it does not exist"),
         })?;
-        lock(&self.state).keys.insert(slot, (Instant::now(), key.clone()));
+        lock(&self.state).keys.record(&slot, key.clone(), true);
         Ok(BlobAuth::Key(key))
     }
 
