@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
+use crate::authz::{self, Attributes, User};
 use crate::resources::{self, Resource};
 use crate::store::{ApiError, PatchKind, Store};
 
@@ -42,6 +43,9 @@ pub struct LogEntry {
     pub user_agent: String,
     /// The status answered.
     pub code: u16,
+    /// Who asked (`system:admin` without a token, else the service account's user name).
+    #[serde(default)]
+    pub user: String,
 }
 
 /// A failure to inject. Every field but `code` narrows which requests it hits.
@@ -78,6 +82,8 @@ pub struct Shared {
     faults: Mutex<Vec<Fault>>,
     log: Mutex<Vec<LogEntry>>,
     close: watch::Sender<u64>,
+    /// Bearer tokens issued to service accounts.
+    tokens: Mutex<Vec<(String, User)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -106,6 +112,7 @@ impl FakeApiServer {
                 faults: Mutex::new(Vec::new()),
                 log: Mutex::new(Vec::new()),
                 close,
+                tokens: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -140,6 +147,23 @@ impl FakeApiServer {
         lock(&self.shared.log).clear();
     }
 
+    /// A bearer token for the service account `namespace/name`, as the token controller would
+    /// mint one: requests carrying it are authorized by the RBAC objects in the store.
+    pub fn issue_token(&self, namespace: &str, name: &str) -> String {
+        let mut tokens = lock(&self.shared.tokens);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let token = format!("fake-sa-token-{}-{nanos:x}", tokens.len());
+        tokens.push((token.clone(), User::ServiceAccount { namespace: namespace.to_owned(), name: name.to_owned() }));
+        token
+    }
+
+    /// Who a request's `Authorization` header says it is; `None` for a token never issued.
+    fn authenticate(&self, header: Option<&str>) -> Option<User> {
+        let Some(value) = header else { return Some(User::Admin) };
+        let token = value.strip_prefix("Bearer ")?.trim();
+        lock(&self.shared.tokens).iter().find(|(t, _)| t == token).map(|(_, user)| user.clone())
+    }
+
     /// Ends every open watch, as an API server restart or a watch timeout would: clients relist.
     pub fn close_watches(&self) {
         self.shared.close.send_modify(|n| *n += 1);
@@ -166,6 +190,7 @@ impl FakeApiServer {
         let user_agent =
             parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         let accept = parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let user = self.authenticate(parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()));
         let mut entry = LogEntry {
             method: parts.method.to_string(),
             path,
@@ -175,7 +200,20 @@ impl FakeApiServer {
             manager,
             user_agent,
             code: 0,
+            user: user.as_ref().map(User::name).unwrap_or_default(),
         };
+        let Some(user) = user else {
+            let response = error(&ApiError::new(401, "Unauthorized", "Unauthorized"));
+            entry.code = response.status().as_u16();
+            lock(&self.shared.log).push(entry);
+            return response;
+        };
+        if let Err(denied) = self.authorize(&user, verb, &route) {
+            let response = error(&denied);
+            entry.code = response.status().as_u16();
+            lock(&self.shared.log).push(entry);
+            return response;
+        }
         // A protobuf client (client-go's default for built-in kinds) is logged, then refused.
         if content_type.contains("protobuf") || (accept.contains("protobuf") && !accept.contains("json")) {
             let response = error(&ApiError::new(
@@ -204,6 +242,23 @@ impl FakeApiServer {
         entry.code = response.status().as_u16();
         lock(&self.shared.log).push(entry);
         response
+    }
+
+    /// RBAC for resource requests; discovery and health paths are open to every authenticated
+    /// caller, as the bootstrap policy's `system:discovery` role makes them. Server-side apply is
+    /// the `patch` verb, and an apply that creates needs `create` too, as the real server checks.
+    fn authorize(&self, user: &User, verb: &'static str, route: &Route) -> Result<(), ApiError> {
+        let Route::Resource { resource, namespace, name, status } = route else { return Ok(()) };
+        let rbac_verb: &'static str = if verb == "apply" { "patch" } else { verb };
+        let namespace = if resource.namespaced { namespace.as_deref().unwrap_or_default() } else { "" };
+        let name = name.as_deref().unwrap_or_default();
+        let subresource = if *status { "status" } else { "" };
+        let ask = |verb: &'static str| Attributes { verb, resource, subresource, namespace, name };
+        self.with_store(|s| {
+            authz::authorize(s, user, &ask(rbac_verb))?;
+            let creates = verb == "apply" && !name.is_empty() && s.get(resource, namespace, name).is_err();
+            if creates { authz::authorize(s, user, &ask("create")) } else { Ok(()) }
+        })
     }
 
     fn take_fault(&self, verb: &str, write: bool, route: &Route) -> Option<Fault> {

@@ -1,5 +1,6 @@
 //! The resource types the fake serves: every kind the operator's core knows, plus the few the
-//! shell alone touches (Leases for leader election, Events), and CRDs (to check their defaults).
+//! shell alone touches (Leases for leader election, Events), CRDs (to check their defaults), the
+//! namespaced RBAC kinds the authorizer reads, and the release manifests' other kinds.
 
 use image_registry_core::api::{KINDS, Kind};
 
@@ -28,8 +29,20 @@ impl Resource {
 }
 
 /// Kinds whose `status` is not a subresource: they have no status, or it is written with the object.
-const NO_STATUS_SUBRESOURCE: &[&str] =
-    &["ConfigMap", "Secret", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "NetworkPolicy", "Lease", "Event"];
+const NO_STATUS_SUBRESOURCE: &[&str] = &[
+    "ConfigMap",
+    "Secret",
+    "ServiceAccount",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "Role",
+    "RoleBinding",
+    "NetworkPolicy",
+    "Lease",
+    "Event",
+    "ServiceMonitor",
+    "PrometheusRule",
+];
 
 const EXTRA: &[Kind] = &[
     Kind { group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases", namespaced: true },
@@ -42,6 +55,37 @@ const EXTRA: &[Kind] = &[
         kind: "CustomResourceDefinition",
         plural: "customresourcedefinitions",
         namespaced: false,
+    },
+    // What the authorizer reads besides the core's ClusterRoles and ClusterRoleBindings.
+    Kind { group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", plural: "roles", namespaced: true },
+    Kind {
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        kind: "RoleBinding",
+        plural: "rolebindings",
+        namespaced: true,
+    },
+    // The rest of what manifests/ holds, so a test can load the release's manifests whole.
+    Kind {
+        group: "monitoring.coreos.com",
+        version: "v1",
+        kind: "ServiceMonitor",
+        plural: "servicemonitors",
+        namespaced: true,
+    },
+    Kind {
+        group: "monitoring.coreos.com",
+        version: "v1",
+        kind: "PrometheusRule",
+        plural: "prometheusrules",
+        namespaced: true,
+    },
+    Kind {
+        group: "cloudcredential.openshift.io",
+        version: "v1",
+        kind: "CredentialsRequest",
+        plural: "credentialsrequests",
+        namespaced: true,
     },
 ];
 
