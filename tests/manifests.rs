@@ -382,3 +382,207 @@ fn the_azure_credentials_request_grants_exactly_what_the_azure_calls_and_the_reg
     assert_eq!(granted(&manifest, "permissions"), derived, "granted (left) vs needed (right)");
     assert_eq!(granted(&manifest, "dataPermissions"), data, "data: granted (left) vs needed (right)");
 }
+
+/// Profiles, as the `include.release.openshift.io/<profile>` annotations name them.
+const HS: &str = "hypershift";
+const IBM: &str = "ibm-cloud-managed";
+const SH: &str = "self-managed-high-availability";
+const SNO: &str = "single-node-developer";
+const EVERY: &[&str] = &[HS, IBM, SH, SNO];
+const SELF_MANAGED: &[&str] = &[SH, SNO];
+const NS: &str = "openshift-image-registry";
+const CCO: &str = "openshift-cloud-credential-operator";
+
+/// The reference's manifest set (its manifests/ folder; spec 40 §7.4, §8.2, §8.5, §8.6): kind,
+/// name, namespace, the profiles it is included in, and its capability annotation.
+const REFERENCE_SET: &[(&str, &str, &str, &[&str], &str)] = &[
+    ("Namespace", NS, "", EVERY, "ImageRegistry"),
+    ("CustomResourceDefinition", "configs.imageregistry.operator.openshift.io", "", &[IBM, SH], ""),
+    ("CustomResourceDefinition", "imagepruners.imageregistry.operator.openshift.io", "", &[IBM, SH], ""),
+    ("CredentialsRequest", "openshift-image-registry", CCO, EVERY, "ImageRegistry+CloudCredential"),
+    ("CredentialsRequest", "openshift-image-registry-azure", CCO, EVERY, "ImageRegistry+CloudCredential"),
+    ("CredentialsRequest", "openshift-image-registry-gcs", CCO, EVERY, "ImageRegistry+CloudCredential"),
+    ("CredentialsRequest", "openshift-image-registry-ibmcos", CCO, EVERY, "ImageRegistry+CloudCredential"),
+    ("CredentialsRequest", "openshift-image-registry-ibmcos-powervs", CCO, EVERY, "ImageRegistry+CloudCredential"),
+    ("CredentialsRequest", "openshift-image-registry-openstack", CCO, EVERY, "ImageRegistry+CloudCredential"),
+    ("ServiceAccount", "cluster-image-registry-operator", NS, EVERY, "ImageRegistry"),
+    ("ClusterRole", "cluster-image-registry-operator", "", EVERY, "ImageRegistry"),
+    ("ClusterRoleBinding", "default-account-cluster-image-registry-operator", "", EVERY, "ImageRegistry"),
+    ("Role", "cluster-image-registry-operator", NS, EVERY, "ImageRegistry"),
+    ("RoleBinding", "cluster-image-registry-operator", NS, EVERY, "ImageRegistry"),
+    ("ConfigMap", "trusted-ca", NS, EVERY, "ImageRegistry"),
+    ("ServiceAccount", "node-ca", NS, EVERY, "ImageRegistry"),
+    ("Role", "node-ca", NS, EVERY, "ImageRegistry"),
+    ("RoleBinding", "node-ca", NS, EVERY, "ImageRegistry"),
+    ("ConfigMap", "image-registry-operator-config", NS, EVERY, "ImageRegistry"),
+    ("Service", "image-registry-operator", NS, EVERY, "ImageRegistry"),
+    ("Deployment", "cluster-image-registry-operator", NS, SELF_MANAGED, "ImageRegistry"),
+    ("Deployment", "cluster-image-registry-operator", NS, &[IBM], "ImageRegistry"),
+    ("ClusterOperator", "image-registry", "", EVERY, "ImageRegistry"),
+    ("NetworkPolicy", "image-registry-operator-networkpolicy", NS, SELF_MANAGED, "ImageRegistry"),
+    ("NetworkPolicy", "default-deny-all", NS, SELF_MANAGED, "ImageRegistry"),
+    ("PrometheusRule", "image-registry-operator-alerts", NS, EVERY, "ImageRegistry"),
+    ("PrometheusRule", "imagestreams-rules", NS, EVERY, "ImageRegistry"),
+    ("PrometheusRule", "image-registry-rules", NS, EVERY, "ImageRegistry"),
+    ("ClusterRole", "registry-monitoring", "", EVERY, "ImageRegistry"),
+    ("ClusterRoleBinding", "registry-monitoring", "", EVERY, "ImageRegistry"),
+    ("Role", "prometheus-k8s", NS, EVERY, "ImageRegistry"),
+    ("RoleBinding", "prometheus-k8s", NS, EVERY, "ImageRegistry"),
+    ("ServiceMonitor", "image-registry", NS, EVERY, "ImageRegistry"),
+    ("ServiceMonitor", "image-registry-operator", NS, EVERY, "ImageRegistry"),
+];
+
+/// What the reference ships and this project does not, each listed in docs/differences.md
+/// (difference 58): IBM COS's permissions come with its backend; the TLS-profile ConfigMap feeds
+/// a `--config` file this operator does not read (its TLS settings are flags).
+const NOT_SHIPPED: &[(&str, &str)] = &[
+    ("CredentialsRequest", "openshift-image-registry-ibmcos"),
+    ("CredentialsRequest", "openshift-image-registry-ibmcos-powervs"),
+    ("ConfigMap", "image-registry-operator-config"),
+];
+
+type Shipped = (String, String, String, BTreeSet<String>, String);
+
+fn manifests_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifests")
+}
+
+/// Every document of manifests/, with the file it is in, in the order of the file names.
+fn shipped_documents() -> Vec<(String, Value)> {
+    let mut files = walk(&manifests_dir());
+    files.sort();
+    let mut out = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        for doc in fixture::documents(&file, &text).unwrap() {
+            out.push((file.clone(), doc.value));
+        }
+    }
+    out
+}
+
+fn shipped(doc: &Value) -> Shipped {
+    let text = |p: &str| doc.pointer(p).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let annotations = doc.pointer("/metadata/annotations").and_then(Value::as_object).cloned().unwrap_or_default();
+    let profiles = annotations
+        .iter()
+        .filter_map(|(k, v)| Some(k.strip_prefix("include.release.openshift.io/")?).filter(|_| v == "true"))
+        .map(str::to_owned)
+        .collect();
+    (text("/kind"), text("/metadata/name"), text("/metadata/namespace"), profiles, text("/metadata/annotations/capability.openshift.io~1name"))
+}
+
+/// The manifest set is the reference's, document for document: the same objects on the same
+/// profiles with the same capability, less what docs/differences.md lists.
+#[test]
+fn the_manifest_set_is_the_references() {
+    let mut wanted: Vec<Shipped> = REFERENCE_SET
+        .iter()
+        .filter(|(kind, name, ..)| !NOT_SHIPPED.contains(&(kind, name)))
+        .map(|(kind, name, ns, profiles, capability)| {
+            let profiles = profiles.iter().map(|p| (*p).to_owned()).collect();
+            ((*kind).to_owned(), (*name).to_owned(), (*ns).to_owned(), profiles, (*capability).to_owned())
+        })
+        .collect();
+    let mut have: Vec<Shipped> = shipped_documents().iter().map(|(_, doc)| shipped(doc)).collect();
+    wanted.sort();
+    have.sort();
+    let missing: Vec<_> = wanted.iter().filter(|w| !have.contains(w)).collect();
+    let extra: Vec<_> = have.iter().filter(|h| !wanted.contains(h)).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:#?}\nnot in the reference's set {extra:#?}");
+    assert!(have.iter().all(|(.., profiles, _)| !profiles.is_empty()), "a document no profile includes");
+}
+
+/// The release tooling prefixes every file that does not name its run level with the
+/// component's (`0000_50_cluster-image-registry-operator_`), and the cluster-version operator
+/// applies a component's files in name order: the namespace first, the CRDs, every identity and
+/// permission and the CA bundle before the Deployment that uses them, the monitoring objects
+/// at run level 90 (after the monitoring stack's own CRDs).
+#[test]
+fn file_names_order_the_manifests_as_the_cluster_version_operator_must_apply_them() {
+    let payload = |file: &str| {
+        if file.starts_with("0000_") { file.to_owned() } else { format!("0000_50_cluster-image-registry-operator_{file}") }
+    };
+    let mut docs: Vec<(String, Value)> =
+        shipped_documents().into_iter().map(|(file, doc)| (payload(&file), doc)).collect();
+    docs.sort_by(|a, b| a.0.cmp(&b.0));
+    let position = |kind: &str, name: &str| {
+        docs.iter()
+            .position(|(_, d)| d["kind"] == kind && d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no {kind} {name}"))
+    };
+    let kinds: Vec<&str> = docs.iter().map(|(_, d)| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.first(), Some(&"Namespace"), "{kinds:?}");
+    let deployment = position("Deployment", "cluster-image-registry-operator");
+    for (kind, name) in [
+        ("CustomResourceDefinition", "configs.imageregistry.operator.openshift.io"),
+        ("CustomResourceDefinition", "imagepruners.imageregistry.operator.openshift.io"),
+        ("ServiceAccount", "cluster-image-registry-operator"),
+        ("ClusterRoleBinding", "default-account-cluster-image-registry-operator"),
+        ("RoleBinding", "cluster-image-registry-operator"),
+        ("ConfigMap", "trusted-ca"),
+        ("ServiceAccount", "node-ca"),
+        ("RoleBinding", "node-ca"),
+    ] {
+        assert!(position(kind, name) < deployment, "{kind} {name} must come before the operator's Deployment");
+    }
+    for (file, doc) in &docs {
+        if matches!(doc["kind"].as_str(), Some("ServiceMonitor")) || doc["metadata"]["name"] == "registry-monitoring" {
+            assert!(file.starts_with("0000_90_"), "{file}: monitoring objects wait for run level 90");
+        }
+    }
+}
+
+/// The ibm-cloud-managed Deployment is the self-managed one without the control-plane
+/// nodeSelector, on its own profile; nothing else may drift between them.
+#[test]
+fn the_ibm_cloud_managed_deployment_differs_only_in_its_node_selector_and_profile() {
+    let read = |file: &str| {
+        let path = manifests_dir().join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let docs = fixture::documents(file, &text).unwrap();
+        docs.into_iter().find(|d| d.value["kind"] == "Deployment").unwrap().value
+    };
+    let mut self_managed = read("07-operator.yaml");
+    let mut ibm = read("07-operator-ibm-cloud-managed.yaml");
+    for (doc, profiles) in [(&mut self_managed, SELF_MANAGED), (&mut ibm, &[IBM][..])] {
+        let annotations = doc["metadata"]["annotations"].as_object_mut().unwrap();
+        for profile in profiles {
+            assert_eq!(annotations.remove(&format!("include.release.openshift.io/{profile}")), Some("true".into()));
+        }
+    }
+    let node_selector = self_managed["spec"]["template"]["spec"].as_object_mut().unwrap().remove("nodeSelector");
+    assert_eq!(node_selector, Some(serde_json::json!({"node-role.kubernetes.io/master": ""})));
+    assert_eq!(self_managed, ibm);
+}
+
+/// image-references names the operator's, the registry's and the CLI's images under the
+/// reference's tags, and every pull spec it names is one the manifests use, so the release
+/// tooling's substitution reaches each of them; the operator's Deployments run the operator's.
+#[test]
+fn image_references_name_the_images_the_manifests_use() {
+    let path = manifests_dir().join("image-references");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let stream = fixture::documents("image-references", &text).unwrap().remove(0).value;
+    assert_eq!(stream["kind"], "ImageStream");
+    let tags: Vec<(String, String)> = stream["spec"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap().to_owned(), t["from"]["name"].as_str().unwrap().to_owned()))
+        .collect();
+    let names: Vec<&str> = tags.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["cluster-image-registry-operator", "docker-registry", "cli"]);
+    let operator = &tags[0].1;
+    for (_, doc) in shipped_documents().iter().filter(|(_, d)| d["kind"] == "Deployment") {
+        let container = &doc["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(container["image"], operator.as_str());
+        let env = |name: &str| {
+            container["env"].as_array().unwrap().iter().find(|e| e["name"] == name).unwrap()["value"].clone()
+        };
+        assert_eq!(env("OPERATOR_IMAGE"), operator.as_str(), "node-ca runs the operator's image");
+        assert_eq!(env("IMAGE"), tags[1].1.as_str());
+        assert_eq!(env("IMAGE_PRUNER"), tags[2].1.as_str());
+    }
+}
