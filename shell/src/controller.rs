@@ -1,7 +1,8 @@
 //! The operator loop: watches fill caches and wake one coalesced queue; each pass observes,
 //! reconciles, executes and carries the outcomes and memory into the next. After writes the
 //! loop waits until its caches show them, so the next pass never plans from stale state.
-//! Failures back off exponentially; a quiet plan waits for events or its requeue.
+//! Failures back off exponentially up to half a minute, and never past the plan's requeue; a
+//! quiet plan waits for events or its requeue.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -181,7 +182,9 @@ pub struct LoopSettings {
     pub resync: Duration,
     /// First retry delay after a failed pass; doubles up to `max_backoff`.
     pub min_backoff: Duration,
-    /// Longest retry delay.
+    /// Longest retry delay: what a cause fixed outside anything the operator watches (RBAC, an
+    /// admission policy, a cloud permission) waits at most to be picked up. Short enough for
+    /// that, long enough that a failing pass costs the API server a few requests a minute.
     pub max_backoff: Duration,
 }
 
@@ -190,7 +193,7 @@ impl Default for LoopSettings {
         Self {
             resync: Duration::from_secs(600),
             min_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(300),
+            max_backoff: Duration::from_secs(30),
         }
     }
 }
@@ -215,17 +218,9 @@ pub async fn run_loop(
         let started = Instant::now();
         let span = tracing::info_span!("pass");
         let _entered = span.enter();
-        let wait = match pass(client, cloud, events, caches, metrics, &mut carried).await {
-            Ok(PassResult { failed: false, changed, requeue }) => {
-                backoff = settings.min_backoff;
-                if changed { Duration::ZERO } else { requeue.map_or(settings.resync, |r| r.min(settings.resync)) }
-            }
-            Ok(PassResult { failed: true, .. }) | Err(_) => {
-                let wait = backoff;
-                backoff = (backoff * 2).min(settings.max_backoff);
-                wait
-            }
-        };
+        let result = pass(client, cloud, events, caches, metrics, &mut carried).await.ok();
+        let wait;
+        (wait, backoff) = next_wait(result.as_ref(), backoff, settings);
         debug!(elapsed_ms = started.elapsed().as_millis(), next_in_ms = wait.as_millis(), "pass done");
         drop(_entered);
         if wait.is_zero() {
@@ -243,6 +238,23 @@ struct PassResult {
     failed: bool,
     changed: bool,
     requeue: Option<Duration>,
+}
+
+/// How long to wait after a pass (`None`: it could not even observe), and the backoff the next
+/// failure will wait. A pass that changed something is followed at once; a quiet one waits for
+/// events, its requeue or the resync; a failing one backs off exponentially up to
+/// `max_backoff`, but never past its requeue (a Degraded condition due after its inertia).
+fn next_wait(result: Option<&PassResult>, backoff: Duration, settings: &LoopSettings) -> (Duration, Duration) {
+    let doubled = (backoff * 2).min(settings.max_backoff);
+    match result {
+        Some(PassResult { failed: false, changed, requeue }) => {
+            let wait =
+                if *changed { Duration::ZERO } else { requeue.map_or(settings.resync, |r| r.min(settings.resync)) };
+            (wait, settings.min_backoff)
+        }
+        Some(PassResult { failed: true, requeue, .. }) => (requeue.map_or(backoff, |r| r.min(backoff)), doubled),
+        None => (backoff, doubled),
+    }
 }
 
 async fn pass(
@@ -291,4 +303,51 @@ async fn pass(
     carried.memory = plan.memory.clone();
     carried.outcomes = executed.outcomes;
     Ok(PassResult { failed, changed: plan.has_changes(), requeue: plan.requeue_after_seconds.map(Duration::from_secs) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failing(requeue: Option<u64>) -> PassResult {
+        PassResult { failed: true, changed: true, requeue: requeue.map(Duration::from_secs) }
+    }
+
+    /// A write the server refuses: the core asks for a pass when Degraded is due (300 s after
+    /// the first refusal, plus one); the passes in between back off to 30 s and no further.
+    #[test]
+    fn a_refused_write_degrades_at_the_inertia_and_a_fixed_cause_is_retried_within_30_s() {
+        let settings = LoopSettings::default();
+        let (mut now, mut backoff) = (Duration::ZERO, settings.min_backoff);
+        let mut passes = vec![now];
+        while now < Duration::from_secs(300) {
+            let left = Duration::from_secs(301).saturating_sub(now);
+            let wait;
+            (wait, backoff) = next_wait(Some(&failing(Some(left.as_secs()))), backoff, &settings);
+            assert!(wait <= Duration::from_secs(30), "waited {wait:?}");
+            now += wait;
+            passes.push(now);
+        }
+        let degraded_at = *passes.last().unwrap_or(&now);
+        assert!(degraded_at >= Duration::from_secs(300) && degraded_at <= Duration::from_secs(302), "{degraded_at:?}");
+        // No hot loop: after the first minute, at most two passes a minute.
+        let later = passes.iter().filter(|p| **p > Duration::from_secs(60) && **p <= Duration::from_secs(240)).count();
+        assert!(later <= 7, "{later} passes between 1 and 4 minutes: {passes:?}");
+        // Once the cause is fixed (a pass succeeds), the next failure starts from the minimum again.
+        let quiet = PassResult { failed: false, changed: false, requeue: None };
+        assert_eq!(next_wait(Some(&quiet), backoff, &settings), (settings.resync, settings.min_backoff));
+    }
+
+    #[test]
+    fn a_pass_that_cannot_observe_backs_off_and_a_changing_pass_goes_on_at_once() {
+        let settings = LoopSettings::default();
+        assert_eq!(
+            next_wait(None, Duration::from_secs(20), &settings),
+            (Duration::from_secs(20), Duration::from_secs(30))
+        );
+        let changed = PassResult { failed: false, changed: true, requeue: Some(Duration::from_secs(5)) };
+        assert_eq!(next_wait(Some(&changed), Duration::from_secs(8), &settings).0, Duration::ZERO);
+        let requeue = PassResult { failed: false, changed: false, requeue: Some(Duration::from_secs(5)) };
+        assert_eq!(next_wait(Some(&requeue), settings.min_backoff, &settings).0, Duration::from_secs(5));
+    }
 }
