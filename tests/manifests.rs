@@ -470,7 +470,13 @@ fn shipped(doc: &Value) -> Shipped {
         .filter_map(|(k, v)| Some(k.strip_prefix("include.release.openshift.io/")?).filter(|_| v == "true"))
         .map(str::to_owned)
         .collect();
-    (text("/kind"), text("/metadata/name"), text("/metadata/namespace"), profiles, text("/metadata/annotations/capability.openshift.io~1name"))
+    (
+        text("/kind"),
+        text("/metadata/name"),
+        text("/metadata/namespace"),
+        profiles,
+        text("/metadata/annotations/capability.openshift.io~1name"),
+    )
 }
 
 /// The manifest set is the reference's, document for document: the same objects on the same
@@ -502,7 +508,11 @@ fn the_manifest_set_is_the_references() {
 #[test]
 fn file_names_order_the_manifests_as_the_cluster_version_operator_must_apply_them() {
     let payload = |file: &str| {
-        if file.starts_with("0000_") { file.to_owned() } else { format!("0000_50_cluster-image-registry-operator_{file}") }
+        if file.starts_with("0000_") {
+            file.to_owned()
+        } else {
+            format!("0000_50_cluster-image-registry-operator_{file}")
+        }
     };
     let mut docs: Vec<(String, Value)> =
         shipped_documents().into_iter().map(|(file, doc)| (payload(&file), doc)).collect();

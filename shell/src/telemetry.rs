@@ -1,7 +1,9 @@
 //! Logging for the live commands: tracing to stderr, as text or JSON lines, filtered by
 //! `RUST_LOG` (default `info`, with the AWS SDK's crates at `warn`: at `info` the SDK's
 //! credential providers log the access key ID they loaded). Plans' texts are already redacted;
-//! nothing here prints secrets.
+//! nothing here prints secrets. Colours only on a terminal: a pod's log is a file.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -11,6 +13,9 @@ pub const DEFAULT_FILTER: &str = "info,aws_config=warn,aws_smithy_runtime=warn,a
 /// Installs the subscriber (once; later calls do nothing).
 pub fn init(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }
