@@ -5,7 +5,8 @@
 //! Available, stays quiet for a minute (no mutating call, no ListKeys: the key is cached), and
 //! Removed deletes the container and then the account; a user's own account (UPI key) is used
 //! and survives Removed untouched, without one Resource Manager call; a changed cluster CA
-//! bundle ends the run cleanly, to be restarted with it.
+//! bundle ends the run cleanly, to be restarted with it. A fresh US Government cluster records
+//! its cloud, and the registry looks for its account under that cloud's storage suffix.
 
 mod cluster;
 mod shipped;
@@ -42,7 +43,12 @@ async fn arm() -> Arm {
 
 /// A fresh Azure cluster whose minted credentials are the double's app's.
 async fn stand(config: Option<Value>, user_key: bool) -> Stand {
-    let stand = shipped::stand("azure-fresh.yaml", "azure", config).await;
+    stand_of("azure-fresh.yaml", config, user_key).await
+}
+
+/// As [`stand`], from the fresh cluster of `fixture` (another Azure cloud).
+async fn stand_of(fixture: &str, config: Option<Value>, user_key: bool) -> Stand {
+    let stand = shipped::stand(fixture, "azure", config).await;
     let secrets = dynamic(&stand.fake, "", "Secret", "secrets", Some("openshift-image-registry"));
     let b64 = |s: &str| k8s_openapi::ByteString(s.as_bytes().to_vec());
     let patch = json!({"data": {"azure_subscription_id": b64(SUBSCRIPTION), "azure_client_id": b64(CLIENT_ID),
@@ -134,6 +140,34 @@ async fn a_fresh_azure_cluster_gets_a_tagged_account_and_container_stays_quiet_a
     let deletes: Vec<String> = stand::mutations(&blob.log()).into_iter().filter(|m| m.starts_with("DELETE")).collect();
     assert_eq!(deletes.len(), 1, "the container was deleted first: {deletes:?}");
     shipped::assert_secrets_kept(&stand.fake, operator, &[CLIENT_SECRET, KEY, "arm-double-token-"]);
+}
+
+/// Azure US Government (issue 24): the bootstrapped Config names the cloud, the registry's
+/// realm is the cloud's storage suffix, and the account is made through the Resource Manager as
+/// on the public cloud (the stand stands in for the cloud's endpoints).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_us_government_cluster_records_its_cloud_and_gives_the_registry_its_realm() {
+    let (Some(_), Some(binary)) = (stand::azurite(), shipped()) else { return };
+    let arm = arm().await;
+    let port = stand::free_port();
+    let blob = stand::recorder(&format!("http://127.0.0.1:{port}"), None).await;
+    let stand = stand_of("azure-usgov-fresh.yaml", None, false).await;
+    let operator = run(&binary, &stand, &arm, &blob.endpoint, 600);
+    wait_for("the Config to name the account", &operator, Duration::from_secs(60), async || {
+        azure_of(&stand.fake)["accountName"].as_str().is_some_and(|a| !a.is_empty())
+    })
+    .await;
+    assert_eq!(azure_of(&stand.fake)["cloudName"], "AzureUSGovernmentCloud");
+    let account = azure_of(&stand.fake)["accountName"].as_str().unwrap().to_owned();
+    let _azurite = stand::OwnAzurite::start(port, &format!("{account}:{KEY}")).await;
+    wait_for("the registry to be available", &operator, Duration::from_secs(180), async || available(&stand.fake))
+        .await;
+    assert!(arm.double.model.lock().unwrap().accounts.contains_key(&account), "the account was made through ARM");
+    let deployment = object(&stand.fake, "Deployment", "image-registry").unwrap();
+    let env = deployment["spec"]["template"]["spec"]["containers"][0]["env"].as_array().unwrap().clone();
+    let realm = env.iter().find(|e| e["name"] == "REGISTRY_STORAGE_AZURE_REALM").map(|e| e["value"].clone());
+    assert_eq!(realm, Some(json!("core.usgovcloudapi.net")), "{env:#?}");
+    shipped::assert_secrets_kept(&stand.fake, operator, &[CLIENT_SECRET, KEY]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -409,3 +409,36 @@ fn azure_stack_hub_takes_its_endpoints_from_the_cloud_provider_config() {
     assert!(status.contains("client secret is required for Azure Stack Hub authentication"), "{status}");
     assert!(status.contains("StorageNotSupported"), "{status}");
 }
+
+/// Azure's cloud is recorded as the reference records it (spec 30 §6.7 step 3): a fresh cluster
+/// on US Government, China or Stack Hub bootstraps a Config naming its cloud, and the registry
+/// it converges to looks for its account under that cloud's storage suffix (not
+/// `core.windows.net`). Before the fix the bootstrap named the account first, so the cloud was
+/// never recorded and the realm never set.
+#[test]
+fn a_non_public_azure_cloud_is_recorded_and_gives_the_registry_its_realm() {
+    use image_registry_world::run::{Ending, simulate};
+    for (fixture_name, cloud, realm) in [
+        ("azure-usgov-fresh", "AzureUSGovernmentCloud", "core.usgovcloudapi.net"),
+        ("azure-china-fresh", "AzureChinaCloud", "core.chinacloudapi.cn"),
+        ("azure-stackhub-fresh", "AzureStackCloud", "local.azurestack.external"),
+        ("azure-fresh", "AzurePublicCloud", "core.windows.net"),
+    ] {
+        let bootstrap = reconcile(&fixture(fixture_name));
+        let text = image_registry_core::render::text(&bootstrap);
+        assert!(text.contains(&format!("spec.storage.azure.cloudName = \"{cloud}\"")), "{fixture_name}: {text}");
+        let report = simulate(fixture(fixture_name), 20, vec![]);
+        assert!(matches!(report.ending, Ending::Converged), "{fixture_name}: {:?}", report.ending);
+        let objects = &report.world.observed.objects;
+        let config = objects.get::<image_registry_core::api::Config>("", "cluster").unwrap().unwrap();
+        let recorded = config.spec.storage.azure.as_ref().map(|a| a.cloud_name.clone());
+        assert_eq!(recorded.as_deref(), Some(cloud), "{fixture_name}");
+        let deployment = objects
+            .get::<k8s_openapi::api::apps::v1::Deployment>("openshift-image-registry", "image-registry")
+            .unwrap()
+            .unwrap();
+        let env = serde_json::to_value(&deployment.spec.unwrap().template.spec.unwrap().containers[0].env).unwrap();
+        let realm_env = env.as_array().unwrap().iter().find(|e| e["name"] == "REGISTRY_STORAGE_AZURE_REALM").cloned();
+        assert_eq!(realm_env.map(|e| e["value"].clone()), Some(serde_json::json!(realm)), "{fixture_name}");
+    }
+}

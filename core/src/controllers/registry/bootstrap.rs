@@ -68,6 +68,10 @@ fn decide(observed: &Inputs<'_>) -> Result<Vec<(Action, String)>, String> {
             gcs.bucket = naming::random(infra, &[&effective.region], seed, "gcs-bucket");
         }
         if let Some(azure) = storage.azure.as_mut() {
+            // The cloud, as the reference's first sync records it (spec 30 §6.7 step 3: when
+            // neither it nor the account is named yet): it decides the registry's realm, the
+            // authority host and Stack Hub's rules, and the names below would skip that step.
+            azure.cloud_name = platform.azure.as_ref().map(|a| a.cloud_name.clone()).unwrap_or_default();
             azure.account_name = naming::azure_account(infra, seed, "azure-account");
             azure.container = naming::random(infra, &[], seed, "azure-container");
         }
