@@ -400,3 +400,55 @@ fn removed_after_taking_over_clears_the_references_hostnames_and_rests() {
     let image = last.objects.iter().find(|(k, _)| k.kind == "Image" && k.name == "cluster").unwrap().1;
     assert_eq!(image["status"]["internalRegistryHostname"], "", "{image}");
 }
+
+/// Exactly one storage in `status.storage` after a swap (the reference's TestSwapStorage), on a
+/// cluster taken over from the reference: its status was written by the reference's updates, so
+/// server-side apply alone would leave the old backend beside the new one forever.
+#[test]
+fn a_storage_swap_after_a_take_over_leaves_exactly_the_new_backend_in_status() {
+    let taken_over = simulate(image_registry_tests::fixture("adopt-from-reference-emptydir"), 10, vec![]);
+    assert!(matches!(taken_over.ending, image_registry_world::run::Ending::Converged), "{:?}", taken_over.ending);
+    let mut observed = taken_over.world.observed.clone();
+    let status = |o: &image_registry_core::Observed| {
+        let config = o.objects.get::<image_registry_core::api::Config>("", "cluster").unwrap().unwrap();
+        serde_json::to_value(config.status.unwrap().storage).unwrap()
+    };
+    assert_eq!(status(&observed), serde_json::json!({"emptyDir": {}, "managementState": "Managed"}));
+    image_registry_tests::edit_config(&mut observed, |c| {
+        c.spec.storage = serde_json::from_value(serde_json::json!({"pvc": {"claim": ""}})).unwrap();
+    });
+    let report = simulate(observed, 10, vec![]);
+    assert!(matches!(report.ending, image_registry_world::run::Ending::Converged), "{:?}", report.ending);
+    assert_eq!(
+        status(&report.world.observed),
+        serde_json::json!({"managementState": "Managed", "pvc": {"claim": "image-registry-storage"}})
+    );
+}
+
+/// `simulate --write-final` keeps who owns which field (`managedFields`), so a simulation
+/// continued from the written state behaves as the cluster would: the ownership round-trips,
+/// and a storage swap continued from it ends with exactly the new backend in status.
+#[test]
+fn a_swap_continued_from_a_written_final_state_leaves_exactly_the_new_backend() {
+    use image_registry_core::fixture;
+    use image_registry_world::World;
+    let converged = simulate(image_registry_tests::fixture("aws-fresh"), 20, vec![]);
+    assert!(matches!(converged.ending, image_registry_world::run::Ending::Converged), "{:?}", converged.ending);
+    let written = fixture::render("final", &converged.world.snapshot()).unwrap();
+    assert!(written.contains("managedFields") && written.contains("manager: cluster-image-registry-operator"));
+    let reloaded = fixture::parse("final.yaml", &written).unwrap().observed;
+    let again = fixture::render("final", &World::new(reloaded.clone()).snapshot()).unwrap();
+    let differing: Vec<(&str, &str)> = written.lines().zip(again.lines()).filter(|(a, b)| a != b).take(5).collect();
+    assert!(differing.is_empty() && written.len() == again.len(), "ownership did not round-trip: {differing:?}");
+    let mut observed = reloaded;
+    image_registry_tests::edit_config(&mut observed, |c| {
+        c.spec.storage = serde_json::from_value(serde_json::json!({"emptyDir": {}})).unwrap();
+    });
+    let report = simulate(observed, 10, vec![]);
+    assert!(matches!(report.ending, image_registry_world::run::Ending::Converged), "{:?}", report.ending);
+    let config = report.world.observed.objects.get::<image_registry_core::api::Config>("", "cluster").unwrap().unwrap();
+    assert_eq!(
+        serde_json::to_value(config.status.unwrap().storage).unwrap(),
+        serde_json::json!({"emptyDir": {}, "managementState": "Managed"})
+    );
+}

@@ -32,7 +32,8 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> Result<i32, String> {
     out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
     if let Some(target) = &args.write_final {
         let description = format!("{} (state after simulating {})", fixture.description, args.observed.display());
-        let yaml = fixture::render(&description, &report.world.observed)?;
+        // With managedFields: a simulation continued from this file knows who owns what.
+        let yaml = fixture::render(&description, &report.world.snapshot())?;
         std::fs::write(target, yaml).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
     }
     Ok(match report.ending {

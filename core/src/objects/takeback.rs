@@ -153,6 +153,76 @@ pub fn emptied(old: &Value, new: &Value) -> Vec<Value> {
     ops
 }
 
+/// A guarded JSON patch making a status exactly what the operator applies, for a status that
+/// is the operator's whole (the Config's: the reference replaces it with an update): every
+/// field and keyed-list item of `old` that `new` leaves out is removed after a `test` of its
+/// value. Server-side apply alone leaves them to whoever wrote them (the reference's updates on
+/// a cluster taken over, a writer whose managed fields were lost): a swapped-out storage backend
+/// beside the new one, an old condition message under a new reason, forever. It also empties
+/// the objects sent as `{}` ([`emptied`]). Item removals go last, highest index first, so no
+/// pointer moves under a later operation.
+pub fn status_whole(kind: &str, old: &Value, new: &Value) -> Vec<Value> {
+    struct Removals {
+        fields: Vec<Value>,
+        items: Vec<(String, usize, Value)>,
+    }
+    fn walk(kind: &str, names: &mut Vec<String>, old: &Value, new: &Value, pointer: &str, out: &mut Removals) {
+        match (old, new) {
+            (Value::Object(have), Value::Object(want)) => {
+                for (key, value) in have {
+                    let at = format!("{pointer}/{}", escape(key));
+                    match want.get(key) {
+                        None if !value.is_null() => {
+                            out.fields.push(json!({"op": "test", "path": at, "value": value}));
+                            out.fields.push(json!({"op": "remove", "path": at}));
+                        }
+                        None => {}
+                        Some(child) => {
+                            names.push(key.clone());
+                            walk(kind, names, value, child, &at, out);
+                            names.pop();
+                        }
+                    }
+                }
+            }
+            (Value::Array(have), Value::Array(want)) => {
+                let path: Vec<&str> = names.iter().map(String::as_str).collect();
+                let ListType::Map(keys) = list_type(kind, &path) else { return };
+                for (index, item) in have.iter().enumerate() {
+                    match want.iter().find(|w| same_item(keys, item, w)) {
+                        Some(wanted) => {
+                            let at = format!("{pointer}/{index}");
+                            // The item's keys are tested first: its index is where it was read.
+                            // Kept only when something inside it is removed.
+                            let start = out.fields.len();
+                            for key in keys {
+                                let value = item.get(*key).cloned().unwrap_or(Value::Null);
+                                out.fields.push(json!({"op": "test", "path": format!("{at}/{key}"), "value": value}));
+                            }
+                            walk(kind, names, item, wanted, &at, out);
+                            if out.fields.len() == start + keys.len() {
+                                out.fields.truncate(start);
+                            }
+                        }
+                        None => out.items.push((pointer.to_owned(), index, item.clone())),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Removals { fields: Vec::new(), items: Vec::new() };
+    walk(kind, &mut vec!["status".to_owned()], old, new, "/status", &mut out);
+    let mut ops = out.fields;
+    out.items.sort_by(|a, b| (&a.0, std::cmp::Reverse(a.1)).cmp(&(&b.0, std::cmp::Reverse(b.1))));
+    for (pointer, index, item) in out.items {
+        let at = format!("{pointer}/{index}");
+        ops.push(json!({"op": "test", "path": at, "value": item}));
+        ops.push(json!({"op": "remove", "path": at}));
+    }
+    ops
+}
+
 /// The items of `current` (an object of `kind`) that the operator's `desired` object does not
 /// define, in the keyed lists it defines.
 pub fn take_back(kind: &str, desired: &Value, current: &Value) -> TakeBack {
@@ -164,6 +234,42 @@ pub fn take_back(kind: &str, desired: &Value, current: &Value) -> TakeBack {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_the_new_status_leaves_out_is_removed_after_a_test_items_last_and_highest_first() {
+        let old = json!({
+            "storage": {"managementState": "Managed", "s3": {"bucket": "b"}, "emptyDir": {}},
+            "conditions": [
+                {"type": "Old", "status": "True"},
+                {"type": "StorageExists", "reason": "PVC Created", "message": "EmptyDir storage successfully created"},
+                {"type": "Gone", "status": "False"},
+                {"type": "Available", "status": "True"},
+            ],
+        });
+        let new = json!({
+            "storage": {"managementState": "Managed", "emptyDir": {}},
+            "conditions": [{"type": "StorageExists", "reason": "PVC Exists"}, {"type": "Available", "status": "True"}],
+        });
+        assert_eq!(
+            status_whole("Config", &old, &new),
+            vec![
+                json!({"op": "test", "path": "/status/conditions/1/type", "value": "StorageExists"}),
+                json!({"op": "test", "path": "/status/conditions/1/message", "value": "EmptyDir storage successfully created"}),
+                json!({"op": "remove", "path": "/status/conditions/1/message"}),
+                json!({"op": "test", "path": "/status/storage/s3", "value": {"bucket": "b"}}),
+                json!({"op": "remove", "path": "/status/storage/s3"}),
+                json!({"op": "test", "path": "/status/conditions/2", "value": {"type": "Gone", "status": "False"}}),
+                json!({"op": "remove", "path": "/status/conditions/2"}),
+                json!({"op": "test", "path": "/status/conditions/0", "value": {"type": "Old", "status": "True"}}),
+                json!({"op": "remove", "path": "/status/conditions/0"}),
+            ]
+        );
+        assert!(status_whole("Config", &new, &new).is_empty());
+        // An object sent as `{}` is emptied first, as `emptied` does.
+        let emptied_old = json!({"storage": {"emptyDir": {"x": 1}}});
+        let emptied_new = json!({"storage": {"emptyDir": {}}});
+        assert_eq!(status_whole("Config", &emptied_old, &emptied_new), emptied(&emptied_old, &emptied_new));
+    }
 
     #[test]
     fn a_foreign_env_var_and_port_are_removed_after_a_test_and_metadata_stays() {

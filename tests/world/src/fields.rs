@@ -376,6 +376,46 @@ pub fn managed_fields(owners: &Owners, api_version: &str) -> Value {
     Value::Array(entries)
 }
 
+/// Owners from `metadata.managedFields` as the API server renders them: the inverse of
+/// [`managed_fields`] (a leaf is an empty node; a keyed item or set member is owned itself and
+/// may hold owned fields; `.` marks a node owned itself).
+pub fn parse_managed_fields(entries: &Value) -> Owners {
+    fn collect(tree: &Map<String, Value>, path: &mut Path, out: &mut BTreeSet<Path>) {
+        for (element, child) in tree {
+            if element == "." {
+                continue;
+            }
+            path.push(element.clone());
+            let children = child.as_object();
+            let owned_itself = children.is_none_or(|c| c.is_empty() || c.contains_key("."))
+                || element.starts_with("k:")
+                || element.starts_with("v:");
+            if owned_itself {
+                out.insert(path.clone());
+            }
+            if let Some(children) = children {
+                collect(children, path, out);
+            }
+            path.pop();
+        }
+    }
+    let mut owners = Owners::new();
+    for entry in entries.as_array().into_iter().flatten() {
+        let text = |field: &str| entry.get(field).and_then(Value::as_str).unwrap_or_default();
+        let owner = Owner {
+            manager: text("manager").to_owned(),
+            apply: text("operation") == "Apply",
+            status: text("subresource") == "status",
+        };
+        let mut paths = BTreeSet::new();
+        if let Some(tree) = entry.get("fieldsV1").and_then(Value::as_object) {
+            collect(tree, &mut Vec::new(), &mut paths);
+        }
+        owners.entry(owner).or_default().extend(paths);
+    }
+    owners
+}
+
 fn insert_path(tree: &mut Map<String, Value>, path: &[String]) {
     let Some((first, rest)) = path.split_first() else {
         tree.insert(".".into(), Value::Object(Map::new()));

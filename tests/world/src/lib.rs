@@ -71,13 +71,54 @@ impl World {
             .max()
             .unwrap_or(0)
             + 1;
+        let mut observed = observed;
         let mut owners = BTreeMap::new();
+        let mut stripped = Vec::new();
         for (key, object) in observed.objects.iter() {
-            let mut fields = fields::Owners::new();
-            fields::record_update(&key.kind, &mut fields, &update_owner(SNAPSHOT, false), &Value::Null, object);
+            // A snapshot that says who owns what (`simulate --write-final`, a real cluster's
+            // export) is believed; one that does not is its writer's, by update.
+            let fields = match object.pointer("/metadata/managedFields") {
+                Some(entries) => {
+                    let mut without = object.clone();
+                    if let Some(Value::Object(meta)) = without.get_mut("metadata") {
+                        meta.remove("managedFields");
+                    }
+                    stripped.push(without);
+                    fields::parse_managed_fields(entries)
+                }
+                None => {
+                    let mut fields = fields::Owners::new();
+                    fields::record_update(&key.kind, &mut fields, &update_owner(SNAPSHOT, false), &Value::Null, object);
+                    fields
+                }
+            };
             owners.insert(key.clone(), fields);
         }
+        // What the core observes carries no managedFields, as the shell strips them.
+        for object in stripped {
+            let _ = observed.objects.insert(object);
+        }
         Self { observed, owners, next_version, faults: Vec::new() }
+    }
+
+    /// The state with each object's `metadata.managedFields`, as a real cluster would export it:
+    /// what `simulate --write-final` writes, so a simulation continued from it knows who owns
+    /// which field, as the cluster would.
+    pub fn snapshot(&self) -> Observed {
+        let mut out = self.observed.clone();
+        let empty = fields::Owners::new();
+        let objects: Vec<(ObjectKey, Value)> =
+            self.observed.objects.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        for (key, mut object) in objects {
+            // Every object says who owns it, nobody included: read back, it is not the snapshot's.
+            let owners = self.owners.get(&key).unwrap_or(&empty);
+            let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_owned();
+            if let Some(Value::Object(meta)) = object.get_mut("metadata") {
+                meta.insert("managedFields".into(), fields::managed_fields(owners, &api_version));
+            }
+            let _ = out.objects.insert(object);
+        }
+        out
     }
 
     fn version(&mut self) -> String {

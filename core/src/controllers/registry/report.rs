@@ -30,7 +30,9 @@ pub fn write_status(draft: &Draft, plan: &mut Plan) {
     let new = serde_json::to_value(&draft.status).unwrap_or(Value::Null);
     let old = serde_json::to_value(&old_status).unwrap_or(Value::Null);
     let changes = status_changes(&old, &new);
-    let take_back = takeback::emptied(&old, &new);
+    // The Config's status is the operator's whole, as the reference's update makes it: what the
+    // new one leaves out goes, whoever wrote it (exactly one backend in `status.storage`).
+    let take_back = takeback::status_whole(Config::KIND, &old, &new);
     let object = json!({
         "apiVersion": Config::api_version(),
         "kind": Config::KIND,
