@@ -442,3 +442,88 @@ fn a_non_public_azure_cloud_is_recorded_and_gives_the_registry_its_realm() {
         assert_eq!(realm_env.map(|e| e["value"].clone()), Some(serde_json::json!(realm)), "{fixture_name}");
     }
 }
+
+/// The S3 calls a plan makes, as JSON.
+fn s3_calls(plan: &Plan) -> Vec<serde_json::Value> {
+    plan.steps
+        .iter()
+        .filter_map(|s| match &s.action {
+            Action::Cloud(call) => Some(serde_json::to_value(call).unwrap()),
+            Action::Kube(_) => None,
+        })
+        .collect()
+}
+
+/// The fresh S3 cluster with its Infrastructure's AWS status changed by `edit`.
+fn s3_fresh_with(edit: impl FnOnce(&mut serde_json::Value)) -> image_registry_core::Observed {
+    let mut observed = fixture("storage/s3/fresh");
+    let key = image_registry_core::ObjectKey::of::<image_registry_core::api::openshift::Infrastructure>("", "cluster");
+    let mut infrastructure = observed.objects.raw(&key).unwrap().clone();
+    edit(&mut infrastructure["status"]["platformStatus"]["aws"]);
+    observed.objects.insert(infrastructure).unwrap();
+    observed
+}
+
+/// `encrypt: true` is recorded once the bucket says it is encrypted, not in the pass that asks
+/// for it (the reference records it after the call succeeded).
+#[test]
+fn s3_encrypt_is_recorded_only_once_the_bucket_is_encrypted() {
+    let asking = plan("s3/fresh");
+    assert!(cloud_calls(&asking).contains(&"s3PutBucketEncryption".to_owned()), "{:?}", cloud_calls(&asking));
+    let text = image_registry_core::render::text(&asking);
+    assert!(!text.contains("spec.storage.s3.encrypt"), "recorded before the call: {text}");
+    let converged = image_registry_world::run::simulate(fixture("storage/s3/fresh"), 20, vec![]);
+    let config =
+        converged.world.observed.objects.get::<image_registry_core::api::Config>("", "cluster").unwrap().unwrap();
+    assert!(config.spec.storage.s3.unwrap().encrypt, "recorded once encrypted");
+}
+
+/// The cluster's resource tags are kept to the reference's tag controller's rules: a key of the
+/// operator's own (`Name`, any case; the `kubernetes.io` and `openshift.io` domains) or one AWS
+/// refuses never replaces or joins the operator's tags.
+#[test]
+fn s3_user_tags_never_replace_the_operators_own() {
+    let observed = s3_fresh_with(|aws| {
+        aws["resourceTags"] = serde_json::json!([
+            {"key": "name", "value": "mine"},
+            {"key": "kubernetes.io/cluster/mycluster-x7k2p", "value": "shared"},
+            {"key": "sub.openshift.io/team", "value": "x"},
+            {"key": "bad key!", "value": "v"},
+            {"key": "team", "value": "images"},
+        ]);
+    });
+    let calls = s3_calls(&reconcile(&observed));
+    let tagging = calls.iter().find(|c| c["call"] == "s3PutBucketTagging").expect("tagging planned");
+    let tags: Vec<(String, String)> = tagging["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["key"].as_str().unwrap().to_owned(), t["value"].as_str().unwrap().to_owned()))
+        .collect();
+    let expected = [
+        ("kubernetes.io/cluster/mycluster-x7k2p", "owned"),
+        ("Name", "mycluster-x7k2p-image-registry"),
+        ("team", "images"),
+    ];
+    assert_eq!(tags, expected.map(|(k, v)| (k.to_owned(), v.to_owned())));
+}
+
+/// A Config that names only its region still sends the operator's own S3 calls to the
+/// cluster's `s3` service endpoint (spec 30 §4.2), as the registry's settings do.
+#[test]
+fn s3_calls_go_to_the_clusters_endpoint_when_the_config_names_only_its_region() {
+    let mut observed = s3_fresh_with(|aws| {
+        aws["serviceEndpoints"] = serde_json::json!([{"name": "s3", "url": "https://s3.internal.example.com"}]);
+    });
+    image_registry_tests::edit_config(&mut observed, |c| {
+        let s3 = c.spec.storage.s3.as_mut().unwrap();
+        s3.region = "us-east-1".into();
+        s3.region_endpoint.clear();
+    });
+    let calls = s3_calls(&reconcile(&observed));
+    assert!(!calls.is_empty());
+    for call in &calls {
+        assert_eq!(call["target"]["endpoint"], "https://s3.internal.example.com", "{call}");
+        assert_eq!(call["target"]["virtualHostedStyle"], true, "{call}");
+    }
+}

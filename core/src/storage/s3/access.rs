@@ -61,7 +61,7 @@ pub fn access(observed: &Inputs<'_>) -> Option<Access> {
     let mut buckets: Vec<Read> = Vec::new();
     for s3 in [spec.as_ref(), status.as_ref()].into_iter().flatten().filter(|s| !s.bucket.is_empty()) {
         if !buckets.iter().any(|b| b.target.bucket == s3.bucket) {
-            buckets.push(Read { target: target(s3), configuration: managed });
+            buckets.push(Read { target: target(s3, platform), configuration: managed });
         }
     }
     if buckets.is_empty() {

@@ -154,12 +154,28 @@ pub fn ownership_tag(infra: &str) -> KeyValue {
     KeyValue { key: format!("kubernetes.io/cluster/{infra}"), value: "owned".to_owned() }
 }
 
-pub(crate) fn target(s3: &S3) -> S3Target {
-    S3Target {
-        bucket: s3.bucket.clone(),
-        region: s3.region.clone(),
-        endpoint: s3.region_endpoint.clone(),
-        virtual_hosted_style: s3.virtual_hosted_style,
+/// Where the operator's own client calls (spec 30 §4.2): the bucket's `regionEndpoint`, else the
+/// cluster's `s3` service endpoint (each Infrastructure `serviceEndpoints` entry overrides its
+/// service), addressed virtual-hosted style as AWS's own endpoints are; else AWS's default.
+/// A Config that names only its region still reaches the cluster's endpoint, as the registry does.
+pub(crate) fn target(s3: &S3, platform: Option<&PlatformStatus>) -> S3Target {
+    let cluster = platform
+        .filter(|p| p.type_ == "AWS" && s3.region_endpoint.is_empty())
+        .and_then(|p| p.aws.as_ref())
+        .and_then(|aws| aws.service_endpoints.iter().find(|e| e.name == "s3" && !e.url.is_empty()));
+    match cluster {
+        Some(endpoint) => S3Target {
+            bucket: s3.bucket.clone(),
+            region: s3.region.clone(),
+            endpoint: endpoint.url.clone(),
+            virtual_hosted_style: true,
+        },
+        None => S3Target {
+            bucket: s3.bucket.clone(),
+            region: s3.region.clone(),
+            endpoint: s3.region_endpoint.clone(),
+            virtual_hosted_style: s3.virtual_hosted_style,
+        },
     }
 }
 

@@ -19,11 +19,30 @@ pub fn desired_tags(observed: &Inputs<'_>, infra: &str) -> Vec<KeyValue> {
         vec![ownership_tag(infra), KeyValue { key: "Name".into(), value: format!("{infra}-image-registry") }];
     let user =
         observed.platform_status().and_then(|p| p.aws.as_ref()).map(|a| a.resource_tags.clone()).unwrap_or_default();
-    for tag in user {
+    for tag in user.into_iter().filter(valid_user_tag) {
         tags.retain(|t| t.key != tag.key);
         tags.push(tag);
     }
     tags
+}
+
+/// The reference's tag controller's rules for the cluster's resource tags (spec 40 §6.1): AWS's
+/// tag syntax, and never a key of the operator's own (`Name`, any case) or under the
+/// `kubernetes.io` or `openshift.io` domains (the ownership tag), which would replace the
+/// operator's tag or be refused by AWS as a duplicate. Such tags are left off the bucket.
+pub(crate) fn valid_user_tag(tag: &KeyValue) -> bool {
+    // `[0-9A-Za-z_.:/=+-@]`: `+-@` is a range in the reference's class, kept as such.
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "_.:/=".contains(c) || ('+'..='@').contains(&c);
+    let reserved = |domain: &str| {
+        tag.key.split_once('/').is_some_and(|(prefix, _)| prefix == domain || prefix.ends_with(&format!(".{domain}")))
+    };
+    (1..=128).contains(&tag.key.chars().count())
+        && tag.key.chars().all(allowed)
+        && tag.value.chars().count() <= 256
+        && tag.value.chars().all(allowed)
+        && !tag.key.eq_ignore_ascii_case("Name")
+        && !reserved("kubernetes.io")
+        && !reserved("openshift.io")
 }
 
 /// How the previous pass's attempt at `call` failed, if it did.
@@ -69,7 +88,7 @@ pub fn complete(config: &Config, observed: &Inputs<'_>, applied: &Storage, out: 
     };
     let previous = config.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
     let exists_condition = conditions::find(previous, STORAGE_EXISTS);
-    let create = CloudAction::S3CreateBucket { target: target(&s3) };
+    let create = CloudAction::S3CreateBucket { target: target(&s3, observed.platform_status()) };
     match facts.state {
         BucketState::Exists => {
             if out.spec.management_state.is_empty() {
@@ -144,7 +163,7 @@ pub fn complete(config: &Config, observed: &Inputs<'_>, applied: &Storage, out: 
 /// The configuration steps of a managed bucket, each only when the facts say it is not done
 /// (spec 30 §4.8 steps 6–9, in that order).
 pub(crate) fn configure(observed: &Inputs<'_>, infra: &str, s3: &mut S3, facts: &S3Bucket, out: &mut Completion) {
-    let t = target(s3);
+    let t = target(s3, observed.platform_status());
     let step = |out: &mut Completion, done: bool, call: CloudAction, type_: &str, ok: (&str, String), why: &str| {
         if done {
             condition(out, type_, ConditionStatus::True, ok.0, ok.1);
@@ -188,7 +207,10 @@ pub(crate) fn configure(observed: &Inputs<'_>, infra: &str, s3: &mut S3, facts: 
         ("Encryption Successful", format!("Default {algorithm} encryption was successfully enabled on the S3 bucket")),
         "the bucket's default encryption is not the one configured",
     );
-    s3.encrypt = true;
+    // Recorded once the bucket says so, as the reference records it after the call succeeded.
+    if encrypted {
+        s3.encrypt = true;
+    }
     step(
         out,
         facts.incomplete_upload_cleanup,
