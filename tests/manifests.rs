@@ -349,6 +349,27 @@ fn the_gcp_credentials_request_grants_exactly_what_the_gcs_calls_and_the_registr
     let derived = derived(permissions::CALLS, permissions::REGISTRY);
     let manifest = credentials_request("gcs", "GCPProviderSpec");
     assert_eq!(granted(&manifest, "permissions"), derived, "granted (left) vs needed (right)");
+    // What docs/storage.md and difference 51 say: the reference's list (spec 30 §1.9) less
+    // `storage.buckets.list`, which nothing calls, plus `storage.buckets.update` (the label patch).
+    let reference = [
+        "storage.buckets.create",
+        "storage.buckets.delete",
+        "storage.buckets.get",
+        "storage.buckets.list",
+        "storage.buckets.createTagBinding",
+        "storage.buckets.listEffectiveTags",
+        "storage.objects.create",
+        "storage.objects.delete",
+        "storage.objects.get",
+        "storage.objects.list",
+        "resourcemanager.tagValueBindings.create",
+        "resourcemanager.tagValues.get",
+        "resourcemanager.tagValues.list",
+    ];
+    let mut expected: BTreeSet<String> = reference.iter().map(|p| (*p).to_owned()).collect();
+    expected.remove("storage.buckets.list");
+    expected.insert("storage.buckets.update".to_owned());
+    assert_eq!(granted(&manifest, "permissions"), expected, "the documented difference from the reference");
 }
 
 /// OpenStack's request asks for the cluster's `clouds.yaml` in the secret the Swift client
