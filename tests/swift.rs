@@ -191,20 +191,40 @@ async fn every_credential_kind_and_both_identity_versions_log_in() {
         let facts = cloud.observe(&Inputs::decode(&observed), std::slice::from_ref(&name)).await;
         assert_eq!(facts[&name].state, BucketState::Missing, "{kind}: {}", facts[&name].message);
     }
-    // Identity v2.0, chosen by the auth URL.
-    let v2 = keystone::clouds_yaml(&format!("{}/v2.0", keystone.endpoint))
-        .replace("identity_api_version: 3", "identity_api_version: 2");
-    let name = stand::unique("v2");
+    // Identity v2.0, chosen by the auth URL's version, or by `identity_api_version: 2` on an
+    // auth URL without one (normalised to `/v2`, where Keystone does not answer: its v2 API is
+    // `/v2.0`, the only v2 path the double serves).
+    for (auth_url, version) in [
+        (format!("{}/v2.0", keystone.endpoint), "2"),
+        (keystone.endpoint.clone(), "2"),
+        (format!("{}/v2", keystone.endpoint), "2"),
+        (keystone.endpoint.clone(), "2.0"),
+    ] {
+        let v2 = keystone::clouds_yaml(&auth_url)
+            .replace("identity_api_version: 3", &format!("identity_api_version: {version}"));
+        let name = stand::unique("v2");
+        let cloud = SwiftCloud::new(RESYNC, CallCounter::default());
+        let before = keystone.model.lock().unwrap().log.len();
+        let facts = cloud
+            .observe(
+                &Inputs::decode(&cluster(Some(&name), json!({"clouds.yaml": b64(&v2)}), None)),
+                std::slice::from_ref(&name),
+            )
+            .await;
+        assert_eq!(facts[&name].state, BucketState::Missing, "{auth_url} v{version}: {}", facts[&name].message);
+        let log = keystone.model.lock().unwrap().log[before..].to_vec();
+        assert_eq!(log.first().map(String::as_str), Some("POST /v2.0/tokens"), "{auth_url} v{version}: {log:?}");
+    }
+    // And v3 without a version in the URL logs in at /v3/auth/tokens.
+    let name = stand::unique("v3");
     let cloud = SwiftCloud::new(RESYNC, CallCounter::default());
-    let facts = cloud
-        .observe(
-            &Inputs::decode(&cluster(Some(&name), json!({"clouds.yaml": b64(&v2)}), None)),
-            std::slice::from_ref(&name),
-        )
-        .await;
-    assert_eq!(facts[&name].state, BucketState::Missing, "v2.0: {}", facts[&name].message);
-    let log = keystone.model.lock().unwrap().log.clone();
-    assert!(log.iter().any(|l| l == "POST /v2.0/tokens"), "{log:?}");
+    let before = keystone.model.lock().unwrap().log.len();
+    let yaml = keystone::clouds_yaml(&keystone.endpoint);
+    let observed = cluster(Some(&name), json!({"clouds.yaml": b64(&yaml)}), None);
+    let facts = cloud.observe(&Inputs::decode(&observed), std::slice::from_ref(&name)).await;
+    assert_eq!(facts[&name].state, BucketState::Missing, "v3: {}", facts[&name].message);
+    let log = keystone.model.lock().unwrap().log[before..].to_vec();
+    assert_eq!(log.first().map(String::as_str), Some("POST /v3/auth/tokens"), "{log:?}");
 }
 
 #[tokio::test]

@@ -56,13 +56,8 @@ pub async fn authenticate(
     credentials: &Credentials,
     swift: &Swift,
 ) -> Result<Token, SwiftError> {
-    let v2 = url_path(auth_url).starts_with("/v2");
-    let base = auth_url.trim_end_matches('/');
-    let (url, body) = if v2 {
-        (format!("{base}/tokens"), v2_request(credentials, swift)?)
-    } else {
-        (format!("{base}/auth/tokens"), v3_request(credentials, swift))
-    };
+    let (url, v2) = token_url(auth_url);
+    let body = if v2 { v2_request(credentials, swift)? } else { v3_request(credentials, swift) };
     let result = exchange(http, &url, body, v2).await;
     calls.count("swift", "IssueToken", result.as_ref().map(drop).map_err(|e| e.class));
     result
@@ -96,6 +91,22 @@ async fn exchange(http: &reqwest::Client, url: &str, body: Value, v2: bool) -> R
     } else {
         let id = subject.filter(|s| !s.is_empty()).ok_or_else(|| invalid("X-Subject-Token"))?;
         Ok(Token { id, catalog: v3_catalog(&value) })
+    }
+}
+
+/// Where Keystone issues tokens for an auth URL that ends in its version, and whether that is
+/// identity v2.0: `…/v3/auth/tokens`, or `…/v2.0/tokens` for a URL ending in `/v2` or `/v2.0`
+/// (the registry's normalised `v<authVersion>` says `/v2`; Keystone's v2 API only answers at
+/// `/v2.0`, which gophercloud finds by discovery).
+pub fn token_url(auth_url: &str) -> (String, bool) {
+    let base = auth_url.trim_end_matches('/');
+    let path = url_path(base);
+    let (prefix, last) = path.rsplit_once('/').unwrap_or(("", path));
+    if last == "v2" || last == "v2.0" {
+        let root = base.get(..base.len() - path.len()).unwrap_or(base);
+        (format!("{root}{prefix}/v2.0/tokens"), true)
+    } else {
+        (format!("{base}/auth/tokens"), false)
     }
 }
 
@@ -247,6 +258,15 @@ mod tests {
 
     fn creds() -> Credentials {
         Credentials { username: "u".into(), password: "p".into(), ..Credentials::default() }
+    }
+
+    #[test]
+    fn tokens_are_issued_where_keystone_answers_for_each_version() {
+        assert_eq!(token_url("https://k:5000/v3"), ("https://k:5000/v3/auth/tokens".to_owned(), false));
+        assert_eq!(token_url("https://k:5000/v2"), ("https://k:5000/v2.0/tokens".to_owned(), true));
+        assert_eq!(token_url("https://k:5000/v2.0/"), ("https://k:5000/v2.0/tokens".to_owned(), true));
+        assert_eq!(token_url("https://k/identity/v2"), ("https://k/identity/v2.0/tokens".to_owned(), true));
+        assert_eq!(token_url("https://k/identity/v3"), ("https://k/identity/v3/auth/tokens".to_owned(), false));
     }
 
     #[test]
