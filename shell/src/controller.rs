@@ -2,7 +2,8 @@
 //! reconciles, executes and carries the outcomes and memory into the next. After writes the
 //! loop waits until its caches show them, so the next pass never plans from stale state.
 //! Failures back off exponentially up to half a minute, and never past the plan's requeue; a
-//! quiet plan waits for events or its requeue.
+//! quiet plan waits for events or its requeue. An API server outage is logged once, not per
+//! watch and retry.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -83,9 +84,65 @@ impl Seen {
     }
 }
 
+/// One outage of the API server as every watch sees it, told once: a warning when the first
+/// watch fails (the next retry may well fix it), an error once it has lasted past `escalate_after`
+/// (the lease's renew deadline: by then it is no blip), a line when every watch is back. The
+/// retries in between are debug lines; before, each watch said each retry (305 lines a minute).
+struct Outage {
+    escalate_after: Duration,
+    state: std::sync::Mutex<OutageState>,
+}
+
+#[derive(Default)]
+struct OutageState {
+    failing: std::collections::BTreeSet<&'static str>,
+    since: Option<Instant>,
+    escalated: bool,
+    failures: u64,
+}
+
+impl Outage {
+    fn lock(&self) -> std::sync::MutexGuard<'_, OutageState> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn failed(&self, resource: &'static str, error: &dyn std::fmt::Display) {
+        let mut state = self.lock();
+        state.failures += 1;
+        state.failing.insert(resource);
+        let since = *state.since.get_or_insert_with(Instant::now);
+        if state.failures == 1 {
+            warn!(resource, %error, "watch failed; retrying (further failures of this outage are logged at debug)");
+        } else if !state.escalated && since.elapsed() > self.escalate_after {
+            state.escalated = true;
+            let failing: Vec<&str> = state.failing.iter().copied().collect();
+            tracing::error!(
+                seconds = since.elapsed().as_secs(),
+                watches = failing.len(),
+                failing = ?failing,
+                %error,
+                "watches have been failing past the lease's renew deadline"
+            );
+        } else {
+            debug!(resource, %error, "watch failed; retrying");
+        }
+    }
+
+    fn succeeded(&self, resource: &'static str) {
+        let mut state = self.lock();
+        if state.failing.remove(resource) && state.failing.is_empty() {
+            let seconds = state.since.map_or(0, |s| s.elapsed().as_secs());
+            info!(seconds, failures = state.failures, "every watch is back");
+            *state = OutageState::default();
+        }
+    }
+}
+
 impl Caches {
-    /// Starts one watch per collection; each change wakes the loop.
-    pub fn start(client: &kube::Client) -> Result<Self, String> {
+    /// Starts one watch per collection; each change wakes the loop. Watch failures are told
+    /// once per outage, as an error once they last past `escalate_after`.
+    pub fn start(client: &kube::Client, escalate_after: Duration) -> Result<Self, String> {
+        let outage = Arc::new(Outage { escalate_after, state: std::sync::Mutex::default() });
         let trigger = Arc::new(Notify::new());
         let mut stores = Vec::new();
         let mut tasks = Vec::new();
@@ -95,6 +152,7 @@ impl Caches {
             let writer = Writer::<DynamicObject>::new(resource.clone());
             let reader = writer.as_reader();
             let wake = trigger.clone();
+            let outage = outage.clone();
             let plural = source.kind.plural;
             let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()).default_backoff());
             tasks.push(tokio::spawn(async move {
@@ -103,12 +161,13 @@ impl Caches {
                 while let Some(event) = stream.next().await {
                     match event {
                         Ok(event) => {
+                            outage.succeeded(plural);
                             if seen.changed(&event) {
                                 debug!(resource = plural, "change seen");
                                 wake.notify_one();
                             }
                         }
-                        Err(e) => warn!(resource = plural, error = %e, "watch failed; retrying"),
+                        Err(e) => outage.failed(plural, &e),
                     }
                 }
             }));
@@ -336,6 +395,21 @@ mod tests {
         // Once the cause is fixed (a pass succeeds), the next failure starts from the minimum again.
         let quiet = PassResult { failed: false, changed: false, requeue: None };
         assert_eq!(next_wait(Some(&quiet), backoff, &settings), (settings.resync, settings.min_backoff));
+    }
+
+    #[test]
+    fn an_outage_is_told_once_escalated_once_and_its_end_once() {
+        let outage = Outage { escalate_after: Duration::ZERO, state: std::sync::Mutex::default() };
+        outage.failed("configs", &"connection refused");
+        outage.failed("secrets", &"connection refused");
+        assert_eq!(outage.lock().failing.len(), 2);
+        assert!(outage.lock().escalated, "past the deadline (zero here), escalated on the next failure");
+        outage.failed("configs", &"connection refused");
+        outage.succeeded("configs");
+        assert_eq!(outage.lock().failures, 3, "still out: secrets");
+        outage.succeeded("secrets");
+        let state = outage.lock();
+        assert_eq!((state.failures, state.since, state.escalated), (0, None, false));
     }
 
     #[test]

@@ -198,7 +198,7 @@ pub async fn run(
     metrics.set_leader(true);
     let events = Events::new(client.clone(), &settings.lease.identity);
     events.leading(&settings.lease.identity).await;
-    let caches = Caches::start(&client)?;
+    let caches = Caches::start(&client, settings.lease.renew_deadline)?;
     tokio::select! {
         () = caches.ready() => {}
         () = &mut shutdown => {
