@@ -178,6 +178,21 @@ pub fn assemble(file: &str, documents: Vec<Document>) -> Result<Fixture, Fixture
         let key = observed.objects.insert(object.clone()).map_err(|ObjectError::Missing(field)| {
             err(doc, Some(format!("{prefix}{field}")), "required (a non-empty string)".into())
         })?;
+        // A kind the core reads, at a version it does not: reading it as the known version
+        // would misread it without a word.
+        let version = object.get("apiVersion").and_then(Value::as_str).and_then(|v| v.rsplit('/').next());
+        if let (Some(known), Some(version)) =
+            (api::KINDS.iter().find(|k| k.group == key.group && k.kind == key.kind), version)
+            && known.version != version
+        {
+            let served = if known.group.is_empty() {
+                known.version.to_owned()
+            } else {
+                format!("{}/{}", known.group, known.version)
+            };
+            let message = format!("{} is read as {served}; version {version} is not one the operator knows", key.kind);
+            return Err(err(doc, Some(format!("{prefix}apiVersion")), message));
+        }
         if let Some(Err(e)) = api::check_known(&key.group, &key.kind, &object) {
             return Err(err(doc, Some(format!("{prefix}{}", e.path)), format!("{key}: {}", e.message)));
         }
@@ -215,6 +230,20 @@ mod tests {
     use super::*;
 
     const SCENARIO: &str = "apiVersion: fixtures/v1\nkind: Scenario\nnow: 2026-01-01T00:00:00Z\nseed: s\n";
+
+    #[test]
+    fn a_known_kind_at_an_unknown_version_names_the_document() {
+        let text = format!(
+            "{SCENARIO}---\napiVersion: config.openshift.io/v7\nkind: Infrastructure\nmetadata: {{name: cluster}}\n"
+        );
+        let e = parse("f.yaml", &text).unwrap_err();
+        assert_eq!(e.document, Some((2, 6)));
+        assert_eq!(e.field.as_deref(), Some("apiVersion"));
+        assert_eq!(
+            e.message,
+            "Infrastructure is read as config.openshift.io/v1; version v7 is not one the operator knows"
+        );
+    }
 
     #[test]
     fn parses_objects_lists_and_the_scenario() {

@@ -176,8 +176,8 @@ pub struct SimulateArgs {
     /// The fixture to start from.
     #[arg(long, value_name = "FILE")]
     pub observed: PathBuf,
-    /// Pass budget.
-    #[arg(long, default_value_t = 10)]
+    /// Pass budget (at least 1).
+    #[arg(long, default_value_t = 10, value_parser = parse_passes)]
     pub max_passes: usize,
     /// Comma-separated CLASS[:TEXT][*N]: fail N (default 1) actions whose id contains TEXT
     /// with CLASS (conflict, alreadyExists, notFound, forbidden, throttled, invalid,
@@ -338,16 +338,33 @@ fn parse_address(text: &str) -> Result<Address, String> {
     }
 }
 
-/// Parses `CLASS[:TEXT][*N]` items separated by commas.
+/// `--max-passes`: a whole number, at least 1.
+#[cfg(feature = "fake-cloud")]
+fn parse_passes(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("at least one pass is needed".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{text:?} is not a number of passes")),
+    }
+}
+
+/// Parses `CLASS[:TEXT][*N]` items separated by commas; at least one, each firing at least once.
 #[cfg(feature = "fake-cloud")]
 pub fn parse_faults(spec: &str) -> Result<Faults, String> {
     use image_registry_core::outcome::ErrorClass;
+    if spec.split(',').all(|item| item.trim().is_empty()) {
+        return Err(format!("{spec:?} names no fault: CLASS[:TEXT][*N], comma-separated"));
+    }
     spec.split(',')
         .filter(|item| !item.trim().is_empty())
         .map(|item| {
             let item = item.trim();
             let (rest, count) = match item.split_once('*') {
-                Some((rest, n)) => (rest, n.parse::<u32>().map_err(|_| format!("{item:?}: {n:?} is not a count"))?),
+                Some((rest, n)) => match n.parse::<u32>() {
+                    Ok(0) => return Err(format!("{item:?}: a fault fires at least once (*N with N ≥ 1)")),
+                    Ok(count) => (rest, count),
+                    Err(_) => return Err(format!("{item:?}: {n:?} is not a count")),
+                },
                 None => (item, 1),
             };
             let (class, matching) = rest.split_once(':').unwrap_or((rest, ""));
@@ -374,6 +391,19 @@ mod tests {
 
     fn parsed(s: &str) -> Result<Command, String> {
         parse(s.split_whitespace()).map(|c| c.command).map_err(|e| e.to_string())
+    }
+
+    #[cfg(feature = "fake-cloud")]
+    #[test]
+    fn faults_that_could_never_fire_and_a_budget_of_no_pass_are_refused() {
+        assert!(parse_faults("").unwrap_err().contains("names no fault"));
+        assert!(parse_faults(",").unwrap_err().contains("names no fault"));
+        assert!(parse_faults("conflict*0").unwrap_err().contains("at least once"));
+        assert!(parse_faults("conflct").unwrap_err().contains("unknown error class"));
+        assert_eq!(parse_faults("conflict:Deployment*2,unavailable").unwrap().0.len(), 2);
+        assert_eq!(parse_passes("0").unwrap_err(), "at least one pass is needed");
+        assert_eq!(parse_passes("4"), Ok(4));
+        assert!(parsed("simulate --observed f --max-passes 0").is_err());
     }
 
     #[test]
