@@ -134,7 +134,9 @@ fn operator_process(root: u32) -> Option<u32> {
 
 impl Drop for Pod {
     fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut().filter(|c| matches!(c.try_wait(), Ok(None))) {
+        if let Some(child) = self.child.as_mut()
+            && matches!(child.try_wait(), Ok(None))
+        {
             let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
             let started = Instant::now();
             while child.try_wait().ok().flatten().is_none() && started.elapsed() < Duration::from_secs(10) {
