@@ -181,15 +181,10 @@ pub fn assemble(file: &str, documents: Vec<Document>) -> Result<Fixture, Fixture
         // A kind the core reads, at a version it does not: reading it as the known version
         // would misread it without a word.
         let version = object.get("apiVersion").and_then(Value::as_str).and_then(|v| v.rsplit('/').next());
-        if let (Some(known), Some(version)) =
-            (api::KINDS.iter().find(|k| k.group == key.group && k.kind == key.kind), version)
+        if let (Some(known), Some(version)) = (api::Kind::find(&key.group, &key.kind), version)
             && known.version != version
         {
-            let served = if known.group.is_empty() {
-                known.version.to_owned()
-            } else {
-                format!("{}/{}", known.group, known.version)
-            };
+            let served = known.api_version();
             let message = format!("{} is read as {served}; version {version} is not one the operator knows", key.kind);
             return Err(err(doc, Some(format!("{prefix}apiVersion")), message));
         }

@@ -95,27 +95,36 @@ struct Outage {
 
 #[derive(Default)]
 struct OutageState {
-    failing: std::collections::BTreeSet<&'static str>,
+    /// The failing watches by collection and namespace: a kind is watched in several.
+    failing: std::collections::BTreeSet<Watch>,
     since: Option<Instant>,
     escalated: bool,
     failures: u64,
 }
+
+/// One watched collection: its plural and namespace (`None`: cluster-wide).
+type Watch = (&'static str, Option<&'static str>);
 
 impl Outage {
     fn lock(&self) -> std::sync::MutexGuard<'_, OutageState> {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn failed(&self, resource: &'static str, error: &dyn std::fmt::Display) {
+    fn failed(&self, watch: Watch, error: &dyn std::fmt::Display) {
+        let (resource, namespace) = watch;
         let mut state = self.lock();
         state.failures += 1;
-        state.failing.insert(resource);
+        state.failing.insert(watch);
         let since = *state.since.get_or_insert_with(Instant::now);
         if state.failures == 1 {
-            warn!(resource, %error, "watch failed; retrying (further failures of this outage are logged at debug)");
+            warn!(resource, ?namespace, %error, "watch failed; retrying (further failures of this outage are logged at debug)");
         } else if !state.escalated && since.elapsed() > self.escalate_after {
             state.escalated = true;
-            let failing: Vec<&str> = state.failing.iter().copied().collect();
+            let failing: Vec<String> = state
+                .failing
+                .iter()
+                .map(|(plural, ns)| format!("{plural}{}", ns.map(|n| format!(" in {n}")).unwrap_or_default()))
+                .collect();
             tracing::error!(
                 seconds = since.elapsed().as_secs(),
                 watches = failing.len(),
@@ -124,13 +133,13 @@ impl Outage {
                 "watches have been failing past the lease's renew deadline"
             );
         } else {
-            debug!(resource, %error, "watch failed; retrying");
+            debug!(resource, ?namespace, %error, "watch failed; retrying");
         }
     }
 
-    fn succeeded(&self, resource: &'static str) {
+    fn succeeded(&self, watch: Watch) {
         let mut state = self.lock();
-        if state.failing.remove(resource) && state.failing.is_empty() {
+        if state.failing.remove(&watch) && state.failing.is_empty() {
             let seconds = state.since.map_or(0, |s| s.elapsed().as_secs());
             info!(seconds, failures = state.failures, "every watch is back");
             *state = OutageState::default();
@@ -154,6 +163,7 @@ impl Caches {
             let wake = trigger.clone();
             let outage = outage.clone();
             let plural = source.kind.plural;
+            let watch: Watch = (plural, source.namespace);
             let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()).default_backoff());
             tasks.push(tokio::spawn(async move {
                 let mut seen = Seen::default();
@@ -161,13 +171,13 @@ impl Caches {
                 while let Some(event) = stream.next().await {
                     match event {
                         Ok(event) => {
-                            outage.succeeded(plural);
+                            outage.succeeded(watch);
                             if seen.changed(&event) {
                                 debug!(resource = plural, "change seen");
                                 wake.notify_one();
                             }
                         }
-                        Err(e) => outage.failed(plural, &e),
+                        Err(e) => outage.failed(watch, &e),
                     }
                 }
             }));
@@ -400,14 +410,19 @@ mod tests {
     #[test]
     fn an_outage_is_told_once_escalated_once_and_its_end_once() {
         let outage = Outage { escalate_after: Duration::ZERO, state: std::sync::Mutex::default() };
-        outage.failed("configs", &"connection refused");
-        outage.failed("secrets", &"connection refused");
+        let configs = ("configs", None);
+        let (here, there) =
+            (("configmaps", Some("openshift-image-registry")), ("configmaps", Some("openshift-config")));
+        outage.failed(configs, &"connection refused");
+        outage.failed(there, &"forbidden");
         assert_eq!(outage.lock().failing.len(), 2);
         assert!(outage.lock().escalated, "past the deadline (zero here), escalated on the next failure");
-        outage.failed("configs", &"connection refused");
-        outage.succeeded("configs");
-        assert_eq!(outage.lock().failures, 3, "still out: secrets");
-        outage.succeeded("secrets");
+        outage.failed(configs, &"connection refused");
+        outage.succeeded(configs);
+        // The same kind watched elsewhere succeeding does not end the outage of this one.
+        outage.succeeded(here);
+        assert_eq!(outage.lock().failures, 3, "still out: configmaps in openshift-config");
+        outage.succeeded(there);
         let state = outage.lock();
         assert_eq!((state.failures, state.since, state.escalated), (0, None, false));
     }

@@ -163,19 +163,11 @@ pub(crate) fn target(s3: &S3, platform: Option<&PlatformStatus>) -> S3Target {
         .filter(|p| p.type_ == "AWS" && s3.region_endpoint.is_empty())
         .and_then(|p| p.aws.as_ref())
         .and_then(|aws| aws.service_endpoints.iter().find(|e| e.name == "s3" && !e.url.is_empty()));
-    match cluster {
-        Some(endpoint) => S3Target {
-            bucket: s3.bucket.clone(),
-            region: s3.region.clone(),
-            endpoint: endpoint.url.clone(),
-            virtual_hosted_style: true,
-        },
-        None => S3Target {
-            bucket: s3.bucket.clone(),
-            region: s3.region.clone(),
-            endpoint: s3.region_endpoint.clone(),
-            virtual_hosted_style: s3.virtual_hosted_style,
-        },
+    S3Target {
+        bucket: s3.bucket.clone(),
+        region: s3.region.clone(),
+        endpoint: cluster.map_or_else(|| s3.region_endpoint.clone(), |e| e.url.clone()),
+        virtual_hosted_style: cluster.is_some() || s3.virtual_hosted_style,
     }
 }
 
