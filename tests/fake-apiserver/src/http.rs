@@ -4,7 +4,7 @@
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
@@ -169,6 +169,21 @@ impl FakeApiServer {
         self.shared.close.send_modify(|n| *n += 1);
     }
 
+    /// Loses the cluster's state, as an etcd restore from an older backup does: the store is
+    /// replaced by `objects` loaded afresh (revisions start again, lower than any a client
+    /// holds), every watch ends, and a watch resumed from an old revision is refused as too
+    /// large. Faults, tokens and the request log stay.
+    pub fn reset(&self, objects: impl IntoIterator<Item = Value>) -> Result<usize, String> {
+        let mut store = Store::new();
+        let loaded = store.load(objects)?;
+        let mut current = lock(&self.shared.store);
+        store.controllers = current.controllers;
+        *current = store;
+        drop(current);
+        self.close_watches();
+        Ok(loaded)
+    }
+
     /// Answers one request.
     pub async fn handle(&self, request: Request<Bytes>) -> Response<Body> {
         let (parts, body) = request.into_parts();
@@ -308,6 +323,18 @@ impl FakeApiServer {
                 ok(&json!({}))
             }
             (&Method::GET, "objects") => ok(&json!(self.with_store(|s| s.dump()))),
+            (&Method::POST, "compact") => {
+                self.with_store(Store::compact);
+                ok(&json!({}))
+            }
+            (&Method::POST, "reset") => {
+                let objects: Result<Vec<Value>, _> =
+                    if body.is_empty() { Ok(Vec::new()) } else { serde_json::from_slice(body) };
+                match objects.map_err(|e| e.to_string()).and_then(|o| self.reset(o)) {
+                    Ok(loaded) => ok(&json!({"loaded": loaded})),
+                    Err(e) => error(&ApiError::new(400, "BadRequest", format!("cannot reset: {e}"))),
+                }
+            }
             _ => error(&ApiError::new(404, "NotFound", format!("no control endpoint {method} /_fake/{what}"))),
         }
     }
@@ -344,7 +371,7 @@ impl FakeApiServer {
         let fine = |o: Value| (StatusCode::OK, o);
         let result: Result<(StatusCode, Value), ApiError> = match verb {
             "get" => named(&|n| self.with_store(|s| s.get(r, ns, n))).map(fine),
-            "list" => Ok(fine(self.list(r, namespace.as_deref(), params))),
+            "list" => self.list(r, namespace.as_deref(), params).map(fine),
             "watch" => return self.watch(r, namespace.clone(), name.clone(), params),
             "create" => parse().and_then(|b| self.with_store(|s| s.create(r, ns, b, manager))).map(created),
             "update" => {
@@ -378,15 +405,21 @@ impl FakeApiServer {
         }
     }
 
-    fn list(&self, r: &Resource, namespace: Option<&str>, params: &Params) -> Value {
+    /// A list at the current revision. One asked to be at least as new as a revision this server
+    /// has not reached is refused as the real one refuses it (without its three-second wait).
+    fn list(&self, r: &Resource, namespace: Option<&str>, params: &Params) -> Result<Value, ApiError> {
         let filter = Selector::from(params);
         let (items, revision) = self.with_store(|s| (s.list(r, namespace, &|o| filter.matches(o)), s.revision()));
-        json!({
+        let wanted = params.get("resourceVersion").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        if wanted > revision && params.get("resourceVersionMatch") != Some("Exact") {
+            return Err(ApiError::too_large(wanted, revision));
+        }
+        Ok(json!({
             "apiVersion": r.api_version(),
             "kind": format!("{}List", r.kind),
             "metadata": {"resourceVersion": revision.to_string()},
             "items": items,
-        })
+        }))
     }
 
     fn watch(&self, r: &Resource, namespace: Option<String>, name: Option<String>, params: &Params) -> Response<Body> {
@@ -394,30 +427,42 @@ impl FakeApiServer {
         if let Some(name) = name {
             filter.fields.push(("metadata.name".into(), name, true));
         }
-        let since = params.get("resourceVersion").unwrap_or_default();
+        let since = params.get("resourceVersion").unwrap_or_default().parse::<u64>().unwrap_or(0);
         let timeout = params.get("timeoutSeconds").and_then(|t| t.parse().ok()).unwrap_or(1800u64);
         let r = *r;
-        let (backlog, mut live) = self.with_store(|s| {
-            // Subscribing under the same lock as reading the backlog: no event is missed or
-            // sent twice.
-            let backlog: Vec<(&'static str, Value)> = match since.parse::<u64>() {
-                Ok(revision) if revision > 0 => {
-                    s.events_since(&r, revision).into_iter().map(|e| (e.kind, e.object)).collect()
-                }
-                _ => s.list(&r, None, &|_| true).into_iter().map(|o| ("ADDED", o)).collect(),
-            };
-            (backlog, s.subscribe())
-        });
-        let backlog: Vec<_> = backlog
-            .into_iter()
-            .filter(|(_, o)| {
-                let ns = o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default();
-                filter.matches(o) && in_namespace(&r, namespace.as_deref(), ns)
-            })
-            .collect();
+        let server = self.clone();
         let mut close = self.shared.close.subscribe();
         let (tx, rx) = mpsc::channel::<Bytes>(256);
         tokio::spawn(async move {
+            // A revision this server has not reached may just be early: the real watch cache
+            // waits up to three seconds for it before it gives up with an error event.
+            let waited = Instant::now();
+            let (backlog, mut live) = loop {
+                // Subscribing under the same lock as reading the backlog: no event is missed or
+                // sent twice.
+                let start = server.with_store(|s| {
+                    let backlog: Result<Vec<(&'static str, Value)>, ApiError> = if since > 0 {
+                        s.events_since(&r, since).map(|events| events.into_iter().map(|e| (e.kind, e.object)).collect())
+                    } else {
+                        Ok(s.list(&r, None, &|_| true).into_iter().map(|o| ("ADDED", o)).collect())
+                    };
+                    backlog.map(|b| (b, s.subscribe()))
+                });
+                match start {
+                    Ok(started) => break started,
+                    Err(e) if e.code == 504 && waited.elapsed() < TOO_LARGE_WAIT => {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(line("ERROR", &status(&e))).await;
+                        return;
+                    }
+                }
+            };
+            let backlog = backlog.into_iter().filter(|(_, o)| {
+                let ns = o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default();
+                filter.matches(o) && in_namespace(&r, namespace.as_deref(), ns)
+            });
             for (kind, object) in backlog {
                 if tx.send(line(kind, &object)).await.is_err() {
                     return;
@@ -492,13 +537,25 @@ fn ok(value: &Value) -> Response<Body> {
     respond(StatusCode::OK, value)
 }
 
-fn error(e: &ApiError) -> Response<Body> {
-    let status = json!({
+/// An error as the `Status` object the real server sends, in a response or a watch's ERROR event.
+fn status(e: &ApiError) -> Value {
+    let mut status = json!({
         "kind": "Status", "apiVersion": "v1", "metadata": {},
         "status": "Failure", "message": e.message, "reason": e.reason, "code": e.code,
     });
-    respond(StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), &status)
+    if let (Some(details), Value::Object(map)) = (&e.details, &mut status) {
+        map.insert("details".into(), details.clone());
+    }
+    status
 }
+
+fn error(e: &ApiError) -> Response<Body> {
+    respond(StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), &status(e))
+}
+
+/// How long a watch from a revision not yet reached waits for it (the watch cache's
+/// `blockTimeout`).
+const TOO_LARGE_WAIT: Duration = Duration::from_secs(3);
 
 /// Where a request goes.
 #[derive(Clone, Debug)]

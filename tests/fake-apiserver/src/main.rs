@@ -22,7 +22,7 @@ A test double of the Kubernetes API server on 127.0.0.1 (never part of the opera
                          the kubeconfig has no credentials and is allowed everything
   --no-controllers       do not play the cluster's other controllers (rollouts, routers, service-ca)
 Control: GET/DELETE /_fake/requests, GET/POST/DELETE /_fake/faults, POST /_fake/close-watches,
-GET /_fake/objects.
+GET /_fake/objects, POST /_fake/compact, POST /_fake/reset (body: a JSON array of objects).
 ";
 
 struct Args {

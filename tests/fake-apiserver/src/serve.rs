@@ -15,11 +15,16 @@ use crate::http::FakeApiServer;
 /// Loads the Kubernetes objects of a fixture file (its Scenario document is the operator's
 /// business, not the API server's).
 pub fn load_fixture(server: &FakeApiServer, path: &Path) -> Result<usize, String> {
+    let objects = fixture_objects(path)?;
+    server.with_store(|s| s.load(objects)).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The Kubernetes objects of a fixture file.
+pub fn fixture_objects(path: &Path) -> Result<Vec<serde_json::Value>, String> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
     let fixture = image_registry_core::fixture::parse(&name, &text).map_err(|e| e.to_string())?;
-    let objects: Vec<serde_json::Value> = fixture.observed.objects.iter().map(|(_, v)| v.clone()).collect();
-    server.with_store(|s| s.load(objects)).map_err(|e| format!("{name}: {e}"))
+    Ok(fixture.observed.objects.iter().map(|(_, v)| v.clone()).collect())
 }
 
 /// Loads every `*.yaml` document of a manifests folder (a release payload's, or this project's

@@ -24,12 +24,35 @@ pub struct ApiError {
     pub reason: &'static str,
     /// Human-readable message.
     pub message: String,
+    /// `Status.details`, where the real server sends them (causes, retryAfterSeconds).
+    pub details: Option<Value>,
 }
 
 impl ApiError {
     /// An error with `code`, `reason` and `message`.
     pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        Self { code, reason, message: message.into() }
+        Self { code, reason, message: message.into(), details: None }
+    }
+
+    /// A watch or list from a resourceVersion this server has not reached: what the API
+    /// server's watch cache answers once it gave up waiting for it (k8s.io/apiserver
+    /// `storage.NewTooLargeResourceVersionError`: 504 Timeout with a cause clients recognize).
+    pub fn too_large(wanted: u64, current: u64) -> Self {
+        Self {
+            code: 504,
+            reason: "Timeout",
+            message: format!("Too large resource version: {wanted}, current: {current}"),
+            details: Some(json!({
+                "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+                "retryAfterSeconds": 1,
+            })),
+        }
+    }
+
+    /// A watch from a resourceVersion older than the compacted history: 410 Gone, reason
+    /// `Expired`, as the real server's watch sends it (clients relist).
+    pub fn expired(wanted: u64, oldest: u64) -> Self {
+        Self::new(410, "Expired", format!("too old resource version: {wanted} ({oldest})"))
     }
 
     fn not_found(r: &Resource, name: &str) -> Self {
@@ -138,6 +161,8 @@ pub struct Store {
     objects: BTreeMap<Key, Entry>,
     revision: u64,
     history: Vec<Event>,
+    /// The oldest revision a watch may start from: what came before was compacted.
+    compacted: u64,
     live: broadcast::Sender<Event>,
     /// Play the Deployment/DaemonSet controllers, the router and service-ca after each write.
     pub controllers: bool,
@@ -211,6 +236,7 @@ impl Store {
             objects: BTreeMap::new(),
             revision: 1,
             history: Vec::new(),
+            compacted: 0,
             live,
             controllers: true,
             uid: 0,
@@ -282,13 +308,29 @@ impl Store {
         self.live.subscribe()
     }
 
-    /// Events after `revision` of one resource type, in order.
-    pub fn events_since(&self, r: &Resource, revision: u64) -> Vec<Event> {
-        self.history
+    /// Events after `revision` of one resource type, in order; an error where the real server's
+    /// watch would refuse to start there: a revision it has not reached (after an etcd restore
+    /// from backup, say) or one compacted away.
+    pub fn events_since(&self, r: &Resource, revision: u64) -> Result<Vec<Event>, ApiError> {
+        if revision > self.revision {
+            return Err(ApiError::too_large(revision, self.revision));
+        }
+        if revision < self.compacted {
+            return Err(ApiError::expired(revision, self.compacted));
+        }
+        Ok(self
+            .history
             .iter()
             .filter(|e| e.revision > revision && e.key.group == r.group && e.key.plural == r.plural)
             .cloned()
-            .collect()
+            .collect())
+    }
+
+    /// Compacts the history, as etcd does every few minutes: a watch may start at the current
+    /// revision or later, and an older one is answered 410 Gone.
+    pub fn compact(&mut self) {
+        self.compacted = self.revision;
+        self.history.clear();
     }
 
     fn key(r: &Resource, namespace: &str, name: &str) -> Key {

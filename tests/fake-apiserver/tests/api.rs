@@ -177,6 +177,86 @@ async fn watch_streams_events_after_a_resource_version() {
     assert_eq!(kinds, ["MODIFIED", "DELETED"]);
 }
 
+/// The first event of a watch from `since`, within the watch cache's three-second wait.
+async fn first_event(api: &Api<ConfigMap>, since: &str) -> WatchEvent<ConfigMap> {
+    let stream = api.watch(&WatchParams::default().timeout(10), since).await.unwrap();
+    futures::pin_mut!(stream);
+    tokio::time::timeout(Duration::from_secs(6), stream.next()).await.unwrap().unwrap().unwrap()
+}
+
+/// What a real kube-apiserver answers a watch it cannot start (k8s.io/apiserver's cacher): an
+/// HTTP 200 stream whose one event is an ERROR carrying the Status. Clients (client-go's
+/// reflector, kube-rs' watcher on 410) relist on these.
+#[tokio::test]
+async fn a_watch_from_a_revision_not_reached_or_compacted_away_is_an_error_event() {
+    let fake = FakeApiServer::default();
+    let api: Api<ConfigMap> = Api::namespaced(client(&fake), "ns");
+    let first = api.create(&PostParams::default(), &configmap("a", json!({}))).await.unwrap();
+    let first = first.metadata.resource_version.unwrap();
+    let current = fake.with_store(|s| s.revision());
+    let ahead = (current + 100).to_string();
+    let started = std::time::Instant::now();
+    let WatchEvent::Error(status) = first_event(&api, &ahead).await else { panic!("not an error event") };
+    assert!(started.elapsed() >= Duration::from_secs(2), "the watch cache waits for the revision first");
+    assert_eq!((status.code, status.reason.as_str()), (504, "Timeout"));
+    assert_eq!(status.message, format!("Too large resource version: {ahead}, current: {current}"));
+    let raw: serde_json::Value = serde_json::to_value(&status).unwrap();
+    assert_eq!(raw["details"]["causes"][0]["reason"], "ResourceVersionTooLarge", "{raw}");
+    // A revision reached within the wait is no error: the watch starts there.
+    let waiting = {
+        let api = api.clone();
+        let next = (current + 1).to_string();
+        tokio::spawn(async move { first_event(&api, &next).await })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    api.create(&PostParams::default(), &configmap("b", json!({}))).await.unwrap();
+    api.create(&PostParams::default(), &configmap("c", json!({}))).await.unwrap();
+    let WatchEvent::Added(added) = waiting.await.unwrap() else { panic!("not the next event") };
+    assert_eq!(added.metadata.name.as_deref(), Some("c"));
+    // Compaction: an older revision is 410 Gone; the current one still starts a watch.
+    fake.with_store(fake_apiserver::Store::compact);
+    let WatchEvent::Error(gone) = first_event(&api, &first).await else { panic!("not an error event") };
+    assert_eq!((gone.code, gone.reason.as_str()), (410, "Expired"), "{gone:?}");
+    assert!(gone.message.starts_with(&format!("too old resource version: {first} (")), "{}", gone.message);
+    let now = fake.with_store(|s| s.revision()).to_string();
+    let stream = api.watch(&WatchParams::default().timeout(10), &now).await.unwrap();
+    futures::pin_mut!(stream);
+    api.delete("a", &DeleteParams::default()).await.unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(5), stream.next()).await.unwrap().unwrap().unwrap();
+    assert!(matches!(event, WatchEvent::Deleted(_)), "{event:?}");
+    // A list asked to be at least as new as a revision not reached is refused the same way.
+    let params = kube::api::ListParams::default().at(&ahead).matching(kube::api::VersionMatch::NotOlderThan);
+    let refused = api.list(&params).await.unwrap_err();
+    assert_eq!(status_code(refused), 504);
+}
+
+/// An etcd restore from an older backup, as the fake plays it: the state is replaced, every
+/// watch ends, revisions start again below any a client holds.
+#[tokio::test]
+async fn a_reset_replaces_the_state_and_ends_every_watch() {
+    let fake = FakeApiServer::default();
+    let api: Api<ConfigMap> = Api::namespaced(client(&fake), "ns");
+    for name in ["a", "b", "c"] {
+        api.create(&PostParams::default(), &configmap(name, json!({}))).await.unwrap();
+    }
+    let held = api.list(&Default::default()).await.unwrap().metadata.resource_version.unwrap();
+    let stream = api.watch(&WatchParams::default().timeout(30), &held).await.unwrap();
+    futures::pin_mut!(stream);
+    // The watch is running once it streams a change.
+    api.create(&PostParams::default(), &configmap("d", json!({}))).await.unwrap();
+    let added = tokio::time::timeout(Duration::from_secs(5), stream.next()).await.unwrap();
+    assert!(matches!(added, Some(Ok(WatchEvent::Added(_)))), "{added:?}");
+    let backup = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "old", "namespace": "ns"}});
+    assert_eq!(fake.reset([backup]).unwrap(), 1);
+    let ended = tokio::time::timeout(Duration::from_secs(5), stream.next()).await.unwrap();
+    assert!(ended.is_none(), "the watch ends: {ended:?}");
+    let names: Vec<String> =
+        api.list(&Default::default()).await.unwrap().items.into_iter().filter_map(|c| c.metadata.name).collect();
+    assert_eq!(names, ["old"]);
+    let WatchEvent::Error(status) = first_event(&api, &held).await else { panic!("not an error event") };
+    assert_eq!(status.code, 504, "{status:?}");
+}
+
 #[tokio::test]
 async fn faults_fire_as_configured_and_the_log_counts_writes() {
     let fake = FakeApiServer::default();
