@@ -58,13 +58,13 @@ struct Running {
     metrics: Arc<Metrics>,
 }
 
-fn start(stand: &Stand, identity: &str) -> Running {
-    let client = kube::Client::new(stand.fake.clone(), NS);
+/// The tests' settings: a 3-second lease and a 2-second resync.
+fn settings(identity: &str) -> RunSettings {
     let mut lease = LeaseSettings::reference(identity.to_owned());
     lease.lease_duration = Duration::from_secs(3);
     lease.renew_deadline = Duration::from_secs(2);
     lease.retry_period = Duration::from_millis(200);
-    let settings = RunSettings {
+    RunSettings {
         metrics_address: None,
         tls: None,
         lease,
@@ -74,7 +74,14 @@ fn start(stand: &Stand, identity: &str) -> Running {
             max_backoff: Duration::from_secs(1),
         },
         operator: operator_env(),
-    };
+    }
+}
+
+fn start(stand: &Stand, identity: &str) -> Running {
+    start_with(stand, kube::Client::new(stand.fake.clone(), NS), settings(identity))
+}
+
+fn start_with(stand: &Stand, client: kube::Client, settings: RunSettings) -> Running {
     let metrics = Arc::new(Metrics::new());
     let (stop, stopped) = oneshot::channel();
     let cloud: Arc<dyn image_registry_operator::cloud::CloudApi> = stand.cloud.clone();
@@ -648,4 +655,225 @@ async fn a_snapshot_plans_what_the_cluster_plans_and_holds_no_secret() {
             }
         }
     }
+}
+
+/// The objects the operator wrote (its field manager in managedFields), leases and events
+/// aside, as the fake's keys: group, plural, namespace, name.
+fn owned_keys(fake: &FakeApiServer) -> std::collections::BTreeSet<(String, String, String, String)> {
+    fake.with_store(|s| s.dump())
+        .into_iter()
+        .filter(|o| {
+            o["metadata"]["managedFields"].as_array().is_some_and(|fields| {
+                fields.iter().any(|f| f["manager"] == image_registry_operator::execute::FIELD_MANAGER)
+            })
+        })
+        .filter(|o| o["kind"] != "Lease" && o["kind"] != "Event")
+        .filter_map(|o| {
+            let r = fake_apiserver::resources::by_kind(o["apiVersion"].as_str()?, o["kind"].as_str()?)?;
+            let text = |p: &str| o.pointer(p).and_then(Value::as_str).unwrap_or_default().to_owned();
+            Some((r.group.to_owned(), r.plural.to_owned(), text("/metadata/namespace"), text("/metadata/name")))
+        })
+        .collect()
+}
+
+fn condition_of(object: &Value, type_: &str) -> Option<String> {
+    object["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == type_)?["status"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// Issue 25: the API server loses its state (an etcd restore from a backup taken before the
+/// install; here the fake reset to the fixture: revisions start again, every watch ends). The
+/// operator, at the reference's 10-minute resync, must not wait for it: the watches' resumes
+/// are refused as too large, the lease is gone, every watch relists, and every object the
+/// operator owns is back within 30 seconds. Every state the server holds meanwhile is
+/// checked, in order: Available=True never while one of them is missing, Progressing=True on
+/// the way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_api_server_loses_its_state_every_owned_object_is_back_within_30_s() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/aws-fresh.yaml");
+    let stand = stand("aws-fresh.yaml");
+    let mut run = settings("a");
+    run.looping.resync = Duration::from_secs(600);
+    let operator = start_with(&stand, kube::Client::new(stand.fake.clone(), NS), run);
+    wait_for("the registry to be available", Duration::from_secs(60), || available(&stand.fake)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let owned = owned_keys(&stand.fake);
+    assert!(owned.len() > 15, "{owned:?}");
+    let backup = fake_apiserver::serve::fixture_objects(&path).unwrap();
+    stand.fake.reset(backup).unwrap();
+    let lost = std::time::Instant::now();
+    let (mut events, mut present) = stand.fake.with_store(|s| {
+        let present: std::collections::BTreeSet<_> = s
+            .dump()
+            .into_iter()
+            .filter_map(|o| {
+                let r = fake_apiserver::resources::by_kind(o["apiVersion"].as_str()?, o["kind"].as_str()?)?;
+                let text = |p: &str| o.pointer(p).and_then(Value::as_str).unwrap_or_default().to_owned();
+                Some((r.group.to_owned(), r.plural.to_owned(), text("/metadata/namespace"), text("/metadata/name")))
+            })
+            .collect();
+        (s.subscribe(), present)
+    });
+    let mut progressing = false;
+    let mut states = 0;
+    loop {
+        let left = Duration::from_secs(30).saturating_sub(lost.elapsed());
+        let Ok(Ok(event)) = tokio::time::timeout(left, events.recv()).await else {
+            let missing: Vec<_> = owned.difference(&present).collect();
+            panic!("after 30 s still missing: {missing:?}");
+        };
+        let key = (
+            event.key.group.to_owned(),
+            event.key.plural.to_owned(),
+            event.key.namespace.clone(),
+            event.key.name.clone(),
+        );
+        if event.kind == "DELETED" {
+            present.remove(&key);
+        } else {
+            present.insert(key);
+        }
+        states += 1;
+        let all_back = owned.is_subset(&present);
+        if matches!(event.key.plural, "configs" | "clusteroperators") {
+            if condition_of(&event.object, "Available").as_deref() == Some("True") {
+                let missing: Vec<_> = owned.difference(&present).collect();
+                assert!(all_back, "{} says Available=True while missing {missing:?}", event.key.plural);
+            }
+            progressing |= condition_of(&event.object, "Progressing").as_deref() == Some("True");
+        }
+        if all_back && available(&stand.fake) {
+            break;
+        }
+    }
+    let took = lost.elapsed();
+    assert!(progressing, "Progressing=True was reported on the way back");
+    eprintln!("every owned object back and Available in {took:?}, {states} states checked");
+    assert_eq!(operator.stop().await, Ended::Shutdown);
+}
+
+/// A test-stand hook standing in for SIGSTOP: one operator's connection to the fake API server
+/// that freezes its whole process (the operator runs alone on a current-thread runtime in its
+/// own thread) right after the server answered its `freeze_at`-th write, until thawed: no
+/// timer fires, nothing is polled, as a stopped process. Every request of every connection
+/// gets a sequence number from one counter when it reaches the server, so the order the
+/// server saw is known.
+#[derive(Clone)]
+struct Connection {
+    fake: FakeApiServer,
+    who: &'static str,
+    freeze_at: Option<usize>,
+    frozen: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    seen: Arc<std::sync::Mutex<Vec<Seen>>>,
+    order: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// A write as the server saw it: its place in the order, whose, `METHOD path`.
+type Seen = (u64, &'static str, String);
+
+/// A write other than a lease's, which the fence is about (lease writes are the re-check).
+fn fenced_write(method: &http::Method, path: &str) -> bool {
+    *method != http::Method::GET && !path.contains("/leases/")
+}
+
+impl Connection {
+    fn writes(&self, who: &str) -> Vec<(u64, String)> {
+        let seen = self.seen.lock().unwrap();
+        seen.iter().filter(|(_, w, _)| *w == who).map(|(n, _, what)| (*n, what.clone())).collect()
+    }
+
+    fn is_frozen(&self) -> bool {
+        *self.frozen.0.lock().unwrap()
+    }
+
+    fn thaw(&self) {
+        *self.frozen.0.lock().unwrap() = false;
+        self.frozen.1.notify_all();
+    }
+}
+
+impl tower::Service<http::Request<kube::client::Body>> for Connection {
+    type Response = http::Response<fake_apiserver::http::Body>;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<kube::client::Body>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            let write = fenced_write(request.method(), request.uri().path());
+            let what = format!("{} {}", request.method(), request.uri().path());
+            let number = this.order.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let writes = {
+                let mut seen = this.seen.lock().unwrap();
+                if write {
+                    seen.push((number, this.who, what));
+                }
+                seen.iter().filter(|(_, w, _)| *w == this.who).count()
+            };
+            let mut fake = this.fake.clone();
+            let response = tower::Service::call(&mut fake, request).await;
+            if write && this.freeze_at == Some(writes) {
+                // SIGSTOP between this write and the next: the whole runtime stops here.
+                let (lock, thawed) = &*this.frozen;
+                let mut frozen = lock.lock().unwrap();
+                *frozen = true;
+                while *frozen {
+                    frozen = thawed.wait(frozen).unwrap();
+                }
+            }
+            response
+        })
+    }
+}
+
+/// Issue 25: a leader paused mid-pass past its lease (a stopped process, a stalled VM) must
+/// not write once resumed: another instance has the lease by then. The first instance
+/// freezes right after its fifth write (the registry's objects being created); the second
+/// takes the lease when it expires and writes; then the first is thawed. No write of the
+/// first may reach the server after the second's first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_paused_past_its_lease_writes_nothing_after_the_new_leader_began() {
+    let stand = stand("aws-fresh.yaml");
+    let connection = |who, freeze_at| Connection {
+        fake: stand.fake.clone(),
+        who,
+        freeze_at,
+        frozen: Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new())),
+        seen: Arc::new(std::sync::Mutex::new(Vec::new())),
+        order: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+    };
+    let first = connection("first", Some(5));
+    let second = Connection { who: "second", freeze_at: None, ..first.clone() };
+    let (paused, cloud) = (first.clone(), stand.cloud.clone());
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let client = kube::Client::new(paused, NS);
+            let cloud: Arc<dyn image_registry_operator::cloud::CloudApi> = cloud;
+            live::run(client, cloud, settings("first"), Arc::new(Metrics::new()), std::future::pending()).await
+        })
+    });
+    wait_for("the first instance to freeze mid-pass", Duration::from_secs(30), || first.is_frozen()).await;
+    let froze = Instant::now();
+    let new_leader = start_with(&stand, kube::Client::new(second.clone(), NS), settings("second"));
+    wait_for("the second instance to write", Duration::from_secs(30), || !second.writes("second").is_empty()).await;
+    let took_over = froze.elapsed();
+    // Let the second go on a little, then resume the first.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    first.thaw();
+    let ended = tokio::task::spawn_blocking(move || thread.join().unwrap()).await.unwrap();
+    assert_eq!(ended, Ok(Ended::LostLease));
+    let (first_writes, second_writes) = (first.writes("first"), first.writes("second"));
+    let (began, _) = second_writes.first().cloned().unwrap();
+    let late: Vec<_> = first_writes.iter().filter(|(n, _)| *n > began).collect();
+    assert!(late.is_empty(), "the paused leader wrote after the new one began: {late:?}");
+    assert_eq!(first_writes.len(), 5, "{first_writes:?}");
+    eprintln!("took over {took_over:?} after the freeze; the first stopped without a write");
+    wait_for("the registry to be available", Duration::from_secs(60), || available(&stand.fake)).await;
+    new_leader.stop().await;
 }

@@ -2,29 +2,28 @@
 //! reconciles, executes and carries the outcomes and memory into the next. After writes the
 //! loop waits until its caches show them, so the next pass never plans from stale state.
 //! Failures back off exponentially up to half a minute, and never past the plan's requeue; a
-//! quiet plan waits for events or its requeue. An API server outage is logged once, not per
-//! watch and retry.
+//! quiet plan waits for events or its requeue. The watches themselves are in `watches`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use image_registry_core::observed::{ObjectKey, ObjectStore};
 use image_registry_core::outcome::OutcomeResult;
 use image_registry_core::reconcile;
 use kube::api::{ApiResource, DynamicObject};
 use kube::runtime::reflector::store::Writer;
-use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::reflector::{ObjectRef, Store};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
+
+use crate::watches::{self, History, Outage};
 
 use crate::cloud::CloudApi;
 use crate::events::Events;
 use crate::execute::{self, Written};
 use crate::kinds;
+use crate::lease::Fence;
 use crate::metrics::Metrics;
 use crate::observe::{self, Carried, Source};
 
@@ -42,116 +41,12 @@ impl Drop for Caches {
     }
 }
 
-/// Tracks which objects a watch has seen at which resourceVersion, so relists and unchanged
-/// re-deliveries do not wake the loop (spec 10 §1.7: equal resourceVersions are ignored).
-#[derive(Default)]
-struct Seen {
-    versions: BTreeMap<(String, String), String>,
-    relisting: Option<BTreeMap<(String, String), String>>,
-}
-
-impl Seen {
-    fn key(o: &DynamicObject) -> (String, String) {
-        (o.metadata.namespace.clone().unwrap_or_default(), o.metadata.name.clone().unwrap_or_default())
-    }
-
-    /// Whether the event changes what the cache holds.
-    fn changed(&mut self, event: &watcher::Event<DynamicObject>) -> bool {
-        match event {
-            watcher::Event::Apply(o) => {
-                let version = o.metadata.resource_version.clone().unwrap_or_default();
-                self.versions.insert(Self::key(o), version.clone()).as_ref() != Some(&version)
-            }
-            watcher::Event::Delete(o) => self.versions.remove(&Self::key(o)).is_some(),
-            watcher::Event::Init => {
-                self.relisting = Some(BTreeMap::new());
-                false
-            }
-            watcher::Event::InitApply(o) => {
-                let version = o.metadata.resource_version.clone().unwrap_or_default();
-                if let Some(relist) = &mut self.relisting {
-                    relist.insert(Self::key(o), version);
-                }
-                false
-            }
-            watcher::Event::InitDone => {
-                let relist = self.relisting.take().unwrap_or_default();
-                let changed = relist != self.versions;
-                self.versions = relist;
-                changed
-            }
-        }
-    }
-}
-
-/// One outage of the API server as every watch sees it, told once: a warning when the first
-/// watch fails (the next retry may well fix it), an error once it has lasted past `escalate_after`
-/// (the lease's renew deadline: by then it is no blip), a line when every watch is back. The
-/// retries in between are debug lines; before, each watch said each retry (305 lines a minute).
-struct Outage {
-    escalate_after: Duration,
-    state: std::sync::Mutex<OutageState>,
-}
-
-#[derive(Default)]
-struct OutageState {
-    /// The failing watches by collection and namespace: a kind is watched in several.
-    failing: std::collections::BTreeSet<Watch>,
-    since: Option<Instant>,
-    escalated: bool,
-    failures: u64,
-}
-
-/// One watched collection: its plural and namespace (`None`: cluster-wide).
-type Watch = (&'static str, Option<&'static str>);
-
-impl Outage {
-    fn lock(&self) -> std::sync::MutexGuard<'_, OutageState> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn failed(&self, watch: Watch, error: &dyn std::fmt::Display) {
-        let (resource, namespace) = watch;
-        let mut state = self.lock();
-        state.failures += 1;
-        state.failing.insert(watch);
-        let since = *state.since.get_or_insert_with(Instant::now);
-        if state.failures == 1 {
-            warn!(resource, ?namespace, %error, "watch failed; retrying (further failures of this outage are logged at debug)");
-        } else if !state.escalated && since.elapsed() > self.escalate_after {
-            state.escalated = true;
-            let failing: Vec<String> = state
-                .failing
-                .iter()
-                .map(|(plural, ns)| format!("{plural}{}", ns.map(|n| format!(" in {n}")).unwrap_or_default()))
-                .collect();
-            tracing::error!(
-                seconds = since.elapsed().as_secs(),
-                watches = failing.len(),
-                failing = ?failing,
-                %error,
-                "watches have been failing past the lease's renew deadline"
-            );
-        } else {
-            debug!(resource, ?namespace, %error, "watch failed; retrying");
-        }
-    }
-
-    fn succeeded(&self, watch: Watch) {
-        let mut state = self.lock();
-        if state.failing.remove(&watch) && state.failing.is_empty() {
-            let seconds = state.since.map_or(0, |s| s.elapsed().as_secs());
-            info!(seconds, failures = state.failures, "every watch is back");
-            *state = OutageState::default();
-        }
-    }
-}
-
 impl Caches {
     /// Starts one watch per collection; each change wakes the loop. Watch failures are told
-    /// once per outage, as an error once they last past `escalate_after`.
-    pub fn start(client: &kube::Client, escalate_after: Duration) -> Result<Self, String> {
-        let outage = Arc::new(Outage { escalate_after, state: std::sync::Mutex::default() });
+    /// once per outage, as an error once they last past `escalate_after`. `history` is shared
+    /// with whatever else can tell that the server's history moved backwards (the lease).
+    pub fn start(client: &kube::Client, escalate_after: Duration, history: Arc<History>) -> Result<Self, String> {
+        let outage = Arc::new(Outage::new(escalate_after));
         let trigger = Arc::new(Notify::new());
         let mut stores = Vec::new();
         let mut tasks = Vec::new();
@@ -160,27 +55,9 @@ impl Caches {
             let resource = kinds::resource(source.kind);
             let writer = Writer::<DynamicObject>::new(resource.clone());
             let reader = writer.as_reader();
-            let wake = trigger.clone();
-            let outage = outage.clone();
-            let plural = source.kind.plural;
-            let watch: Watch = (plural, source.namespace);
-            let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()).default_backoff());
-            tasks.push(tokio::spawn(async move {
-                let mut seen = Seen::default();
-                futures::pin_mut!(stream);
-                while let Some(event) = stream.next().await {
-                    match event {
-                        Ok(event) => {
-                            outage.succeeded(watch);
-                            if seen.changed(&event) {
-                                debug!(resource = plural, "change seen");
-                                wake.notify_one();
-                            }
-                        }
-                        Err(e) => outage.failed(watch, &e),
-                    }
-                }
-            }));
+            let shared = watches::Shared { wake: trigger.clone(), outage: outage.clone(), history: history.clone() };
+            let collection = (source.kind.plural, source.namespace);
+            tasks.push(tokio::spawn(watches::run(api, writer, collection, shared)));
             stores.push((source, resource, reader));
         }
         Ok(Self { stores, tasks, trigger })
@@ -267,18 +144,29 @@ impl Default for LoopSettings {
     }
 }
 
+/// What the loop runs with besides the clients: where events go, the caches it reads, the
+/// metrics it keeps and the lease's fence on its writes.
+pub struct Looping<'a> {
+    /// Events about the Config.
+    pub events: &'a Events,
+    /// The watches' caches.
+    pub caches: &'a Caches,
+    /// The operator's metrics.
+    pub metrics: &'a Metrics,
+    /// No write once the lease may be another's.
+    pub fence: &'a Fence,
+}
+
 /// Runs passes until `stop` turns true.
-#[allow(clippy::too_many_arguments)]
 pub async fn run_loop(
     client: &kube::Client,
     cloud: &dyn CloudApi,
-    events: &Events,
-    caches: &Caches,
-    metrics: &Metrics,
+    looping: &Looping<'_>,
     settings: &LoopSettings,
     mut carried: Carried,
     mut stop: watch::Receiver<bool>,
 ) {
+    let caches = looping.caches;
     let mut backoff = settings.min_backoff;
     loop {
         if *stop.borrow() {
@@ -287,7 +175,7 @@ pub async fn run_loop(
         let started = Instant::now();
         let span = tracing::info_span!("pass");
         let _entered = span.enter();
-        let result = pass(client, cloud, events, caches, metrics, &mut carried).await.ok();
+        let result = pass(client, cloud, looping, &mut carried).await.ok();
         let wait;
         (wait, backoff) = next_wait(result.as_ref(), backoff, settings);
         debug!(elapsed_ms = started.elapsed().as_millis(), next_in_ms = wait.as_millis(), "pass done");
@@ -329,11 +217,10 @@ fn next_wait(result: Option<&PassResult>, backoff: Duration, settings: &LoopSett
 async fn pass(
     client: &kube::Client,
     cloud: &dyn CloudApi,
-    events: &Events,
-    caches: &Caches,
-    metrics: &Metrics,
+    looping: &Looping<'_>,
     carried: &mut Carried,
 ) -> Result<PassResult, String> {
+    let Looping { events, caches, metrics, fence } = *looping;
     let started = Instant::now();
     let objects = caches.objects()?;
     let observed = match observe::snapshot(client, objects, cloud, carried).await {
@@ -359,13 +246,21 @@ async fn pass(
     if plan.has_changes() {
         info!(actions = plan.steps.len(), "executing plan");
     }
-    let executed = execute::execute(client, cloud, &plan).await;
+    let executed = execute::execute(client, cloud, &plan, fence).await;
     metrics.record(&plan, &executed, started.elapsed().as_secs_f64());
+    if executed.fenced {
+        // The lease is being re-checked; this pass's memory and outcomes are not carried (the
+        // steps it did not run were not refused), so the next pass plans them again.
+        warn!("the lease was not renewed within its deadline; stopped before the next write");
+        return Ok(PassResult { failed: true, changed: false, requeue: None });
+    }
     let config = observed.objects.raw(&image_registry_core::ObjectKey::of::<image_registry_core::api::Config>(
         "",
         image_registry_core::names::CLUSTER,
     ));
-    events.publish(&image_registry_core::events::of_pass(config, &plan, &executed.outcomes)).await;
+    if fence.open() {
+        events.publish(&image_registry_core::events::of_pass(config, &plan, &executed.outcomes)).await;
+    }
     let failed =
         !plan.errors.is_empty() || executed.outcomes.iter().any(|o| matches!(o.result, OutcomeResult::Failed { .. }));
     caches.catch_up(&executed.written, Duration::from_secs(5)).await;
@@ -405,26 +300,6 @@ mod tests {
         // Once the cause is fixed (a pass succeeds), the next failure starts from the minimum again.
         let quiet = PassResult { failed: false, changed: false, requeue: None };
         assert_eq!(next_wait(Some(&quiet), backoff, &settings), (settings.resync, settings.min_backoff));
-    }
-
-    #[test]
-    fn an_outage_is_told_once_escalated_once_and_its_end_once() {
-        let outage = Outage { escalate_after: Duration::ZERO, state: std::sync::Mutex::default() };
-        let configs = ("configs", None);
-        let (here, there) =
-            (("configmaps", Some("openshift-image-registry")), ("configmaps", Some("openshift-config")));
-        outage.failed(configs, &"connection refused");
-        outage.failed(there, &"forbidden");
-        assert_eq!(outage.lock().failing.len(), 2);
-        assert!(outage.lock().escalated, "past the deadline (zero here), escalated on the next failure");
-        outage.failed(configs, &"connection refused");
-        outage.succeeded(configs);
-        // The same kind watched elsewhere succeeding does not end the outage of this one.
-        outage.succeeded(here);
-        assert_eq!(outage.lock().failures, 3, "still out: configmaps in openshift-config");
-        outage.succeeded(there);
-        let state = outage.lock();
-        assert_eq!((state.failures, state.since, state.escalated), (0, None, false));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use tracing::{info, warn};
 
 use crate::cloud::CloudApi;
 use crate::kinds;
+use crate::lease::Fence;
 
 /// The one field manager of every write.
 pub const FIELD_MANAGER: &str = "cluster-image-registry-operator";
@@ -36,6 +37,8 @@ pub struct Executed {
     pub outcomes: Vec<Outcome>,
     /// Kubernetes writes that succeeded.
     pub written: Vec<Written>,
+    /// The lease's fence closed before a step: it and the rest were not sent.
+    pub fenced: bool,
 }
 
 type Failure = (ErrorClass, String);
@@ -75,15 +78,17 @@ fn version_of(object: &DynamicObject) -> Option<String> {
     object.metadata.resource_version.clone()
 }
 
-/// Runs a plan. Never panics; every step gets an outcome.
-pub async fn execute(client: &kube::Client, cloud: &dyn CloudApi, plan: &Plan) -> Executed {
+/// Runs a plan. Never panics; every step gets an outcome. Each step first asks the lease's
+/// fence: once it is closed, that step and the rest are skipped, status writes included.
+pub async fn execute(client: &kube::Client, cloud: &dyn CloudApi, plan: &Plan, fence: &Fence) -> Executed {
     let mut executed = Executed::default();
     let mut failed_before = false;
     for step in &plan.steps {
+        executed.fenced = executed.fenced || !fence.open();
         // After a failure the rest is skipped, except status writes: the report (a Progressing
         // or Degraded condition naming the failure) must still reach the user.
         let status_write = matches!(step.action, Action::Kube(KubeAction::ApplyStatus { .. }));
-        let result = if failed_before && !status_write {
+        let result = if executed.fenced || (failed_before && !status_write) {
             OutcomeResult::Skipped
         } else {
             let result = match &step.action {

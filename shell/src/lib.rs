@@ -18,3 +18,4 @@ pub mod observe;
 pub mod simulate;
 pub mod telemetry;
 pub mod tls;
+pub mod watches;

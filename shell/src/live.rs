@@ -20,9 +20,10 @@ use tracing::{info, warn};
 use crate::cloud::CloudApi;
 use crate::controller::{self, Caches, LoopSettings};
 use crate::events::Events;
-use crate::lease::{Elector, LeaseSettings};
+use crate::lease::{Elector, Fence, LeaseSettings};
 use crate::metrics::{self, Metrics};
 use crate::observe::{self, Carried};
+use crate::watches::History;
 
 /// Where the cluster is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,17 +176,23 @@ pub async fn run(
     };
     let _server = AbortOnDrop(server);
     tokio::pin!(shutdown);
-    let elector = Elector::new(client.clone(), settings.lease.clone());
+    let history = Arc::new(History::default());
+    let elector = Elector::new(client.clone(), settings.lease.clone()).telling(history.clone());
+    let fence = Fence::new(settings.lease.renew_deadline);
     let retry = settings.lease.retry_period;
     info!(identity = %settings.lease.identity, lease = %settings.lease.name, "waiting for the lease");
     loop {
         // Every call races the shutdown: an unreachable API server must not hold SIGTERM.
+        let began = Instant::now();
         let attempt = tokio::select! {
             attempt = elector.try_acquire_or_renew() => attempt,
             () = &mut shutdown => return Ok(Ended::Shutdown),
         };
         match attempt {
-            Ok(true) => break,
+            Ok(true) => {
+                fence.renewed(began);
+                break;
+            }
             Ok(false) => {}
             Err(e) => warn!(error = %e, "cannot reach the lease"),
         }
@@ -198,7 +205,7 @@ pub async fn run(
     metrics.set_leader(true);
     let events = Events::new(client.clone(), &settings.lease.identity);
     events.leading(&settings.lease.identity).await;
-    let caches = Caches::start(&client, settings.lease.renew_deadline)?;
+    let caches = Caches::start(&client, settings.lease.renew_deadline, history)?;
     tokio::select! {
         () = caches.ready() => {}
         () = &mut shutdown => {
@@ -210,29 +217,31 @@ pub async fn run(
     metrics.set_ready(true);
     let (stop_tx, stop_rx) = watch::channel(false);
     let carried = Carried { operator: settings.operator.clone(), ..Carried::default() };
-    let passes =
-        controller::run_loop(&client, cloud.as_ref(), &events, &caches, &metrics, &settings.looping, carried, stop_rx);
+    let looping = controller::Looping { events: &events, caches: &caches, metrics: &metrics, fence: &fence };
+    let passes = controller::run_loop(&client, cloud.as_ref(), &looping, &settings.looping, carried, stop_rx);
     tokio::pin!(passes);
-    let mut last_renewal = Instant::now();
     let ended = loop {
         tokio::select! {
             () = &mut passes => break Ended::Shutdown,
             () = &mut shutdown => break Ended::Shutdown,
-            () = tokio::time::sleep(retry) => {
-                let attempt = tokio::select! {
-                    attempt = elector.try_acquire_or_renew() => attempt,
-                    () = &mut shutdown => break Ended::Shutdown,
-                };
-                match attempt {
-                    Ok(true) => last_renewal = Instant::now(),
-                    Ok(false) => break Ended::LostLease,
-                    Err(e) if last_renewal.elapsed() > settings.lease.renew_deadline => {
-                        warn!(error = %e, "cannot renew the lease");
-                        break Ended::LostLease;
-                    }
-                    Err(e) => warn!(error = %e, "lease renewal failed; retrying"),
-                }
+            () = tokio::time::sleep(retry) => {}
+            // A write found the fence closed: re-check the lease now, not at the next retry.
+            () = fence.recheck_wanted() => {}
+        }
+        let began = Instant::now();
+        let attempt = tokio::select! {
+            attempt = elector.try_acquire_or_renew() => attempt,
+            () = &mut shutdown => break Ended::Shutdown,
+        };
+        match attempt {
+            Ok(true) => fence.renewed(began),
+            Ok(false) => break Ended::LostLease,
+            // The fence closed at the deadline already; past it the lease may be another's.
+            Err(e) if !fence.open() => {
+                warn!(error = %e, "cannot renew the lease");
+                break Ended::LostLease;
             }
+            Err(e) => warn!(error = %e, "lease renewal failed; retrying"),
         }
     };
     if ended == Ended::Shutdown {

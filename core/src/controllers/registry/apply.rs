@@ -24,24 +24,35 @@ pub(super) enum ObjectsError {
     Apply(ApplyError),
 }
 
-/// Applies the registry's objects, then deletes operator routes no longer asked for. Returns
-/// the generation the Deployment will have once the plan ran, when this pass writes it.
+/// What applying the registry's objects leaves to report.
+pub(super) struct Applied {
+    /// The generation the Deployment will have once the plan ran, when this pass writes it.
+    pub deployment_generation: Option<i64>,
+    /// The objects the observation lacks, as `Kind name`.
+    pub missing: Vec<String>,
+}
+
+/// Applies the registry's objects, then deletes operator routes no longer asked for.
 pub(super) fn apply_objects(
     observed: &Inputs<'_>,
     config: &Config,
     also_planned: &[Desired],
     plan: &mut Plan,
-) -> Result<Option<i64>, ObjectsError> {
+) -> Result<Applied, ObjectsError> {
     let wiring = storage::wiring(config, observed)
         .map_err(|e| ObjectsError::Wiring(ApplyError::transient(format!("unable to get generators: {e}"))))?;
     let (desired, failure) = objects::registry_objects(&Context { config, observed, wiring: &wiring, also_planned });
     let mut deployment_generation = None;
+    let mut missing = Vec::new();
     let certificate = ObjectKey::of::<k8s_openapi::api::core::v1::Secret>(NAMESPACE, objects::pod::TLS_SECRET);
     for object in &desired {
         // The pod cannot start before the service-ca operator mints its serving certificate (a
         // required projected source), and a Deployment created earlier rolls again as soon as
         // the certificate joins its dependency digest: the first creation waits for it.
         let current = observed.objects.raw(&object.key);
+        if current.is_none() {
+            missing.push(format!("{} {}", object.key.kind, object.key.name));
+        }
         let first = object.key.kind == "Deployment" && current.is_none();
         if first && observed.objects.raw(&certificate).is_none() {
             continue;
@@ -67,7 +78,7 @@ pub(super) fn apply_objects(
             plan.push(delete(&key, &route), "the operator created this route and the Config no longer asks for it");
         }
     }
-    Ok(deployment_generation)
+    Ok(Applied { deployment_generation, missing })
 }
 
 /// The generation an object will have after `action`: 1 when created, one more when its spec

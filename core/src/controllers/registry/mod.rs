@@ -72,7 +72,7 @@ pub fn plan<'a>(observed: &'a Inputs<'_>, also_planned: &[Desired], plan: &mut P
         Lifecycle::Remove => remove(observed, config, plan),
         Lifecycle::Unmanaged | Lifecycle::Inert => {
             let previous = config.status.as_ref().map(|s| s.storage.clone()).unwrap_or_default();
-            report(observed, config, &state, None, Vec::new(), previous, false, plan)
+            report(observed, config, &state, None, Vec::new(), previous, false, Vec::new(), plan)
         }
     };
     status.map(|status| Draft { config, status })
@@ -101,7 +101,7 @@ fn manage(
             plan.push(Action::Kube(patch), "the finalizer goes on before anything else");
         }
         let error = ApplyError::permanent("VerificationFailed", format!("unable to complete resource: {e}"));
-        return report(observed, config, &state, Some(&error), Vec::new(), previous_storage, false, plan);
+        return report(observed, config, &state, Some(&error), Vec::new(), previous_storage, false, Vec::new(), plan);
     }
     let completed = match complete_spec(observed, config) {
         Ok(completed) => completed,
@@ -109,7 +109,17 @@ fn manage(
             if let Some(patch) = config_patch(config, finalizers, config) {
                 plan.push(Action::Kube(patch), "the finalizer goes on before anything else");
             }
-            return report(observed, config, &state, Some(&error), Vec::new(), previous_storage, false, plan);
+            return report(
+                observed,
+                config,
+                &state,
+                Some(&error),
+                Vec::new(),
+                previous_storage,
+                false,
+                Vec::new(),
+                plan,
+            );
         }
     };
     let completion = storage::complete(&completed, observed);
@@ -138,9 +148,10 @@ fn manage(
         error = Some(ApplyError::permanent(&reason, message));
     }
     let mut deployment_generation = None;
+    let mut missing = Vec::new();
     if error.is_none() {
         match apply_objects(observed, &effective, also_planned, plan) {
-            Ok(generation) => deployment_generation = generation,
+            Ok(applied) => (deployment_generation, missing) = (applied.deployment_generation, applied.missing),
             // The storage this pass creates is what the wiring needs (an Azure account key):
             // the objects follow once it is observed. Waiting, not failing.
             Err(ObjectsError::Wiring(_)) if creating_storage => {}
@@ -152,7 +163,8 @@ fn manage(
     if bumped.is_some() {
         reported.metadata.generation = bumped;
     }
-    let status = report(observed, &reported, &state, error.as_ref(), completion.conditions, storage_status, true, plan);
+    let status =
+        report(observed, &reported, &state, error.as_ref(), completion.conditions, storage_status, true, missing, plan);
     status.map(|mut status| {
         if let Some(generation) = deployment_generation {
             status::record_generation(&mut status.generations, generation);

@@ -85,7 +85,7 @@ pub(super) fn remove(observed: &Inputs<'_>, config: &Config, plan: &mut Plan) ->
     // Removed, kept, or nothing of the operator's to remove: forget the applied storage.
     let storage =
         if done { Storage::default() } else { config.status.as_ref().map(|s| s.storage.clone()).unwrap_or_default() };
-    report(observed, config, &ManagementState::Removed, None, conditions, storage, false, plan)
+    report(observed, config, &ManagementState::Removed, None, conditions, storage, false, Vec::new(), plan)
 }
 
 pub(super) fn finalize(observed: &Inputs<'_>, config: &Config, plan: &mut Plan) {

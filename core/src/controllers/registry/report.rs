@@ -72,6 +72,7 @@ pub(super) fn report(
     storage_conditions: Vec<Wanted>,
     storage: Storage,
     mirror: bool,
+    missing: Vec<String>,
     plan: &mut Plan,
 ) -> Option<ImageRegistryStatus> {
     let deployment = match &observed.deployment {
@@ -112,6 +113,7 @@ pub(super) fn report(
         storage_conditions,
         storage,
         mirror_storage_management: mirror,
+        missing,
         now: observed.now,
     };
     let (mut new_status, degraded_due) = status::compute(&facts);

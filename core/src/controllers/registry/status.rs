@@ -54,6 +54,8 @@ pub struct Facts<'a> {
     pub storage: Storage,
     /// Whether the storage management state should be mirrored (Managed passes only).
     pub mirror_storage_management: bool,
+    /// The registry's objects the observation lacks (this pass creates them), as `Kind name`.
+    pub missing: Vec<String>,
     /// The pass's clock.
     pub now: Timestamp,
 }
@@ -84,6 +86,10 @@ fn route_errors(routes: &[Route]) -> Vec<String> {
 }
 
 const UNMANAGED: &str = "The registry configuration is set to unmanaged mode";
+
+fn missing_message(missing: &[String]) -> String {
+    format!("The registry's objects are missing and being created: {}", missing.join(", "))
+}
 const REMOVED: &str = "The registry is removed";
 
 /// Computes the status. Returns it with the time at which Degraded is due to turn True if
@@ -110,6 +116,11 @@ pub fn compute(facts: &Facts<'_>) -> (ImageRegistryStatus, Option<Timestamp>) {
         }
     } else if deleted {
         Wanted::new("Available", False, "DeploymentDeleted", "The deployment is being deleted")
+    } else if !removed && facts.missing.iter().any(|m| !m.starts_with("Route ")) {
+        // A registry without its Service, certificates or RBAC does not serve, whatever the
+        // Deployment says: after an etcd restore, say, until they are back. A route only
+        // exposes it outside the cluster: its absence is progress, not unavailability.
+        Wanted::new("Available", False, "ObjectsMissing", missing_message(&facts.missing))
     } else if available_replicas == 0 {
         Wanted::new("Available", False, "NoReplicasAvailable", "The deployment does not have available replicas")
     } else if available_replicas != deploy_status.replicas.unwrap_or(0) {
@@ -138,6 +149,8 @@ pub fn compute(facts: &Facts<'_>) -> (ImageRegistryStatus, Option<Timestamp>) {
         )
     } else if deleted {
         Wanted::new("Progressing", True, "FinalizingDeployment", "The deployment is being deleted")
+    } else if !facts.missing.is_empty() {
+        Wanted::new("Progressing", True, "ObjectsMissing", missing_message(&facts.missing))
     } else if !complete {
         Wanted::new("Progressing", True, "DeploymentNotCompleted", "The deployment has not completed")
     } else {
@@ -309,6 +322,7 @@ mod tests {
             storage_conditions: vec![],
             storage: Storage::default(),
             mirror_storage_management: false,
+            missing: vec![],
             now: now(),
         };
         let (status, _) = compute(&facts);
@@ -431,6 +445,39 @@ mod tests {
     }
 
     #[test]
+    fn missing_objects_make_the_registry_unavailable_and_progressing_routes_only_progressing() {
+        let ready = deployment(2, 2, vec![complete()]);
+        let config = Config::default();
+        let state = ManagementState::Managed;
+        let facts = |missing: Vec<String>| Facts {
+            config: &config,
+            state: &state,
+            deployment: Some(&ready),
+            routes: vec![],
+            apply_error: None,
+            storage_conditions: vec![],
+            storage: Storage::default(),
+            mirror_storage_management: false,
+            missing,
+            now: now(),
+        };
+        let summary = |missing: Vec<String>| {
+            let (status, _) = compute(&facts(missing));
+            ["Available", "Progressing"]
+                .map(|t| conditions::find(&status.conditions, t).map(|c| format!("{:?} {}", c.status, c.reason)))
+        };
+        assert_eq!(summary(vec![]), [Some("True Ready".into()), Some("False Ready".into())]);
+        assert_eq!(
+            summary(vec!["Service image-registry".into()]),
+            [Some("False ObjectsMissing".into()), Some("True ObjectsMissing".into())]
+        );
+        assert_eq!(
+            summary(vec!["Route default-route".into()]),
+            [Some("True Ready".into()), Some("True ObjectsMissing".into())]
+        );
+    }
+
+    #[test]
     fn degraded_waits_five_minutes_and_asks_for_a_pass_then() {
         let mut c = case(ManagementState::Managed, None);
         c.prior = unavailable_since(60);
@@ -447,6 +494,7 @@ mod tests {
             storage_conditions: vec![],
             storage: Storage::default(),
             mirror_storage_management: false,
+            missing: vec![],
             now: now(),
         };
         let (status, due) = compute(&facts);
