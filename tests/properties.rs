@@ -188,6 +188,87 @@ proptest! {
     }
 }
 
+/// An invalid value put into field number `which` of a Config (each invalid by construction,
+/// with `token` making it unlike anything else in a plan).
+fn put_invalid(config: &mut image_registry_core::api::Config, which: usize, token: &str) -> String {
+    let spec = &mut config.spec;
+    match which % 9 {
+        0 => {
+            let value = format!("Bucket-{token}");
+            spec.storage.s3.get_or_insert_default().bucket = value.clone();
+            value
+        }
+        1 => {
+            let value = format!("google-{}", token.to_lowercase());
+            spec.storage.gcs.get_or_insert_default().bucket = value.clone();
+            value
+        }
+        2 => {
+            let value = format!("acct_{token}");
+            spec.storage.azure.get_or_insert_default().account_name = value.clone();
+            value
+        }
+        3 => {
+            let value = format!("{token}/container");
+            spec.storage.swift.get_or_insert_default().container = value.clone();
+            value
+        }
+        4 => {
+            let value = format!("{token}:{}", 70000 + token.len());
+            spec.proxy.http = value.clone();
+            value
+        }
+        5 => {
+            let value = format!("key {token}");
+            spec.node_selector = Some([(value.clone(), "v".to_owned())].into());
+            value
+        }
+        6 => {
+            let value = format!("Op{token}");
+            spec.tolerations =
+                Some(vec![serde_json::from_value(serde_json::json!({"key": "k", "operator": value})).unwrap()]);
+            value
+        }
+        7 => {
+            let value = format!("{}Qz", token.len());
+            spec.resources = Some(serde_json::from_value(serde_json::json!({"limits": {"memory": value}})).unwrap());
+            format!("\"{value}\"")
+        }
+        _ => {
+            let value = format!("zone {token}");
+            spec.topology_spread_constraints = Some(vec![
+                serde_json::from_value(
+                    serde_json::json!({"maxSkew": 1, "topologyKey": value, "whenUnsatisfiable": "DoNotSchedule"}),
+                )
+                .unwrap(),
+            ]);
+            value
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(cases(300)))]
+
+    /// Issue 25: no invalid value of a Config reaches a planned write or a cloud call, on any
+    /// fixture with a Config, whatever else the pass does (a deleted Config's teardown still
+    /// removes the storage its status records).
+    #[test]
+    fn no_invalid_value_reaches_a_planned_write(pick in any::<usize>(), which in any::<usize>(), token in "[A-Za-z][A-Za-z0-9]{5,12}") {
+        let with_config: Vec<&(String, _)> = loaded().iter().filter(|(_, o)| {
+            o.objects.raw(&ObjectKey::of::<image_registry_core::api::Config>("", "cluster")).is_some()
+        }).collect();
+        let (name, observed) = with_config[pick % with_config.len()];
+        let mut observed = observed.clone();
+        let mut value = String::new();
+        edit_config(&mut observed, |c| value = put_invalid(c, which, &token));
+        let plan = reconcile(&observed);
+        for step in carried(&plan) {
+            prop_assert!(!step.contains(&value), "{}: {} reached {}", name, value, step);
+        }
+    }
+}
+
 /// Six: a deletion's teardown and finalizer, the re-bootstrap, the objects, the Deployment once
 /// the service-ca has minted its certificate (it waits for it: one rollout), the status.
 #[test]
@@ -310,4 +391,139 @@ fn never_available_while_an_object_the_registry_needs_is_missing() {
         }
     }
     assert!(checked > 100, "only {checked} cases: the property would be vacuous");
+}
+
+/// The plan's steps other than the reports (the Config's and the ClusterOperator's status
+/// writes, whose conditions name a bad value), as JSON text: what would reach the API server
+/// or a cloud carrying a value.
+fn carried(plan: &image_registry_core::plan::Plan) -> Vec<String> {
+    use image_registry_core::action::KubeAction;
+    let report = |kind: &str| matches!(kind, "Config" | "ClusterOperator");
+    plan.steps
+        .iter()
+        .filter(|s| !matches!(&s.action, Action::Kube(KubeAction::ApplyStatus { key, .. }) if report(&key.kind)))
+        .map(|s| serde_json::to_string(&s.action).unwrap())
+        .collect()
+}
+
+/// The Config's conditions after the plan: its status write's, else the stored ones.
+fn conditions_after(
+    observed: &image_registry_core::observed::Observed,
+    plan: &image_registry_core::plan::Plan,
+) -> Vec<Value> {
+    use image_registry_core::action::KubeAction;
+    let written = plan.steps.iter().find_map(|s| match &s.action {
+        Action::Kube(KubeAction::ApplyStatus { key, object, .. }) if key.kind == "Config" => {
+            Some(object.expose().pointer("/status").cloned().unwrap_or_default())
+        }
+        _ => None,
+    });
+    let config = ObjectKey::of::<image_registry_core::api::Config>("", "cluster");
+    let status =
+        written.or_else(|| observed.objects.raw(&config).and_then(|c| c.get("status")).cloned()).unwrap_or_default();
+    status["conditions"].as_array().cloned().unwrap_or_default()
+}
+
+type Edit = fn(&mut image_registry_core::api::Config);
+
+/// Issue 25, each value the outside check passed on: the pass names the field in a Degraded
+/// condition (`VerificationFailed`), calls no cloud, and no write carries the value; the
+/// registry's objects and storage stay as they are.
+#[test]
+fn every_bad_value_is_named_in_a_condition_and_carried_by_no_write() {
+    use image_registry_core::api::storage::{Azure, Gcs, Swift};
+    let long = "b".repeat(64);
+    let cases: Vec<(&str, &str, &str, Edit)> = vec![
+        ("storage/s3/converged", "spec.storage.s3.bucket", "MyCluster-UPPER-Bucket", |c| {
+            c.spec.storage.s3.as_mut().unwrap().bucket = "MyCluster-UPPER-Bucket".into()
+        }),
+        ("storage/s3/fresh", "spec.storage.s3.bucket", &long, |c| {
+            c.spec.storage.s3.get_or_insert_default().bucket = "b".repeat(64);
+        }),
+        ("storage/s3/converged", "spec.storage.s3.bucket", "my..bucket", |c| {
+            c.spec.storage.s3.as_mut().unwrap().bucket = "my..bucket".into()
+        }),
+        ("storage/gcs/converged", "spec.storage.gcs.bucket", "goog-registry", |c| {
+            c.spec.storage.gcs =
+                Some(Gcs { bucket: "goog-registry".into(), ..c.spec.storage.gcs.clone().unwrap_or_default() });
+        }),
+        ("storage/azure/converged", "spec.storage.azure.accountName", "Not_An_Account", |c| {
+            c.spec.storage.azure = Some(Azure {
+                account_name: "Not_An_Account".into(),
+                ..c.spec.storage.azure.clone().unwrap_or_default()
+            });
+        }),
+        ("storage/azure/converged", "spec.storage.azure.container", "bad--container", |c| {
+            c.spec.storage.azure =
+                Some(Azure { container: "bad--container".into(), ..c.spec.storage.azure.clone().unwrap_or_default() });
+        }),
+        ("storage/swift/converged", "spec.storage.swift.container", "a/b", |c| {
+            c.spec.storage.swift =
+                Some(Swift { container: "a/b".into(), ..c.spec.storage.swift.clone().unwrap_or_default() });
+        }),
+        ("aws-converged", "spec.proxy.http", "::bad", |c| c.spec.proxy.http = "::bad".into()),
+        ("aws-converged", "spec.proxy.https", "http://user:pw@proxy:99999", |c| {
+            c.spec.proxy.https = "http://user:pw@proxy:99999".into()
+        }),
+        ("aws-converged", "spec.nodeSelector", "bad key!/x/y", |c| {
+            c.spec.node_selector = Some([("bad key!/x/y".to_owned(), "v".to_owned())].into());
+        }),
+        ("aws-converged", "spec.nodeSelector", "not a value", |c| {
+            c.spec.node_selector = Some([("disk".to_owned(), "not a value".to_owned())].into());
+        }),
+        ("aws-converged", "spec.tolerations[0].operator", "Maybe", |c| {
+            c.spec.tolerations =
+                Some(vec![serde_json::from_value(serde_json::json!({"key": "k", "operator": "Maybe"})).unwrap()]);
+        }),
+        ("aws-converged", "spec.tolerations[0].effect", "NoSchedul", |c| {
+            c.spec.tolerations = Some(vec![
+                serde_json::from_value(serde_json::json!({"key": "k", "operator": "Exists", "effect": "NoSchedul"}))
+                    .unwrap(),
+            ]);
+        }),
+        ("aws-converged", "spec.resources.requests[memory]", "12Qi", |c| {
+            c.spec.resources =
+                Some(serde_json::from_value(serde_json::json!({"requests": {"memory": "12Qi"}})).unwrap());
+        }),
+        ("aws-converged", "spec.resources.requests[cpu]", "3", |c| {
+            c.spec.resources = Some(
+                serde_json::from_value(serde_json::json!({"requests": {"cpu": "3"}, "limits": {"cpu": "2"}})).unwrap(),
+            );
+        }),
+        (
+            "aws-converged",
+            "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey",
+            "not/a/key",
+            |c| {
+                c.spec.affinity = Some(serde_json::from_value(serde_json::json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "not/a/key"}]}})).unwrap());
+            },
+        ),
+        ("aws-converged", "spec.topologySpreadConstraints[0].whenUnsatisfiable", "Sometimes", |c| {
+            c.spec.topology_spread_constraints = Some(vec![
+                serde_json::from_value(
+                    serde_json::json!({"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "Sometimes"}),
+                )
+                .unwrap(),
+            ]);
+        }),
+    ];
+    for (name, field, value, edit) in cases {
+        let mut observed = fixture(name);
+        edit_config(&mut observed, edit);
+        let plan = reconcile(&observed);
+        for step in carried(&plan) {
+            assert!(!step.contains(value), "{name}, {field} = {value:?}: a step carries it: {step}");
+        }
+        assert!(!plan.steps.iter().any(|s| matches!(s.action, Action::Cloud(_))), "{name}, {field}: a cloud call");
+        let conditions = conditions_after(&observed, &plan);
+        let degraded =
+            conditions.iter().find(|c| c["type"] == "Degraded").unwrap_or_else(|| panic!("{name}: no Degraded"));
+        let message = degraded["message"].as_str().unwrap_or_default();
+        assert_eq!(degraded["status"], "True", "{name}, {field}: {degraded}");
+        assert_eq!(degraded["reason"], "VerificationFailed", "{name}, {field}: {degraded}");
+        assert!(message.contains(field), "{name}: the condition names {field}: {message}");
+        if field.starts_with("spec.proxy") {
+            assert!(!message.contains(value), "a proxy URL may hold a password: {message}");
+        }
+    }
 }

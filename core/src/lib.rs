@@ -27,6 +27,7 @@ pub mod snapshot;
 pub mod storage;
 pub mod structure;
 pub mod tls;
+pub mod validation;
 
 pub use action::{Action, CloudAction, KubeAction, Payload};
 pub use observed::{ObjectKey, Observed};

@@ -17,6 +17,8 @@ use crate::names::{CLUSTER, NAMESPACE};
 use crate::objects::{Desired, apply_action};
 use crate::observed::ObjectKey;
 use crate::plan::Plan;
+use crate::validation::kubernetes::{self, PodFields};
+use crate::validation::{self, Errors};
 
 const CONTROLLER: &str = "pruner";
 
@@ -33,6 +35,26 @@ pub fn default_image_pruner() -> ImagePruner {
             ..ImagePrunerSpec::default()
         },
     )
+}
+
+/// The pod fields the ImagePruner's CronJob copies, checked as the API server would check them:
+/// an invalid one is named and the CronJob is left as it is.
+pub fn validate(pruner: &ImagePruner) -> Result<(), String> {
+    let spec = &pruner.spec;
+    let mut errors = Errors::default();
+    let fields = PodFields {
+        node_selector: spec.node_selector.as_ref(),
+        tolerations: spec.tolerations.as_deref(),
+        resources: spec.resources.as_ref(),
+        affinity: spec.affinity.as_ref(),
+        topology_spread_constraints: None,
+    };
+    kubernetes::pod_fields(&fields, &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("invalid ImagePruner: {}", validation::message(&errors.into_vec())))
+    }
 }
 
 /// Plans the pruner's actions; returns its new status (for the ClusterOperator) when it has
@@ -69,7 +91,10 @@ pub fn plan(observed: &Inputs<'_>, registry_hostname: &str, plan: &mut Plan) -> 
         &resources::service_account,
         &resources::service_ca,
         &resources::network_policy,
-        &|| cronjob::cronjob(&pruner, &observed.operator.image_pruner, registry_hostname),
+        &|| {
+            validate(&pruner)?;
+            cronjob::cronjob(&pruner, &observed.operator.image_pruner, registry_hostname)
+        },
     ];
     let mut apply_error = None;
     for build in builders {

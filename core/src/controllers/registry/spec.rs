@@ -15,8 +15,12 @@ use crate::names::DEFAULT_ROUTE;
 use crate::platform::platform_storage;
 use crate::seed;
 use crate::storage::{self, SelectError};
+use crate::validation::kubernetes::{self, PodFields};
+use crate::validation::{self, Errors, FieldError, proxy, storage as names};
 
-/// Operator-side validation (spec 10 §3.4 step 2).
+/// Operator-side validation (spec 10 §3.4 step 2), and beyond the reference's two checks every
+/// value the operator passes on: the pod fields the API server validates, the proxy URLs the
+/// registry's client parses and the storage names a cloud would refuse (issue 25).
 pub fn validate(config: &Config) -> Result<(), String> {
     if config.spec.replicas < 0 {
         return Err("replicas must be greater than or equal to 0".to_owned());
@@ -27,7 +31,44 @@ pub fn validate(config: &Config) -> Result<(), String> {
             return Err("duplication of names has been detected in the additional routes".to_owned());
         }
     }
-    Ok(())
+    let errors = field_errors(config);
+    if errors.is_empty() { Ok(()) } else { Err(validation::message(&errors)) }
+}
+
+/// Every invalid value of the Config the operator would pass on, naming its field.
+pub fn field_errors(config: &Config) -> Vec<FieldError> {
+    let spec = &config.spec;
+    let mut errors = Errors::default();
+    let fields = PodFields {
+        node_selector: spec.node_selector.as_ref(),
+        tolerations: spec.tolerations.as_deref(),
+        resources: spec.resources.as_ref(),
+        affinity: spec.affinity.as_ref(),
+        topology_spread_constraints: spec.topology_spread_constraints.as_deref(),
+    };
+    kubernetes::pod_fields(&fields, &mut errors);
+    errors.check("spec.proxy.http", proxy::proxy_url(&spec.proxy.http));
+    errors.check("spec.proxy.https", proxy::proxy_url(&spec.proxy.https));
+    let named = |name: &str| !name.is_empty();
+    let storage = &spec.storage;
+    if let Some(s3) = storage.s3.as_ref().filter(|s| named(&s.bucket)) {
+        errors.check("spec.storage.s3.bucket", names::s3_bucket(&s3.bucket));
+    }
+    if let Some(gcs) = storage.gcs.as_ref().filter(|g| named(&g.bucket)) {
+        errors.check("spec.storage.gcs.bucket", names::gcs_bucket(&gcs.bucket));
+    }
+    if let Some(azure) = &storage.azure {
+        if named(&azure.account_name) {
+            errors.check("spec.storage.azure.accountName", names::azure_account(&azure.account_name));
+        }
+        if named(&azure.container) {
+            errors.check("spec.storage.azure.container", names::azure_container(&azure.container));
+        }
+    }
+    if let Some(swift) = storage.swift.as_ref().filter(|s| named(&s.container)) {
+        errors.check("spec.storage.swift.container", names::swift_container(&swift.container));
+    }
+    errors.into_vec()
 }
 
 /// A JSON merge patch turning `old` into `new` (keys that disappear become `null`).
