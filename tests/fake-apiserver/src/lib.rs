@@ -8,6 +8,7 @@
 //! needs: a CA it trusts and a serving certificate for 127.0.0.1).
 
 pub mod authz;
+pub mod builtin;
 pub mod http;
 pub mod resources;
 pub mod schema;

@@ -12,6 +12,7 @@ use tokio::sync::broadcast;
 
 use image_registry_world::fields::{self, Owner, Owners};
 
+use crate::builtin;
 use crate::resources::{self, Resource};
 use crate::schema;
 
@@ -260,7 +261,8 @@ impl Store {
 
     /// What the API server does to every written object before storing it: defaulting, pruning
     /// and validation for custom resources (from their CRD) and the OpenShift types; the CRD
-    /// defaults check; the built-in validations the operator can trip (duplicate port names).
+    /// defaults check; the built-in validations the operator can trip (`builtin`, duplicate
+    /// port names).
     fn admit(&self, r: &Resource, object: &mut Value) -> Result<(), ApiError> {
         let name = text(object, "/metadata/name").unwrap_or_default().to_owned();
         let mut errors = Vec::new();
@@ -276,7 +278,10 @@ impl Store {
             errors = schema::validate(&schema, object);
         } else if r.kind == "CustomResourceDefinition" {
             errors = schema::crd_default_errors(object);
-        } else if r.kind == "Service" {
+        }
+        // Every kind's metadata, and the built-in kinds' label selectors and pod templates.
+        errors.extend(builtin::validate(r.kind, object));
+        if r.kind == "Service" {
             let ports = object.pointer("/spec/ports").and_then(Value::as_array).cloned().unwrap_or_default();
             let mut seen = Vec::new();
             for (index, port) in ports.iter().enumerate() {

@@ -257,6 +257,47 @@ async fn a_reset_replaces_the_state_and_ends_every_watch() {
     assert_eq!(status.code, 504, "{status:?}");
 }
 
+/// Issue 25: the values the operator once copied from a Config into its Deployment unchecked
+/// are refused as a real API server refuses them: 422 Invalid, naming the field.
+#[tokio::test]
+async fn a_pod_template_a_real_server_refuses_is_refused_with_422() {
+    let fake = FakeApiServer::default();
+    let api: Api<Deployment> = Api::namespaced(client(&fake), "ns");
+    let deployment = |pod: serde_json::Value| -> Deployment {
+        serde_json::from_value(json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "ns"},
+            "spec": {"selector": {"matchLabels": {"app": "d"}}, "template": {
+                "metadata": {"labels": {"app": "d"}},
+                "spec": pod
+            }}
+        }))
+        .unwrap()
+    };
+    let container = json!([{"name": "c", "image": "i"}]);
+    for (pod, field, detail) in [
+        (
+            json!({"containers": container, "nodeSelector": {"bad key!/x/y": "v"}}),
+            "spec.template.spec.nodeSelector",
+            "Invalid value: \"bad key!/x/y\"",
+        ),
+        (
+            json!({"containers": container, "tolerations": [{"key": "k", "operator": "Maybe"}]}),
+            "spec.template.spec.tolerations[0].operator",
+            "Unsupported value: \"Maybe\": supported values: \"Equal\", \"Exists\"",
+        ),
+    ] {
+        let refused = api.create(&PostParams::default(), &deployment(pod)).await.unwrap_err();
+        let kube::Error::Api(status) = refused else { panic!("not an API error") };
+        assert_eq!((status.code, status.reason.as_str()), (422, "Invalid"), "{status:?}");
+        assert!(status.message.starts_with("Deployment.apps \"d\" is invalid: "), "{}", status.message);
+        assert!(status.message.contains(&format!("{field}: {detail}")), "{}", status.message);
+    }
+    let fine = json!({"containers": container, "nodeSelector": {"kubernetes.io/os": "linux"},
+        "tolerations": [{"key": "node-role.kubernetes.io/infra", "operator": "Exists", "effect": "NoSchedule"}]});
+    api.create(&PostParams::default(), &deployment(fine)).await.unwrap();
+    assert!(fake.with_store(|s| s.dump()).iter().any(|o| o["kind"] == "Deployment"));
+}
+
 #[tokio::test]
 async fn faults_fire_as_configured_and_the_log_counts_writes() {
     let fake = FakeApiServer::default();
