@@ -344,21 +344,8 @@ fn available_after(
     observed: &image_registry_core::observed::Observed,
     plan: &image_registry_core::plan::Plan,
 ) -> Option<String> {
-    use image_registry_core::action::KubeAction;
-    let written = plan.steps.iter().find_map(|s| match &s.action {
-        Action::Kube(KubeAction::ApplyStatus { key, object, .. }) if key.kind == "Config" => {
-            Some(object.expose().pointer("/status").cloned().unwrap_or_default())
-        }
-        _ => None,
-    });
-    let config = ObjectKey::of::<image_registry_core::api::Config>("", "cluster");
-    let status = written.or_else(|| observed.objects.raw(&config).and_then(|c| c.get("status")).cloned())?;
-    status["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == "Available")
-        .and_then(|c| c["status"].as_str())
-        .map(str::to_owned)
+    let conditions = conditions_after(observed, plan);
+    conditions.iter().find(|c| c["type"] == "Available").and_then(|c| c["status"].as_str()).map(str::to_owned)
 }
 
 /// Issue 25: after state loss (an etcd restore, a user's delete), the registry is never

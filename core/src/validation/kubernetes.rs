@@ -210,27 +210,37 @@ pub fn resources(path: &str, requirements: &ResourceRequirements, errors: &mut E
     }
 }
 
+/// A selector requirement's operator and values: `In`/`NotIn` need values, `Exists`/
+/// `DoesNotExist` take none, and where `numeric` (node selectors) `Gt`/`Lt` take one integer.
+fn requirement(at: &str, operator: &str, values: &[String], numeric: bool, errors: &mut Errors) {
+    match operator {
+        "In" | "NotIn" if values.is_empty() => {
+            errors.add(format!("{at}.values"), "must be specified when `operator` is 'In' or 'NotIn'");
+        }
+        "Exists" | "DoesNotExist" if !values.is_empty() => {
+            errors.add(format!("{at}.values"), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+        }
+        "Gt" | "Lt" if numeric && (values.len() != 1 || values.iter().any(|v| v.parse::<i64>().is_err())) => {
+            errors
+                .add(format!("{at}.values"), "must be specified single integer value when `operator` is 'Lt' or 'Gt'");
+        }
+        "Gt" | "Lt" if numeric => {}
+        "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
+        other => errors.add(format!("{at}.operator"), format!("{other:?} is not a valid selector operator")),
+    }
+}
+
 /// A label selector: its keys, values and operators.
 fn label_selector(path: &str, selector: &LabelSelector, errors: &mut Errors) {
     for (key, value) in selector.match_labels.iter().flatten() {
         errors.check(format!("{path}.matchLabels[{key:?}]"), qualified_name(key));
         errors.check(format!("{path}.matchLabels[{key:?}]"), label_value(value));
     }
-    for (index, requirement) in selector.match_expressions.iter().flatten().enumerate() {
+    for (index, expression) in selector.match_expressions.iter().flatten().enumerate() {
         let at = format!("{path}.matchExpressions[{index}]");
-        errors.check(format!("{at}.key"), qualified_name(&requirement.key));
-        let values = requirement.values.as_deref().unwrap_or_default();
-        match requirement.operator.as_str() {
-            "In" | "NotIn" if values.is_empty() => {
-                errors.add(format!("{at}.values"), "must be specified when `operator` is 'In' or 'NotIn'");
-            }
-            "Exists" | "DoesNotExist" if !values.is_empty() => {
-                errors
-                    .add(format!("{at}.values"), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
-            }
-            "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
-            other => errors.add(format!("{at}.operator"), format!("{other:?} is not a valid label selector operator")),
-        }
+        errors.check(format!("{at}.key"), qualified_name(&expression.key));
+        let values = expression.values.as_deref().unwrap_or_default();
+        requirement(&at, &expression.operator, values, false, errors);
         for value in values {
             errors.check(format!("{at}.values"), label_value(value));
         }
@@ -239,27 +249,10 @@ fn label_selector(path: &str, selector: &LabelSelector, errors: &mut Errors) {
 
 /// A node selector term of a node affinity.
 fn node_selector_term(path: &str, term: &NodeSelectorTerm, errors: &mut Errors) {
-    for (index, requirement) in term.match_expressions.iter().flatten().enumerate() {
+    for (index, expression) in term.match_expressions.iter().flatten().enumerate() {
         let at = format!("{path}.matchExpressions[{index}]");
-        errors.check(format!("{at}.key"), qualified_name(&requirement.key));
-        let values = requirement.values.as_deref().unwrap_or_default();
-        match requirement.operator.as_str() {
-            "In" | "NotIn" if values.is_empty() => {
-                errors.add(format!("{at}.values"), "must be specified when `operator` is 'In' or 'NotIn'");
-            }
-            "Exists" | "DoesNotExist" if !values.is_empty() => {
-                errors
-                    .add(format!("{at}.values"), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
-            }
-            "Gt" | "Lt" if values.len() != 1 || values.iter().any(|v| v.parse::<i64>().is_err()) => {
-                errors.add(
-                    format!("{at}.values"),
-                    "must be specified single integer value when `operator` is 'Lt' or 'Gt'",
-                );
-            }
-            "In" | "NotIn" | "Exists" | "DoesNotExist" | "Gt" | "Lt" => {}
-            other => errors.add(format!("{at}.operator"), format!("{other:?} is not a valid node selector operator")),
-        }
+        errors.check(format!("{at}.key"), qualified_name(&expression.key));
+        requirement(&at, &expression.operator, expression.values.as_deref().unwrap_or_default(), true, errors);
     }
     for (index, requirement) in term.match_fields.iter().flatten().enumerate() {
         let at = format!("{path}.matchFields[{index}]");

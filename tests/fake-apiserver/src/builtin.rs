@@ -124,22 +124,16 @@ impl Check {
         let parsed = QUANTITY.as_ref().and_then(|p| p.captures(&text)).and_then(|c| {
             let number: f64 = c.get(1)?.as_str().parse().ok()?;
             let suffix = c.get(2).map_or("", |m| m.as_str());
-            let factor = match suffix {
-                "" => 1.0,
-                "n" => 1e-9,
-                "u" => 1e-6,
-                "m" => 1e-3,
-                "k" => 1e3,
-                "M" => 1e6,
-                "G" => 1e9,
-                "T" => 1e12,
-                "P" => 1e15,
-                "E" => 1e18,
-                "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" => {
-                    let power = "KMGTPE".find(suffix.chars().next()?)? + 1;
-                    1024f64.powi(i32::try_from(power).ok()?)
-                }
-                exponent => 10f64.powi(exponent.get(1..)?.parse().ok().filter(|_| exponent.starts_with(['e', 'E']))?),
+            // Decimal suffixes step by a thousand from nano; binary ones by 1024 from Ki;
+            // anything else must be an exponent.
+            const DECIMAL: [&str; 10] = ["n", "u", "m", "", "k", "M", "G", "T", "P", "E"];
+            const BINARY: [&str; 6] = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+            let factor = if let Some(i) = DECIMAL.iter().position(|s| *s == suffix) {
+                1000f64.powi(i32::try_from(i).ok()? - 3)
+            } else if let Some(i) = BINARY.iter().position(|s| *s == suffix) {
+                1024f64.powi(i32::try_from(i).ok()? + 1)
+            } else {
+                10f64.powi(suffix.strip_prefix(['e', 'E'])?.parse().ok()?)
             };
             Some(number * factor)
         });
