@@ -13,7 +13,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::api::openshift::{ApiServer, ClusterOperator, Image, Infrastructure, PlatformStatus, Proxy};
 use crate::api::{Config, ImagePruner};
-use crate::names::{CLUSTER, NAMESPACE, REGISTRY_NAME};
+use crate::memo::Memo;
+use crate::names::{CLUSTER, CLUSTER_OPERATOR, NAMESPACE, NODE_CA, REGISTRY_NAME};
 use crate::observed::{CloudFacts, DecodeError, Memory, ObjectKey, ObjectStore, Observed, OperatorEnv};
 use crate::outcome::Outcome;
 
@@ -79,13 +80,21 @@ pub struct Inputs<'a> {
     pub namespace: Decoded<Namespace>,
     /// Whether any node carries a zone label; the first node that does not decode otherwise.
     pub zoned_nodes: Result<bool, DecodeError>,
+    /// Encodings the caller remembers between passes (`None`: every object is encoded anew).
+    pub memo: Option<&'a Memo>,
 }
 
 impl<'a> Inputs<'a> {
     /// Decodes the snapshot's cluster-wide objects, once.
     pub fn decode(observed: &'a Observed) -> Self {
+        Self::decode_remembering(observed, None)
+    }
+
+    /// [`Inputs::decode`], with a memo of encodings kept between passes.
+    pub fn decode_remembering(observed: &'a Observed, memo: Option<&'a Memo>) -> Self {
         let objects = &observed.objects;
         Self {
+            memo,
             objects,
             cloud: &observed.cloud,
             outcomes: &observed.outcomes,
@@ -106,12 +115,12 @@ impl<'a> Inputs<'a> {
             ),
             node_ca: metadata_and_status(
                 objects,
-                &ObjectKey::of::<DaemonSet>(NAMESPACE, crate::controllers::nodeca::NAME),
+                &ObjectKey::of::<DaemonSet>(NAMESPACE, NODE_CA),
                 |metadata, status| DaemonSet { metadata, spec: None, status },
             ),
             cluster_operator: metadata_and_status(
                 objects,
-                &ObjectKey::of::<ClusterOperator>("", crate::controllers::clusteroperator::NAME),
+                &ObjectKey::of::<ClusterOperator>("", CLUSTER_OPERATOR),
                 |metadata, status| ClusterOperator { metadata, status, ..ClusterOperator::default() },
             ),
             namespace: objects.get("", NAMESPACE),

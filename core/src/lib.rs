@@ -2,7 +2,9 @@
 //!
 //! `reconcile(&Observed) -> Plan` decides everything: bootstrap, storage completion, the
 //! registry's objects and the conditions. It does no IO, reads no clock and draws no random
-//! numbers: time and randomness come in through [`Observed`].
+//! numbers: time and randomness come in through [`Observed`]. It keeps no state either: a
+//! process that reconciles again and again holds a [`Reconciler`], whose memo of encoded
+//! objects makes a pass at the fixpoint cheap and never changes a plan.
 
 pub mod action;
 pub mod api;
@@ -13,6 +15,7 @@ pub mod diff;
 pub mod events;
 pub mod fixture;
 pub mod inputs;
+pub mod memo;
 pub mod names;
 pub mod objects;
 pub mod observed;
@@ -33,4 +36,4 @@ pub use action::{Action, CloudAction, KubeAction, Payload};
 pub use observed::{ObjectKey, Observed};
 pub use outcome::{ErrorClass, Outcome, OutcomeResult};
 pub use plan::{Plan, Step};
-pub use reconcile::reconcile;
+pub use reconcile::{Reconciler, reconcile};

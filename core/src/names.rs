@@ -34,3 +34,7 @@ pub const DEFAULT_ROUTE: &str = "default-route";
 pub const GLOBAL_PULL_SECRET: (&str, &str) = ("openshift-config", "pull-secret");
 /// Copy of the global pull secret in the operand namespace.
 pub const INSTALLATION_PULL_SECRETS: &str = "installation-pull-secrets";
+/// The node-ca DaemonSet.
+pub const NODE_CA: &str = "node-ca";
+/// The ClusterOperator this operator reports to.
+pub const CLUSTER_OPERATOR: &str = "image-registry";

@@ -5,13 +5,36 @@
 use crate::conditions;
 use crate::controllers::{certificates, clusteroperator, imageconfig, nodeca, pruner, registry};
 use crate::inputs::Inputs;
+use crate::memo::Memo;
 use crate::observed::Observed;
 use crate::plan::Plan;
 
 /// Decides everything one pass does. Pure: same snapshot, same plan.
 pub fn reconcile(observed: &Observed) -> Plan {
-    let inputs = Inputs::decode(observed);
-    let observed = &inputs;
+    pass(&Inputs::decode(observed))
+}
+
+/// Runs passes one after another, remembering what encoding objects cost between them: what
+/// a process that reconciles again and again (the operator's loop) holds. Its plans are the
+/// ones [`reconcile`] gives for the same snapshots; only faster at a fixpoint.
+#[derive(Debug, Default)]
+pub struct Reconciler {
+    memo: Memo,
+}
+
+impl Reconciler {
+    /// A reconciler that remembers nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// [`reconcile`], with this reconciler's memory of encoded objects.
+    pub fn reconcile(&self, observed: &Observed) -> Plan {
+        pass(&Inputs::decode_remembering(observed, Some(&self.memo)))
+    }
+}
+
+fn pass(observed: &Inputs<'_>) -> Plan {
     let mut plan = Plan { memory: observed.memory.clone(), ..Plan::default() };
     let (ca_configmaps, certificates) = certificates::plan(observed, &mut plan);
     let draft = registry::plan(observed, &ca_configmaps, &mut plan);

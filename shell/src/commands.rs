@@ -6,7 +6,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use image_registry_core::fixture;
 use image_registry_core::reconcile;
 use image_registry_core::render::{self, Format};
 use jiff::Timestamp;
@@ -170,15 +169,8 @@ fn trust_cluster_bundle(path: &Path) {
     }
 }
 
-/// Reads and parses a fixture file, naming the file in any error.
-pub fn load(path: &Path) -> Result<fixture::Fixture, String> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
-    fixture::parse(&name, &text).map_err(|e| e.to_string())
-}
-
 fn plan(path: &Path, output: Format, now: Option<Timestamp>, out: &mut dyn Write) -> Result<i32, String> {
-    let mut fixture = load(path)?;
+    let mut fixture = crate::files::fixture(path)?;
     if let Some(now) = now {
         fixture.observed.now = now;
     }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use image_registry_core::observed::{ObjectKey, ObjectStore};
 use image_registry_core::outcome::OutcomeResult;
-use image_registry_core::reconcile;
+use image_registry_core::reconcile::Reconciler;
 use kube::api::{ApiResource, DynamicObject};
 use kube::runtime::reflector::store::Writer;
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -167,6 +167,8 @@ pub async fn run_loop(
     mut stop: watch::Receiver<bool>,
 ) {
     let caches = looping.caches;
+    // One reconciler for the life of the loop: at a fixpoint it encodes nothing twice.
+    let reconciler = Reconciler::new();
     let mut backoff = settings.min_backoff;
     loop {
         if *stop.borrow() {
@@ -175,7 +177,7 @@ pub async fn run_loop(
         let started = Instant::now();
         let span = tracing::info_span!("pass");
         let _entered = span.enter();
-        let result = pass(client, cloud, looping, &mut carried).await.ok();
+        let result = pass(client, cloud, &reconciler, looping, &mut carried).await.ok();
         let wait;
         (wait, backoff) = next_wait(result.as_ref(), backoff, settings);
         debug!(elapsed_ms = started.elapsed().as_millis(), next_in_ms = wait.as_millis(), "pass done");
@@ -217,6 +219,7 @@ fn next_wait(result: Option<&PassResult>, backoff: Duration, settings: &LoopSett
 async fn pass(
     client: &kube::Client,
     cloud: &dyn CloudApi,
+    reconciler: &Reconciler,
     looping: &Looping<'_>,
     carried: &mut Carried,
 ) -> Result<PassResult, String> {
@@ -231,7 +234,7 @@ async fn pass(
         }
     };
     metrics.observe(&observed);
-    let plan = reconcile(&observed);
+    let plan = reconciler.reconcile(&observed);
     // The storage-safety rules (core/src/safety.rs), checked once more before anything runs: a
     // plan that would delete storage it must not is refused whole, and says why.
     if let Err(violations) = image_registry_core::safety::check(&observed, &plan) {

@@ -8,6 +8,7 @@ pub mod controller;
 pub mod crds;
 pub mod events;
 pub mod execute;
+pub mod files;
 pub mod kinds;
 pub mod lease;
 pub mod live;

@@ -14,7 +14,7 @@ use crate::cli::SimulateArgs;
 /// Runs `simulate`; exit 0 converged, 3 not converged within the budget (a hot loop), 1 stuck
 /// (on an error the core reports, or an action that still fails in the last pass).
 pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> Result<i32, String> {
-    let fixture = crate::commands::load(&args.observed)?;
+    let fixture = crate::files::fixture(&args.observed)?;
     let faults = args.faults.clone().unwrap_or_default().0;
     let report = run::simulate(fixture.observed, args.max_passes, faults.clone());
     let mut text = String::new();

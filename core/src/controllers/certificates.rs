@@ -14,6 +14,7 @@ use crate::action::Action;
 use crate::api::{ConditionStatus, ManagementState, StorageKind};
 use crate::conditions::Wanted;
 use crate::inputs::Inputs;
+use crate::memo::Memo;
 use crate::names::{NAMESPACE, REGISTRY_NAME};
 use crate::objects::network::registry_port;
 use crate::objects::{Desired, apply_action};
@@ -64,8 +65,9 @@ fn storage_bundle(observed: &Inputs<'_>) -> Result<Option<(String, bool)>, Strin
     Ok(bundle.map(|b| (b, redirect)))
 }
 
-fn ca_configmap(namespace: &str, name: &str, data: Data) -> Result<Desired, String> {
-    Desired::new(
+fn ca_configmap(memo: Option<&Memo>, namespace: &str, name: &str, data: Data) -> Result<Desired, String> {
+    Desired::remembered(
+        memo,
         &ConfigMap {
             metadata: ObjectMeta {
                 name: Some(name.to_owned()),
@@ -117,8 +119,8 @@ pub fn desired(observed: &Inputs<'_>) -> Result<[Desired; 2], String> {
         }
     }
     Ok([
-        ca_configmap(NAMESPACE, "image-registry-certificates", certificates)?,
-        ca_configmap("openshift-config-managed", "image-registry-ca", hostnames)?,
+        ca_configmap(observed.memo, NAMESPACE, "image-registry-certificates", certificates)?,
+        ca_configmap(observed.memo, "openshift-config-managed", "image-registry-ca", hostnames)?,
     ])
 }
 

@@ -19,7 +19,7 @@ use crate::observed::ObjectKey;
 use crate::plan::Plan;
 
 /// The ClusterOperator's name.
-pub const NAME: &str = "image-registry";
+pub const NAME: &str = crate::names::CLUSTER_OPERATOR;
 
 /// One aggregated condition: status, reason, message.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -17,6 +17,7 @@ use crate::action::Action;
 use crate::api::ConditionStatus;
 use crate::conditions::Wanted;
 use crate::inputs::Inputs;
+use crate::memo::Memo;
 use crate::names::NAMESPACE;
 use crate::objects::{Desired, apply_action};
 use crate::outcome::OutcomeResult;
@@ -25,14 +26,14 @@ use crate::plan::Plan;
 /// How long a failure streak lasts before Degraded turns True.
 pub const INERTIA: SignedDuration = SignedDuration::from_secs(120);
 /// The DaemonSet (and its service account).
-pub const NAME: &str = "node-ca";
+pub const NAME: &str = crate::names::NODE_CA;
 
 fn labels() -> BTreeMap<String, String> {
     BTreeMap::from([("name".to_owned(), NAME.to_owned())])
 }
 
 /// The desired DaemonSet.
-pub fn daemon_set(image: &str) -> Result<Desired, String> {
+pub fn daemon_set(memo: Option<&Memo>, image: &str) -> Result<Desired, String> {
     let mount = |name: &str, path: &str| VolumeMount {
         name: name.to_owned(),
         mount_path: path.to_owned(),
@@ -125,7 +126,7 @@ pub fn daemon_set(image: &str) -> Result<Desired, String> {
         }),
         ..DaemonSet::default()
     };
-    Desired::new(&daemon_set, vec![])
+    Desired::remembered(memo, &daemon_set, vec![])
 }
 
 /// NodeCADaemonAvailable and NodeCADaemonProgressing from the observed DaemonSet.
@@ -191,7 +192,7 @@ fn availability(observed: &Inputs<'_>) -> [Wanted; 2] {
 /// pass starts (or continues) a failure streak; Degraded turns True after two minutes of it.
 pub fn plan(observed: &Inputs<'_>, plan: &mut Plan) -> Vec<Wanted> {
     let mut conditions = availability(observed).to_vec();
-    let desired = match daemon_set(&observed.operator.operator_image) {
+    let desired = match daemon_set(observed.memo, &observed.operator.operator_image) {
         Ok(desired) => desired,
         Err(e) => {
             plan.error(NAME, e);
@@ -302,7 +303,7 @@ mod tests {
 
     #[test]
     fn the_daemon_set_tolerates_every_taint() {
-        let ds = daemon_set("operator:latest").unwrap().object;
+        let ds = daemon_set(None, "operator:latest").unwrap().object;
         assert_eq!(ds["spec"]["template"]["spec"]["tolerations"], json!([{"operator": "Exists"}]));
         assert_eq!(ds["spec"]["template"]["spec"]["containers"][0]["args"], json!(["node-ca-sync"]));
     }

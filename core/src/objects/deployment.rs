@@ -134,5 +134,6 @@ pub fn deployment(context: &Context<'_>, planned: &[&Desired]) -> Result<Desired
         }),
         ..Deployment::default()
     };
-    Desired::new(&deployment, vec![format!("/spec/template/spec/containers/0/env/{secret_index}/value")])
+    let secrets = vec![format!("/spec/template/spec/containers/0/env/{secret_index}/value")];
+    Desired::remembered(context.observed.memo, &deployment, secrets)
 }

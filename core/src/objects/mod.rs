@@ -5,7 +5,6 @@
 //! change of an owned field.
 
 pub mod deployment;
-mod memo;
 pub mod network;
 pub mod pod;
 pub mod rbac;
@@ -23,6 +22,7 @@ use crate::checksum::checksum;
 
 use crate::diff::differences;
 use crate::inputs::Inputs;
+use crate::memo::Memo;
 use crate::names::CHECKSUM_ANNOTATION;
 use crate::observed::ObjectKey;
 use crate::storage::Wiring;
@@ -40,16 +40,19 @@ pub struct Desired {
 }
 
 impl Desired {
-    /// Encodes `object` and adds the checksum annotation over the rest of it; an object equal
-    /// to one encoded recently is not encoded again (`memo`).
-    pub fn new<K>(object: &K, secrets: Vec<String>) -> Result<Self, String>
+    /// [`Desired::new`], or what `memo` remembers of an equal object encoded before.
+    pub fn remembered<K>(memo: Option<&Memo>, object: &K, secrets: Vec<String>) -> Result<Self, String>
     where
         K: ApiObject + Clone + PartialEq + Send + 'static,
     {
-        memo::encode(object, secrets, Self::encode)
+        match memo {
+            Some(memo) => memo.encode(object, secrets, Self::new, |a: &Self, b: &Self| a.key == b.key),
+            None => Self::new(object, secrets),
+        }
     }
 
-    fn encode<K: ApiObject>(object: &K, secrets: Vec<String>) -> Result<Self, String> {
+    /// Encodes `object` and adds the checksum annotation over the rest of it.
+    pub fn new<K: ApiObject>(object: &K, secrets: Vec<String>) -> Result<Self, String> {
         let mut value = serde_json::to_value(object).map_err(|e| format!("cannot encode {}: {e}", K::KIND))?;
         // Server-side apply needs the type on the wire; not every Rust type carries it.
         if let Value::Object(map) = &mut value {
@@ -109,11 +112,11 @@ pub fn registry_objects(context: &Context<'_>) -> (Vec<Desired>, Option<String>)
     then!(rbac::registry_cluster_role_binding().map(|d| vec![d]));
     then!(rbac::registry_service_account().map(|d| vec![d]));
     then!(secrets::installation_pull_secrets(context.observed).map(|d| d.into_iter().collect::<Vec<_>>()));
-    then!(secrets::private_configuration(context.wiring).map(|d| vec![d]));
+    then!(secrets::private_configuration(context.observed.memo, context.wiring).map(|d| vec![d]));
     then!(network::service().map(|d| vec![d]));
     let planned: Vec<&Desired> = context.also_planned.iter().chain(&out).collect();
     then!(deployment::deployment(context, &planned).map(|d| vec![d]));
-    then!(network::pod_disruption_budget(context.config).map(|d| vec![d]));
+    then!(network::pod_disruption_budget(context.observed.memo, context.config).map(|d| vec![d]));
     then!(network::network_policy().map(|d| vec![d]));
     then!(routes::routes(context.config, context.observed));
     (out, None)

@@ -15,6 +15,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::Desired;
 use crate::api::Config;
+use crate::memo::Memo;
 use crate::names::{NAMESPACE, REGISTRY_LABEL, REGISTRY_NAME};
 
 /// The registry's port.
@@ -84,7 +85,7 @@ fn build_service() -> Result<Desired, String> {
 }
 
 /// PDB `image-registry`: one pod must stay up once there are two or more.
-pub fn pod_disruption_budget(config: &Config) -> Result<Desired, String> {
+pub fn pod_disruption_budget(memo: Option<&Memo>, config: &Config) -> Result<Desired, String> {
     let pdb = PodDisruptionBudget {
         metadata: meta(REGISTRY_NAME),
         spec: Some(PodDisruptionBudgetSpec {
@@ -95,7 +96,7 @@ pub fn pod_disruption_budget(config: &Config) -> Result<Desired, String> {
         }),
         ..PodDisruptionBudget::default()
     };
-    Desired::new(&pdb, vec![])
+    Desired::remembered(memo, &pdb, vec![])
 }
 
 fn tcp(port: i32) -> NetworkPolicyPort {

@@ -65,7 +65,7 @@ pub fn routes(config: &Config, observed: &Inputs<'_>) -> Result<Vec<Desired>, St
                 },
                 status: None,
             };
-            Desired::new(&route, secrets)
+            Desired::remembered(observed.memo, &route, secrets)
         })
         .collect()
 }

@@ -11,6 +11,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::Desired;
 use crate::inputs::Inputs;
+use crate::memo::Memo;
 use crate::names::{GLOBAL_PULL_SECRET, INSTALLATION_PULL_SECRETS, NAMESPACE, PRIVATE_CONFIGURATION_SECRET};
 use crate::storage::Wiring;
 
@@ -35,11 +36,11 @@ pub fn installation_pull_secrets(observed: &Inputs<'_>) -> Result<Option<Desired
     let source = observed.objects.get::<Secret>(namespace, name).map_err(|e| e.to_string())?;
     let Some(source) = source else { return Ok(None) };
     let copy = secret(INSTALLATION_PULL_SECRETS, "kubernetes.io/dockerconfigjson", source.data.unwrap_or_default());
-    Desired::new(&copy, vec![]).map(Some)
+    Desired::remembered(observed.memo, &copy, vec![]).map(Some)
 }
 
 /// The storage credentials and secret settings the registry reads.
-pub fn private_configuration(wiring: &Wiring) -> Result<Desired, String> {
+pub fn private_configuration(memo: Option<&Memo>, wiring: &Wiring) -> Result<Desired, String> {
     let data = wiring.private_configuration().into_iter().map(|(k, v)| (k, ByteString(v.into_bytes()))).collect();
-    Desired::new(&secret(PRIVATE_CONFIGURATION_SECRET, "Opaque", data), vec![])
+    Desired::remembered(memo, &secret(PRIVATE_CONFIGURATION_SECRET, "Opaque", data), vec![])
 }

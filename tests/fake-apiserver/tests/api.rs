@@ -255,6 +255,15 @@ async fn a_reset_replaces_the_state_and_ends_every_watch() {
     assert_eq!(names, ["old"]);
     let WatchEvent::Error(status) = first_event(&api, &held).await else { panic!("not an error event") };
     assert_eq!(status.code, 504, "{status:?}");
+    // The same over the control endpoints, as a test against the binary uses them.
+    let control = |path: &str, body: &str| {
+        http::Request::post(format!("/_fake/{path}")).body(bytes::Bytes::from(body.to_owned())).unwrap()
+    };
+    let answer = fake.handle(control("reset", "[]")).await;
+    assert_eq!(answer.status(), 200);
+    assert!(api.list(&Default::default()).await.unwrap().items.is_empty());
+    assert_eq!(fake.handle(control("reset", "not json")).await.status(), 400);
+    assert_eq!(fake.handle(control("compact", "")).await.status(), 200);
 }
 
 /// Issue 25: the values the operator once copied from a Config into its Deployment unchecked

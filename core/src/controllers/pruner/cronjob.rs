@@ -12,6 +12,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::api::{GoDuration, ImagePruner, LogLevel};
+use crate::memo::Memo;
 use crate::names::NAMESPACE;
 use crate::objects::Desired;
 
@@ -68,7 +69,12 @@ pub fn command(pruner: &ImagePruner, registry_hostname: &str) -> Vec<String> {
 }
 
 /// The CronJob for `pruner`; `registry_hostname` is the Image config's internal hostname.
-pub fn cronjob(pruner: &ImagePruner, image: &str, registry_hostname: &str) -> Result<Desired, String> {
+pub fn cronjob(
+    memo: Option<&Memo>,
+    pruner: &ImagePruner,
+    image: &str,
+    registry_hostname: &str,
+) -> Result<Desired, String> {
     let spec = &pruner.spec;
     let schedule = if spec.schedule.is_empty() { "0 0 * * *".to_owned() } else { spec.schedule.clone() };
     let resources = spec.resources.clone().unwrap_or_else(|| ResourceRequirements {
@@ -152,7 +158,7 @@ pub fn cronjob(pruner: &ImagePruner, image: &str, registry_hostname: &str) -> Re
         }),
         ..CronJob::default()
     };
-    Desired::new(&cronjob, vec![])
+    Desired::remembered(memo, &cronjob, vec![])
 }
 
 #[cfg(test)]
@@ -214,7 +220,7 @@ mod tests {
             node_selector: Some([("a".to_owned(), "b".to_owned())].into()),
             ..Default::default()
         };
-        let job = cronjob(&pruner(spec), "cli:latest", "").unwrap().object;
+        let job = cronjob(None, &pruner(spec), "cli:latest", "").unwrap().object;
         assert_eq!(job["spec"]["schedule"], "*/5 * * * *");
         assert_eq!(job["spec"]["suspend"], true);
         assert_eq!(
@@ -228,7 +234,7 @@ mod tests {
         assert_eq!(pod["nodeSelector"]["a"], "b");
         assert_eq!(pod["containers"][0]["image"], "cli:latest");
         assert_eq!(pod["containers"][0]["args"][2], "arg0");
-        let defaults = cronjob(&pruner(ImagePrunerSpec::default()), "cli", "").unwrap().object;
+        let defaults = cronjob(None, &pruner(ImagePrunerSpec::default()), "cli", "").unwrap().object;
         assert_eq!(defaults["spec"]["schedule"], "0 0 * * *");
         assert_eq!(defaults["spec"]["suspend"], false);
     }

@@ -93,7 +93,7 @@ pub fn plan(observed: &Inputs<'_>, registry_hostname: &str, plan: &mut Plan) -> 
         &resources::network_policy,
         &|| {
             validate(&pruner)?;
-            cronjob::cronjob(&pruner, &observed.operator.image_pruner, registry_hostname)
+            cronjob::cronjob(observed.memo, &pruner, &observed.operator.image_pruner, registry_hostname)
         },
     ];
     let mut apply_error = None;
