@@ -59,7 +59,9 @@ pub fn access(observed: &Inputs<'_>) -> Option<Access> {
     let status = config.status.as_ref().and_then(|s| s.storage.s3.clone());
     let managed = config.spec.storage.management_state == "Managed";
     let mut buckets: Vec<Read> = Vec::new();
-    for s3 in [spec.as_ref(), status.as_ref()].into_iter().flatten().filter(|s| !s.bucket.is_empty()) {
+    // A spec bucket S3 would refuse is never read (the pass reports it); the status's always is.
+    let readable = spec.as_ref().filter(|s| crate::validation::storage::s3_bucket(&s.bucket).is_ok());
+    for s3 in [readable, status.as_ref()].into_iter().flatten().filter(|s| !s.bucket.is_empty()) {
         if !buckets.iter().any(|b| b.target.bucket == s3.bucket) {
             buckets.push(Read { target: target(s3, platform), configuration: managed });
         }
@@ -87,4 +89,33 @@ pub fn trust(observed: &Inputs<'_>, trusted_ca: &str) -> Result<Trust, String> {
         format!("trusted CA config map \"{trusted_ca}\" does not contain required key \"ca-bundle.crt\"")
     })?;
     Ok(Trust { bundle: Some(bundle), system_roots: false })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::storage::S3;
+    use crate::api::{Config, ImageRegistryStatus};
+    use crate::observed::Observed;
+
+    /// Issue 25: S3 is never asked about a spec bucket it would refuse; the applied one still is.
+    #[test]
+    fn a_spec_bucket_s3_would_refuse_is_not_read() {
+        let mut config = Config::default();
+        config.metadata.name = Some("cluster".into());
+        config.spec.storage.s3 = Some(S3 { bucket: "MyCluster-UPPER-Bucket".into(), ..S3::default() });
+        let mut observed = Observed::new(jiff::Timestamp::UNIX_EPOCH, "seed");
+        let Ok(value) = serde_json::to_value(&config) else { panic!("encodes") };
+        observed.objects.insert(value).ok();
+        assert!(access(&Inputs::decode(&observed)).is_none(), "nothing to read");
+        config.status = Some(ImageRegistryStatus::default());
+        if let Some(status) = config.status.as_mut() {
+            status.storage.s3 = Some(S3 { bucket: "applied-bucket".into(), ..S3::default() });
+        }
+        let Ok(value) = serde_json::to_value(&config) else { panic!("encodes") };
+        observed.objects.insert(value).ok();
+        let Some(access) = access(&Inputs::decode(&observed)) else { panic!("the applied bucket is read") };
+        let read: Vec<&str> = access.buckets.iter().map(|b| b.target.bucket.as_str()).collect();
+        assert_eq!(read, ["applied-bucket"]);
+    }
 }
