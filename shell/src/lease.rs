@@ -86,7 +86,7 @@ impl Elector {
     }
 
     fn held(&self) -> std::sync::MutexGuard<'_, Option<Lease>> {
-        self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::locks::lock(&self.held)
     }
 
     /// Remembers what a write returned, when it still names this candidate.
@@ -211,7 +211,7 @@ impl Fence {
     /// A renewal that began at `attempt` succeeded: the lease holds from then (the server's
     /// renewTime is no earlier than the request), not from when the answer came.
     pub fn renewed(&self, attempt: Instant) {
-        let mut renewed = self.renewed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut renewed = crate::locks::lock(&self.renewed);
         if renewed.is_none_or(|r| r < attempt) {
             *renewed = Some(attempt);
         }
@@ -219,7 +219,7 @@ impl Fence {
 
     /// Whether a write may go out now. When not, the lease loop is asked to re-check.
     pub fn open(&self) -> bool {
-        let renewed = *self.renewed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let renewed = *crate::locks::lock(&self.renewed);
         let open = renewed.is_some_and(|r| r.elapsed() < self.deadline);
         if !open {
             self.recheck.notify_one();

@@ -12,6 +12,7 @@ pub mod files;
 pub mod kinds;
 pub mod lease;
 pub mod live;
+pub mod locks;
 pub mod metrics;
 pub mod nodeca;
 pub mod observe;

@@ -92,7 +92,7 @@ impl Reloading {
     /// The acceptor for the next connection, reloaded if a file changed (a failed reload keeps
     /// the previous certificate).
     pub fn acceptor(&self) -> TlsAcceptor {
-        let mut current = self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut current = crate::locks::lock(&self.current);
         let stamps = (modified(&self.files.cert), modified(&self.files.key));
         if (stamps.0, stamps.1) != (current.0, current.1) {
             match server_config(&self.files) {

@@ -188,7 +188,7 @@ impl Outage {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, OutageState> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::locks::lock(&self.state)
     }
 
     fn failed(&self, watch: Collection, error: &dyn std::fmt::Display) {

@@ -14,6 +14,8 @@ pub mod trust;
 
 use std::time::Duration;
 
+#[cfg(feature = "fake-cloud")]
+use crate::locks::lock;
 use futures::future::BoxFuture;
 use image_registry_core::action::{CloudAction, Service};
 use image_registry_core::inputs::Inputs;
@@ -139,11 +141,6 @@ impl FakeCloud {
     pub fn facts(&self) -> CloudFacts {
         lock(&self.facts).clone()
     }
-}
-
-#[cfg(feature = "fake-cloud")]
-fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(feature = "fake-cloud")]

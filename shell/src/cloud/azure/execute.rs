@@ -6,8 +6,9 @@ use image_registry_core::action::CloudAction;
 use image_registry_core::outcome::ErrorClass;
 
 use super::errors::AzureError;
-use super::{AzureCloud, Session, lock, network, no_arm};
+use super::{AzureCloud, Session, network, no_arm};
 use crate::cloud::CloudError;
+use crate::locks::lock;
 
 impl AzureCloud {
     /// Carries out one Azure call of the plan, with the session the last observation built.

@@ -19,8 +19,10 @@ pub mod permissions;
 pub mod sharedkey;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use crate::locks::lock;
 
 use azure_core::credentials::TokenCredential;
 use image_registry_core::inputs::Inputs;
@@ -97,10 +99,6 @@ struct State {
     keys: Seen<String>,
     /// Resource group → its virtual networks.
     vnets: Seen<Vec<image_registry_core::observed::AzureVnet>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Where an account's key is kept in [`State::keys`].

@@ -13,7 +13,7 @@ pub mod permissions;
 mod tags;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use image_registry_core::action::CloudAction;
@@ -27,6 +27,7 @@ use self::errors::GcsError;
 use super::CloudError;
 use super::calls::CallCounter;
 use super::seen::Seen;
+use crate::locks::lock;
 
 /// The scope the registry's storage calls need.
 const SCOPE: &str = "https://www.googleapis.com/auth/devstorage.full_control";
@@ -58,10 +59,6 @@ struct State {
     seen: Seen<(String, bool, GcsBucket)>,
     /// Each bucket's location as last observed: where its tags are bound.
     locations: HashMap<String, String>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl GcsCloud {

@@ -16,7 +16,7 @@ mod observe;
 pub mod permissions;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::config::SharedHttpClient;
@@ -28,6 +28,7 @@ use image_registry_core::storage::s3::access::{self, Access, Credentials, Read, 
 
 use super::CloudError;
 use super::calls::CallCounter;
+use crate::locks::lock;
 
 /// The S3 half of the operator's clouds.
 pub struct S3Cloud {
@@ -59,10 +60,6 @@ struct Session {
     version: String,
     http: SharedHttpClient,
     clients: Mutex<HashMap<S3Target, aws_sdk_s3::Client>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl S3Cloud {

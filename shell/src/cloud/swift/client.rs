@@ -8,7 +8,7 @@
 //! when Swift answers 401 (an expired or revoked token).
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, header};
@@ -76,7 +76,7 @@ impl SwiftClient {
 
     /// The token and storage URL: the current ones, or fresh from Keystone.
     async fn session(&self, fresh: bool) -> Result<Session, Login> {
-        if !fresh && let Some(session) = self.session.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+        if !fresh && let Some(session) = crate::locks::lock(&self.session).clone() {
             return Ok(session);
         }
         let Identity { auth_url, credentials, swift } = &self.identity;
@@ -85,7 +85,7 @@ impl SwiftClient {
             .map_err(Login::Failed)?;
         let storage = keystone::object_store(&token.catalog, &swift.region_name).map_err(Login::NoObjectStore)?;
         let session = Session { token: token.id, storage };
-        *self.session.lock().unwrap_or_else(PoisonError::into_inner) = Some(session.clone());
+        *crate::locks::lock(&self.session) = Some(session.clone());
         Ok(session)
     }
 

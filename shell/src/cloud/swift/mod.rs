@@ -14,7 +14,7 @@ mod errors;
 pub mod keystone;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use image_registry_core::action::CloudAction;
@@ -29,6 +29,7 @@ use self::errors::SwiftError;
 use super::CloudError;
 use super::calls::CallCounter;
 use super::seen::Seen;
+use crate::locks::lock;
 
 /// The Swift half of the operator's clouds.
 pub struct SwiftCloud {
@@ -51,10 +52,6 @@ struct State {
     seen: Seen<SwiftContainer>,
     /// The last probe that reached an answer, and when.
     probe: Option<(Instant, SwiftProbe)>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl SwiftCloud {
