@@ -883,3 +883,25 @@ async fn a_leader_paused_past_its_lease_writes_nothing_after_the_new_leader_bega
     wait_for("the registry to be available", Duration::from_secs(60), || available(&stand.fake)).await;
     new_leader.stop().await;
 }
+
+/// Issue 25: the lease tells the watches the server's history moved when the lease this
+/// instance held is gone after a restore; an ordinary renewal, or another candidate taking an
+/// expired lease, tells nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_lease_gone_after_a_restore_tells_the_watches_to_relist() {
+    use image_registry_operator::lease::Elector;
+    use image_registry_operator::watches::History;
+    let stand = stand("aws-fresh.yaml");
+    let history = Arc::new(History::default());
+    let client = kube::Client::new(stand.fake.clone(), NS);
+    let elector = Elector::new(client, settings("a").lease).telling(history.clone());
+    assert!(elector.try_acquire_or_renew().await.unwrap());
+    assert!(elector.try_acquire_or_renew().await.unwrap());
+    assert_eq!(history.generation(), 0, "renewals are ordinary history");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/aws-fresh.yaml");
+    stand.fake.reset(fake_apiserver::serve::fixture_objects(&path).unwrap()).unwrap();
+    assert!(elector.try_acquire_or_renew().await.unwrap(), "the lease is taken again");
+    assert_eq!(history.generation(), 1, "the lease vanished: every watch relists");
+    assert!(elector.try_acquire_or_renew().await.unwrap());
+    assert_eq!(history.generation(), 1);
+}

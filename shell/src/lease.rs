@@ -13,7 +13,7 @@ use kube::api::{Api, PostParams};
 use tokio::sync::Notify;
 use tracing::warn;
 
-use crate::watches::History;
+use crate::watches::{History, older};
 
 /// Lease name and timing (spec 40 §8.1: 137 s lease, 107 s renew deadline, 26 s retry).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,8 +129,7 @@ impl Elector {
         // than this candidate wrote it is a server whose state was restored from a backup.
         if let Some(wrote) = &wrote_last {
             let now = current.as_ref().and_then(|l| l.metadata.resource_version.as_deref()).unwrap_or_default();
-            let older = matches!((now.parse::<u64>(), wrote.parse::<u64>()), (Ok(now), Ok(wrote)) if now < wrote);
-            if current.is_none() || older {
+            if current.is_none() || older(now, wrote) {
                 warn!(lease = %self.settings.name, "the lease this instance held is gone or older than it wrote it");
                 self.moved_backwards(generation, "the lease");
             }

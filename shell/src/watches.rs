@@ -79,7 +79,7 @@ struct Seen {
 
 /// Whether `new` is an older resourceVersion than `old` (both numeric, as etcd's revisions are;
 /// opaque ones are never compared).
-fn older(new: &str, old: &str) -> bool {
+pub(crate) fn older(new: &str, old: &str) -> bool {
     matches!((new.parse::<u64>(), old.parse::<u64>()), (Ok(new), Ok(old)) if new < old)
 }
 

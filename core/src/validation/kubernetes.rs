@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::Errors;
+use super::{Errors, lower_digit};
 
 const NAME_RULE: &str =
     "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
@@ -29,10 +29,7 @@ fn simple_name(value: &str) -> bool {
 /// A DNS-1123 subdomain: lowercase labels of alphanumerics and '-', joined by '.', at most 253.
 pub fn dns_subdomain(value: &str) -> Result<(), String> {
     let label_ok = |l: &str| {
-        let ends = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-        ends(l.chars().next())
-            && ends(l.chars().last())
-            && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        l.starts_with(lower_digit) && l.ends_with(lower_digit) && l.chars().all(|c| lower_digit(c) || c == '-')
     };
     if value.is_empty() || value.len() > 253 {
         return Err(format!("{value:?}: a DNS-1123 subdomain must be 1 to 253 characters"));

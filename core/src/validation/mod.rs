@@ -53,6 +53,11 @@ impl Errors {
     }
 }
 
+/// A lowercase ASCII letter or a digit: what DNS labels and most cloud names are made of.
+pub(crate) fn lower_digit(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit()
+}
+
 /// The errors joined into one message, as a condition carries them.
 pub fn message(errors: &[FieldError]) -> String {
     errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")

@@ -2,9 +2,7 @@
 //! naming rules, Google Cloud Storage's, Azure's storage account and container rules, and
 //! Swift's container rule. The operator's generated names pass by construction.
 
-fn lower_digit(c: char) -> bool {
-    c.is_ascii_lowercase() || c.is_ascii_digit()
-}
+use super::lower_digit;
 
 fn length(name: &str, what: &str, min: usize, max: usize) -> Result<(), String> {
     if name.len() < min || name.len() > max {
