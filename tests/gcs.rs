@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use image_registry_core::action::CloudAction;
 use image_registry_core::api::openshift::KeyValue;
-use image_registry_core::inputs::Inputs;
 use image_registry_core::observed::{BucketState, Observed};
 use image_registry_core::outcome::ErrorClass;
 use image_registry_operator::cloud::calls::{CallCounter, CallLabels};
@@ -40,6 +39,13 @@ fn cluster(bucket: &str, keyfile: &str) -> Observed {
     }
     observed.operator.release_version = "4.20.0".into();
     observed
+}
+
+/// What the core asks of GCS for `observed`, for exactly `buckets`.
+fn asked(observed: &Observed, buckets: &[String]) -> image_registry_core::storage::gcs::read::Reads {
+    let mut reads = image_registry_core::reads(observed).gcs.expect("the Config names a bucket");
+    reads.buckets = buckets.to_vec();
+    reads
 }
 
 const KEYFILE: &str = r#"{"type": "service_account", "project_id": "stand-project", "client_email": "registry@stand-project.iam.gserviceaccount.com"}"#;
@@ -78,16 +84,16 @@ async fn a_bucket_is_observed_absent_created_with_its_labels_and_then_read_once_
     let gcs = GcsCloud::new(Endpoint::Emulator(endpoint), Duration::from_secs(600), calls.clone());
     let bucket = stand::unique("gcs-create");
     let observed = cluster(&bucket, KEYFILE);
-    let facts = gcs.observe(&Inputs::decode(&observed), std::slice::from_ref(&bucket)).await;
+    let facts = gcs.observe(&asked(&observed, std::slice::from_ref(&bucket)), "4.20.0").await;
     assert_eq!(facts[&bucket].state, BucketState::Missing);
 
     gcs.execute(&create(&bucket)).await.unwrap();
-    let facts = gcs.observe(&Inputs::decode(&observed), std::slice::from_ref(&bucket)).await;
+    let facts = gcs.observe(&asked(&observed, std::slice::from_ref(&bucket)), "4.20.0").await;
     assert_eq!(facts[&bucket].state, BucketState::Exists, "{:?}", facts[&bucket]);
     assert_eq!(facts[&bucket].labels.get(&owned().key), Some(&"owned".to_owned()));
     let reads = counted(&calls, "buckets.get");
     for _ in 0..3 {
-        gcs.observe(&Inputs::decode(&observed), std::slice::from_ref(&bucket)).await;
+        gcs.observe(&asked(&observed, std::slice::from_ref(&bucket)), "4.20.0").await;
     }
     assert_eq!(counted(&calls, "buckets.get"), reads, "reads within the resync period are reused");
 }
@@ -100,7 +106,7 @@ async fn only_a_bucket_with_this_clusters_label_is_emptied_and_deleted() {
     let mine = stand::unique("gcs-mine");
     let theirs = stand::unique("gcs-theirs");
     let observed = cluster(&mine, KEYFILE);
-    gcs.observe(&Inputs::decode(&observed), &[mine.clone(), theirs.clone()]).await;
+    gcs.observe(&asked(&observed, &[mine.clone(), theirs.clone()]), "4.20.0").await;
     gcs.execute(&create(&mine)).await.unwrap();
     let (status, _) = stand::http(
         "POST",
@@ -130,7 +136,7 @@ async fn only_a_bucket_with_this_clusters_label_is_emptied_and_deleted() {
 
     gcs.execute(&CloudAction::GcsDeleteBucket { bucket: mine.clone(), require_label: owned() }).await.unwrap();
     assert_eq!(stand::http("GET", &format!("{endpoint}/storage/v1/b/{mine}"), "").await.0, 404);
-    let facts = gcs.observe(&Inputs::decode(&observed), std::slice::from_ref(&mine)).await;
+    let facts = gcs.observe(&asked(&observed, std::slice::from_ref(&mine)), "4.20.0").await;
     assert_eq!(facts[&mine].state, BucketState::Missing, "the operator's own call drops the cached read");
     // Deleting again is done, not an error: an interrupted removal resumes.
     gcs.execute(&CloudAction::GcsDeleteBucket { bucket: mine, require_label: owned() }).await.unwrap();
@@ -147,7 +153,7 @@ async fn keyfiles_the_operator_cannot_use_are_named_and_nothing_is_called() {
         [(r#"{"type": "authorized_user"}"#, "\"authorized_user\" is not supported"), ("{not json", "not valid JSON")]
     {
         let observed = cluster("gcs-unusable", keyfile);
-        let facts = gcs.observe(&Inputs::decode(&observed), &["gcs-unusable".to_owned()]).await;
+        let facts = gcs.observe(&asked(&observed, &["gcs-unusable".to_owned()]), "4.20.0").await;
         let seen = &facts["gcs-unusable"];
         assert_eq!(seen.state, BucketState::Unknown);
         assert!(seen.message.contains(expected), "{}", seen.message);
@@ -200,9 +206,9 @@ async fn resource_tags_are_listed_only_when_asked_and_missing_ones_are_bound() {
 
     // No tags asked for: the Resource Manager is never called.
     let plain = cluster(&bucket, KEYFILE);
-    gcs.observe(&Inputs::decode(&plain), std::slice::from_ref(&bucket)).await;
+    gcs.observe(&asked(&plain, std::slice::from_ref(&bucket)), "4.20.0").await;
     gcs.execute(&create(&bucket)).await.unwrap();
-    gcs.observe(&Inputs::decode(&plain), std::slice::from_ref(&bucket)).await;
+    gcs.observe(&asked(&plain, std::slice::from_ref(&bucket)), "4.20.0").await;
     assert_eq!(double.model.lock().unwrap().log, Vec::<String>::new());
 
     let mut tagged = cluster(&bucket, KEYFILE);
@@ -218,7 +224,7 @@ async fn resource_tags_are_listed_only_when_asked_and_missing_ones_are_bound() {
         .unwrap();
     double.model.lock().unwrap().bindings.entry(parent.clone()).or_default().insert("org1/team/registry".into());
     // The cached read has no tags in it: asking for tags reads the bucket again.
-    let facts = gcs.observe(&Inputs::decode(&tagged), std::slice::from_ref(&bucket)).await;
+    let facts = gcs.observe(&asked(&tagged, std::slice::from_ref(&bucket)), "4.20.0").await;
     assert_eq!(facts[&bucket].tags, vec!["org1/team/registry".to_owned()]);
 
     let bind = CloudAction::GcsBindTags {
@@ -231,7 +237,7 @@ async fn resource_tags_are_listed_only_when_asked_and_missing_ones_are_bound() {
         assert!(model.pending.is_empty(), "every operation was followed to its end");
         assert_eq!(model.bindings[&parent].len(), 2);
     }
-    let facts = gcs.observe(&Inputs::decode(&tagged), std::slice::from_ref(&bucket)).await;
+    let facts = gcs.observe(&asked(&tagged, std::slice::from_ref(&bucket)), "4.20.0").await;
     assert_eq!(facts[&bucket].tags, vec!["org1/env/prod".to_owned(), "org1/team/registry".to_owned()], "two pages");
     assert!(double.model.lock().unwrap().log.iter().any(|l| l.contains("pageToken=1")), "the second page was read");
 

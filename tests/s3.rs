@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use image_registry_core::action::{CloudAction, S3Target};
 use image_registry_core::api::openshift::KeyValue;
-use image_registry_core::inputs::Inputs;
 use image_registry_core::observed::{BucketState, Observed, S3Bucket};
 use image_registry_core::outcome::ErrorClass;
 use image_registry_operator::cloud::calls::{CallCounter, CallLabels};
@@ -70,7 +69,8 @@ fn cloud() -> (S3Cloud, CallCounter) {
 }
 
 async fn observe(cloud: &S3Cloud, observed: &Observed, bucket: &str) -> S3Bucket {
-    cloud.observe(&Inputs::decode(observed)).await.remove(bucket).unwrap()
+    let reads = image_registry_core::reads(observed).s3.expect("the Config names a bucket");
+    cloud.observe(&reads, &observed.operator.release_version).await.remove(bucket).unwrap()
 }
 
 fn owned() -> KeyValue {

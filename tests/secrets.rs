@@ -114,15 +114,19 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// What the core hands the shell to reach S3 prints no credentials: the file is redacted in
+/// What the core hands the shell to read the clouds prints no credentials: each is redacted in
 /// every `Debug` rendering (logs and panics use it), whatever the fixture holds.
 #[test]
-fn the_s3_access_the_shell_gets_prints_no_credentials() {
+fn the_reads_the_shell_gets_print_no_credentials() {
     let secrets = secret_values();
     for path in all_fixtures() {
         let observed = load(&path).observed;
-        let inputs = image_registry_core::inputs::Inputs::decode(&observed);
-        let Some(access) = image_registry_core::storage::s3::access::access(&inputs) else { continue };
+        let reads = image_registry_core::reads(&observed);
+        let everything = format!("{reads:?} {reads:#?}");
+        for secret in &secrets {
+            assert!(!everything.contains(secret.as_str()), "{}: a secret in {everything}", path.display());
+        }
+        let Some(access) = reads.s3 else { continue };
         let printed = format!("{access:?} {access:#?}");
         for secret in &secrets {
             assert!(!printed.contains(secret.as_str()), "{}: a secret in {printed}", path.display());

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use image_registry_core::action::CloudAction;
 use image_registry_core::api::openshift::KeyValue;
-use image_registry_core::inputs::Inputs;
 use image_registry_core::observed::{BucketState, Observed, SwiftProbe};
 use image_registry_core::outcome::ErrorClass;
+use image_registry_core::storage::swift::read::Login;
 use image_registry_operator::cloud::calls::{CallCounter, CallLabels};
 use image_registry_operator::cloud::swift::SwiftCloud;
 use serde_json::{Value, json};
@@ -50,6 +50,16 @@ fn cluster(container: Option<&str>, data: Value, user: Option<Value>) -> Observe
     observed
 }
 
+/// Who the core says the probe logs in as (the cluster has no Config storage).
+fn probe(observed: &Observed) -> Result<Login, String> {
+    image_registry_core::reads(observed).swift.and_then(|s| s.probe).expect("the bootstrap probes")
+}
+
+/// Who the core says reads the Config's containers.
+fn login(observed: &Observed) -> Result<Login, String> {
+    image_registry_core::reads(observed).swift.expect("the Config names a container").login
+}
+
 fn clouds(keystone: &Keystone) -> Value {
     json!({"clouds.yaml": b64(&keystone::clouds_yaml(&format!("{}/v3", keystone.endpoint)))})
 }
@@ -71,13 +81,13 @@ async fn the_probe_says_usable_not_usable_or_fails_and_never_guesses() {
     let calls = CallCounter::default();
     let cloud = SwiftCloud::new(RESYNC, calls.clone());
     let observed = cluster(None, clouds(&with_swift), None);
-    assert_eq!(cloud.probe(&Inputs::decode(&observed)).await, SwiftProbe::Usable);
-    assert_eq!(cloud.probe(&Inputs::decode(&observed)).await, SwiftProbe::Usable);
+    assert_eq!(cloud.probe(&probe(&observed), "4.20.0").await, SwiftProbe::Usable);
+    assert_eq!(cloud.probe(&probe(&observed), "4.20.0").await, SwiftProbe::Usable);
     assert_eq!((counted(&calls, "IssueToken"), counted(&calls, "ListContainers")), (1, 1), "probed once per resync");
 
     let without = keystone::start(None).await;
     let cloud = SwiftCloud::new(RESYNC, CallCounter::default());
-    match cloud.probe(&Inputs::decode(&cluster(None, clouds(&without), None))).await {
+    match cloud.probe(&probe(&cluster(None, clouds(&without), None)), "4.20.0").await {
         SwiftProbe::NotUsable { reason } => {
             assert!(reason.starts_with("container endpoint not found in the OpenStack catalog"), "{reason}")
         }
@@ -91,17 +101,18 @@ async fn the_probe_says_usable_not_usable_or_fails_and_never_guesses() {
         SwiftProbe::Failed { message } => message,
         other => panic!("a probe that cannot log in fails: {other:?}"),
     };
-    let message = failed(cloud.probe(&Inputs::decode(&cluster(None, data, None))).await);
+    let message = failed(cloud.probe(&probe(&cluster(None, data, None)), "4.20.0").await);
     assert!(message.starts_with("Keystone token: cannot connect") && message.contains("refused"), "{message}");
     assert_eq!(
-        failed(cloud.probe(&Inputs::decode(&cluster(None, json!({}), None))).await),
+        failed(cloud.probe(&probe(&cluster(None, json!({}), None)), "4.20.0").await),
         "secret \"openshift-image-registry/installer-cloud-credentials\" does not contain required key \"clouds.yaml\""
     );
 
     let wrong =
         keystone::clouds_yaml(&format!("{}/v3", with_swift.endpoint)).replace(keystone::PASSWORD, "not-the-password");
     let cloud = SwiftCloud::new(RESYNC, CallCounter::default());
-    let message = failed(cloud.probe(&Inputs::decode(&cluster(None, json!({"clouds.yaml": b64(&wrong)}), None))).await);
+    let message =
+        failed(cloud.probe(&probe(&cluster(None, json!({"clouds.yaml": b64(&wrong)}), None)), "4.20.0").await);
     assert_eq!(message, "Keystone token: HTTP 401: The request you have made requires authentication.");
     assert!(!message.contains("not-the-password"));
 }
@@ -114,7 +125,7 @@ async fn containers_are_created_marked_read_once_per_resync_and_only_marked_ones
     let cloud = SwiftCloud::new(RESYNC, calls.clone());
     let name = stand::unique("registry");
     let observed = cluster(Some(&name), clouds(&keystone), None);
-    let facts = cloud.observe(&Inputs::decode(&observed), std::slice::from_ref(&name)).await;
+    let facts = cloud.observe(&login(&observed), std::slice::from_ref(&name), "4.20.0").await;
     assert_eq!(facts[&name].state, BucketState::Missing);
 
     let metadata = vec![
@@ -122,12 +133,12 @@ async fn containers_are_created_marked_read_once_per_resync_and_only_marked_ones
         KeyValue { key: "Name".into(), value: name.clone() },
     ];
     cloud.execute(&CloudAction::SwiftCreateContainer { container: name.clone(), metadata }).await.unwrap();
-    let facts = cloud.observe(&Inputs::decode(&observed), std::slice::from_ref(&name)).await;
+    let facts = cloud.observe(&login(&observed), std::slice::from_ref(&name), "4.20.0").await;
     assert_eq!(facts[&name].state, BucketState::Exists);
     assert_eq!(facts[&name].metadata.get("Openshiftclusterid").map(String::as_str), Some(INFRA));
     assert_eq!(facts[&name].metadata.get("Name"), Some(&name));
     let heads = counted(&calls, "HeadContainer");
-    cloud.observe(&Inputs::decode(&observed), std::slice::from_ref(&name)).await;
+    cloud.observe(&login(&observed), std::slice::from_ref(&name), "4.20.0").await;
     assert_eq!(counted(&calls, "HeadContainer"), heads, "read once per resync");
     assert_eq!(counted(&calls, "IssueToken"), 1, "one login serves every call");
 
@@ -188,7 +199,7 @@ async fn every_credential_kind_and_both_identity_versions_log_in() {
                 "authURL": v3, "tenant": keystone::PROJECT, "domain": keystone::DOMAIN, "regionName": "RegionOne"}}}});
         observed.objects.insert(config).unwrap();
         let cloud = SwiftCloud::new(RESYNC, CallCounter::default());
-        let facts = cloud.observe(&Inputs::decode(&observed), std::slice::from_ref(&name)).await;
+        let facts = cloud.observe(&login(&observed), std::slice::from_ref(&name), "4.20.0").await;
         assert_eq!(facts[&name].state, BucketState::Missing, "{kind}: {}", facts[&name].message);
     }
     // Identity v2.0, chosen by the auth URL's version, or by `identity_api_version: 2` on an
@@ -207,8 +218,9 @@ async fn every_credential_kind_and_both_identity_versions_log_in() {
         let before = keystone.model.lock().unwrap().log.len();
         let facts = cloud
             .observe(
-                &Inputs::decode(&cluster(Some(&name), json!({"clouds.yaml": b64(&v2)}), None)),
+                &login(&cluster(Some(&name), json!({"clouds.yaml": b64(&v2)}), None)),
                 std::slice::from_ref(&name),
+                "4.20.0",
             )
             .await;
         assert_eq!(facts[&name].state, BucketState::Missing, "{auth_url} v{version}: {}", facts[&name].message);
@@ -221,7 +233,7 @@ async fn every_credential_kind_and_both_identity_versions_log_in() {
     let before = keystone.model.lock().unwrap().log.len();
     let yaml = keystone::clouds_yaml(&keystone.endpoint);
     let observed = cluster(Some(&name), json!({"clouds.yaml": b64(&yaml)}), None);
-    let facts = cloud.observe(&Inputs::decode(&observed), std::slice::from_ref(&name)).await;
+    let facts = cloud.observe(&login(&observed), std::slice::from_ref(&name), "4.20.0").await;
     assert_eq!(facts[&name].state, BucketState::Missing, "v3: {}", facts[&name].message);
     let log = keystone.model.lock().unwrap().log[before..].to_vec();
     assert_eq!(log.first().map(String::as_str), Some("POST /v3/auth/tokens"), "{log:?}");
@@ -235,13 +247,13 @@ async fn keystone_over_tls_is_trusted_through_the_clusters_ca_bundle_only() {
     let front = stand::recorder(&keystone.endpoint, Some(tls)).await;
     let yaml = keystone::clouds_yaml(&format!("{}/v3", front.endpoint));
     let cloud = SwiftCloud::new(RESYNC, CallCounter::default());
-    let untrusted = cloud.probe(&Inputs::decode(&cluster(None, json!({"clouds.yaml": b64(&yaml)}), None))).await;
+    let untrusted = cloud.probe(&probe(&cluster(None, json!({"clouds.yaml": b64(&yaml)}), None)), "4.20.0").await;
     let SwiftProbe::Failed { message } = &untrusted else {
         panic!("an untrusted Keystone is a failure: {untrusted:?}")
     };
     assert!(message.starts_with("Keystone token: cannot connect") && message.contains("UnknownIssuer"), "{message}");
     let trusted = cluster(None, json!({"clouds.yaml": b64(&yaml), "cacert": b64(&ca)}), None);
-    assert_eq!(cloud.probe(&Inputs::decode(&trusted)).await, SwiftProbe::Usable);
+    assert_eq!(cloud.probe(&probe(&trusted), "4.20.0").await, SwiftProbe::Usable);
 }
 
 /// The double's own test: each method issues a token with the catalog; wrong secrets, wrong

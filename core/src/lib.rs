@@ -1,5 +1,6 @@
 //! The pure decision core of the image registry operator.
 //!
+//! `reads(&Observed) -> CloudReads` says what the shell reads of the clouds for a snapshot;
 //! `reconcile(&Observed) -> Plan` decides everything: bootstrap, storage completion, the
 //! registry's objects and the conditions. It does no IO, reads no clock and draws no random
 //! numbers: time and randomness come in through [`Observed`]. It keeps no state either: a
@@ -37,3 +38,4 @@ pub use observed::{ObjectKey, Observed};
 pub use outcome::{ErrorClass, Outcome, OutcomeResult};
 pub use plan::{Plan, Step};
 pub use reconcile::{Reconciler, reconcile};
+pub use storage::read::{CloudReads, reads};

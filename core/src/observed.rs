@@ -278,7 +278,7 @@ pub struct CloudFacts {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub swift_containers: BTreeMap<String, SwiftContainer>,
     /// Azure virtual networks by resource group: listed only for the group whose vnet or subnet
-    /// a private endpoint must discover ([`crate::storage::azure::vnets_wanted`]).
+    /// a private endpoint must discover (the core asks: `storage::azure::read::Reads::vnets`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub azure_vnets: BTreeMap<String, Vec<AzureVnet>>,
 }

@@ -179,6 +179,6 @@ pub async fn snapshot(
     observed.operator = carried.operator.clone();
     observed.memory = carried.memory.clone();
     observed.outcomes = carried.outcomes.clone();
-    observed.cloud = cloud.observe(&observed).await;
+    observed.cloud = cloud.observe(&image_registry_core::reads(&observed)).await;
     Ok(observed)
 }

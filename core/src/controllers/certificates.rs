@@ -56,7 +56,7 @@ fn storage_bundle(observed: &Inputs<'_>) -> Result<Option<(String, bool)>, Strin
     let bundle = match kind {
         StorageKind::S3 => {
             let name = config.spec.storage.s3.as_ref().map(|s| s.trusted_ca.name.as_str()).unwrap_or_default();
-            storage::s3::access::trust(observed, name)?.bundle
+            storage::s3::read::trust(observed, name)?.bundle
         }
         StorageKind::Swift => storage::swift::ca_bundle(observed)?,
         // These backends bring no CA bundle of their own.

@@ -70,3 +70,14 @@ pub fn source(observed: &Inputs<'_>) -> Result<Source, String> {
 pub fn static_credentials_file(access_key_id: &str, secret_access_key: &str) -> String {
     format!("[default]\naws_access_key_id = {access_key_id}\naws_secret_access_key = {secret_access_key}\n")
 }
+
+/// A secret value a read carries to the shell (a keyfile, a credentials file): compared and
+/// passed on, never shown. `Debug` prints only that it is there.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretText(pub String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretText(<redacted>)")
+    }
+}

@@ -12,6 +12,7 @@ pub mod envvar;
 pub mod gcs;
 pub mod naming;
 pub mod pvc;
+pub mod read;
 pub mod s3;
 pub mod swift;
 
@@ -51,39 +52,6 @@ impl fmt::Display for SelectError {
                 )
             }
         }
-    }
-}
-
-/// Gives every bucket, account and container the Config names (spec or status) an entry in
-/// `cloud` (absent until observed): what the shell's cloud clients are asked about.
-pub fn name_all(objects: &crate::observed::ObjectStore, cloud: &mut crate::observed::CloudFacts) {
-    use crate::validation::storage as rules;
-    let Ok(Some(config)) = objects.get::<Config>("", crate::names::CLUSTER) else { return };
-    let status = config.status.map(|s| s.storage).unwrap_or_default();
-    let spec = config.spec.storage;
-    // A name in the spec that the cloud would refuse is never read: the pass reports it
-    // (`VerificationFailed`) and carries it nowhere. A name in the status was applied before
-    // and is always observed.
-    let named = |spec: Option<String>, status: Option<String>, rule: fn(&str) -> Result<(), String>| {
-        let spec = spec.filter(|n| rule(n).is_ok());
-        spec.into_iter().chain(status).filter(|n| !n.is_empty()).collect::<Vec<_>>()
-    };
-    for name in named(spec.s3.map(|s| s.bucket), status.s3.map(|s| s.bucket), rules::s3_bucket) {
-        cloud.s3.entry(name).or_default();
-    }
-    for name in named(spec.gcs.map(|s| s.bucket), status.gcs.map(|s| s.bucket), rules::gcs_bucket) {
-        cloud.gcs.entry(name).or_default();
-    }
-    let spec_azure = spec.azure.filter(|a| rules::azure_account(&a.account_name).is_ok());
-    for (azure, from_spec) in [(spec_azure, true), (status.azure, false)] {
-        let Some(azure) = azure.filter(|a| !a.account_name.is_empty()) else { continue };
-        let account = cloud.azure.entry(azure.account_name).or_default();
-        if !azure.container.is_empty() && (!from_spec || rules::azure_container(&azure.container).is_ok()) {
-            account.containers.entry(azure.container).or_default();
-        }
-    }
-    for name in named(spec.swift.map(|s| s.container), status.swift.map(|s| s.container), rules::swift_container) {
-        cloud.swift_containers.entry(name).or_default();
     }
 }
 
@@ -201,47 +169,5 @@ mod tests {
         let oss_only = Storage { oss: Some(Default::default()), ..Storage::default() };
         assert_eq!(select(&oss_only), Err(SelectError::NotConfigured));
         assert_eq!(select(&Storage { s3: Some(S3::default()), ..Storage::default() }), Ok(StorageKind::S3));
-    }
-
-    /// Issue 25: a spec name the cloud would refuse is never read; the applied one still is.
-    #[test]
-    fn names_a_cloud_would_refuse_are_never_asked_about() {
-        use crate::api::storage::{Azure, Gcs, Swift};
-        use crate::api::{Config, ImageRegistryStatus};
-        let storage = |s3: &str, gcs: &str, account: &str, container: &str, swift: &str| Storage {
-            s3: Some(S3 { bucket: s3.into(), ..S3::default() }),
-            gcs: Some(Gcs { bucket: gcs.into(), ..Gcs::default() }),
-            azure: Some(Azure { account_name: account.into(), container: container.into(), ..Azure::default() }),
-            swift: Some(Swift { container: swift.into(), ..Swift::default() }),
-            ..Storage::default()
-        };
-        let mut config = Config::default();
-        config.metadata.name = Some("cluster".into());
-        config.spec.storage = storage("MyCluster-UPPER-Bucket", "goog-x", "Bad_Account", "bad--c", "a/b");
-        config.status = Some(ImageRegistryStatus {
-            storage: storage("applied-bucket", "applied-gcs", "appliedaccount", "applied-c", "applied"),
-            ..ImageRegistryStatus::default()
-        });
-        let mut objects = crate::observed::ObjectStore::default();
-        let Ok(value) = serde_json::to_value(&config) else { panic!("encodes") };
-        objects.insert(value).ok();
-        let mut cloud = crate::observed::CloudFacts::default();
-        name_all(&objects, &mut cloud);
-        assert_eq!(cloud.s3.keys().collect::<Vec<_>>(), ["applied-bucket"]);
-        assert_eq!(cloud.gcs.keys().collect::<Vec<_>>(), ["applied-gcs"]);
-        assert_eq!(cloud.azure.keys().collect::<Vec<_>>(), ["appliedaccount"]);
-        assert_eq!(cloud.swift_containers.keys().collect::<Vec<_>>(), ["applied"]);
-        let Some(account) = cloud.azure.get("appliedaccount") else { panic!("named") };
-        assert_eq!(account.containers.keys().collect::<Vec<_>>(), ["applied-c"]);
-        // A valid account with a container Azure would refuse: the account is read, not the container.
-        config.spec.storage = storage("", "", "validaccount", "bad--c", "");
-        config.status = None;
-        let mut objects = crate::observed::ObjectStore::default();
-        let Ok(value) = serde_json::to_value(&config) else { panic!("encodes") };
-        objects.insert(value).ok();
-        let mut cloud = crate::observed::CloudFacts::default();
-        name_all(&objects, &mut cloud);
-        let Some(account) = cloud.azure.get("validaccount") else { panic!("named") };
-        assert!(account.containers.is_empty());
     }
 }

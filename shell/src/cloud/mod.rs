@@ -17,11 +17,10 @@ use std::time::Duration;
 #[cfg(feature = "fake-cloud")]
 use crate::locks::lock;
 use futures::future::BoxFuture;
+use image_registry_core::CloudReads;
 use image_registry_core::action::{CloudAction, Service};
-use image_registry_core::inputs::Inputs;
-use image_registry_core::observed::{CloudFacts, Observed};
+use image_registry_core::observed::CloudFacts;
 use image_registry_core::outcome::ErrorClass;
-use image_registry_core::storage::name_all;
 
 use self::calls::CallCounter;
 
@@ -30,9 +29,9 @@ pub type CloudError = (ErrorClass, String);
 
 /// One implementation per way of reaching the clouds.
 pub trait CloudApi: Send + Sync {
-    /// What the clouds say about every bucket, account and container the Config names, read
-    /// with the credentials and trust the snapshot's objects give.
-    fn observe<'a>(&'a self, observed: &'a Observed) -> BoxFuture<'a, CloudFacts>;
+    /// What the clouds say about what the core asks (`image_registry_core::reads`), read with
+    /// the credentials and trust the reads carry.
+    fn observe<'a>(&'a self, reads: &'a CloudReads) -> BoxFuture<'a, CloudFacts>;
     /// Carries out one call.
     fn execute<'a>(&'a self, call: &'a CloudAction) -> BoxFuture<'a, Result<(), CloudError>>;
 }
@@ -73,21 +72,26 @@ impl Clouds {
 }
 
 impl CloudApi for Clouds {
-    fn observe<'a>(&'a self, observed: &'a Observed) -> BoxFuture<'a, CloudFacts> {
+    fn observe<'a>(&'a self, reads: &'a CloudReads) -> BoxFuture<'a, CloudFacts> {
         Box::pin(async move {
             let mut facts = CloudFacts::default();
-            name_all(&observed.objects, &mut facts);
-            let inputs = Inputs::decode(observed);
-            if needs_swift_probe(&inputs) {
-                facts.swift = Some(self.swift.probe(&inputs).await);
+            let version = reads.version.as_str();
+            if let Some(s3) = &reads.s3 {
+                facts.s3 = self.s3.observe(s3, version).await;
             }
-            facts.s3 = self.s3.observe(&inputs).await;
-            let buckets: Vec<String> = facts.gcs.keys().cloned().collect();
-            facts.gcs = self.gcs.observe(&inputs, &buckets).await;
-            let containers: Vec<String> = facts.swift_containers.keys().cloned().collect();
-            facts.swift_containers = self.swift.observe(&inputs, &containers).await;
-            facts.azure = self.azure.observe(&inputs, &facts.azure).await;
-            facts.azure_vnets = self.azure.observe_vnets(&inputs).await;
+            if let Some(gcs) = &reads.gcs {
+                facts.gcs = self.gcs.observe(gcs, version).await;
+            }
+            if let Some(swift) = &reads.swift {
+                if let Some(login) = &swift.probe {
+                    facts.swift = Some(self.swift.probe(login, version).await);
+                }
+                facts.swift_containers = self.swift.observe(&swift.login, &swift.containers, version).await;
+            }
+            if let Some(azure) = &reads.azure {
+                facts.azure = self.azure.observe(azure).await;
+                facts.azure_vnets = self.azure.observe_vnets(azure).await;
+            }
             facts
         })
     }
@@ -102,19 +106,6 @@ impl CloudApi for Clouds {
             }
         })
     }
-}
-
-/// Whether this pass decides OpenStack's storage from the Swift probe: on OpenStack, while
-/// there is no Config (the bootstrap) or its storage is not configured.
-fn needs_swift_probe(inputs: &Inputs<'_>) -> bool {
-    use image_registry_core::storage::{SelectError, select};
-    let openstack = inputs.platform_status().is_some_and(|p| p.type_ == "OpenStack");
-    openstack
-        && match &inputs.config {
-            Ok(None) => true,
-            Ok(Some(config)) => select(&config.spec.storage) == Err(SelectError::NotConfigured),
-            Err(_) => false,
-        }
 }
 
 /// The world model's clouds (the ones `simulate` uses) as the operator's clouds: a test double
@@ -145,10 +136,10 @@ impl FakeCloud {
 
 #[cfg(feature = "fake-cloud")]
 impl CloudApi for FakeCloud {
-    fn observe<'a>(&'a self, observed: &'a Observed) -> BoxFuture<'a, CloudFacts> {
+    fn observe<'a>(&'a self, reads: &'a CloudReads) -> BoxFuture<'a, CloudFacts> {
         Box::pin(async move {
             let mut facts = lock(&self.facts);
-            name_all(&observed.objects, &mut facts);
+            image_registry_world::cloud::name(&mut facts, reads);
             facts.clone()
         })
     }

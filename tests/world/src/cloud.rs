@@ -2,20 +2,41 @@
 //! answers for every bucket the Config names, as the shell would observe them.
 
 use super::{Failure, World, fail};
+use image_registry_core::CloudReads;
 use image_registry_core::action::CloudAction;
 use image_registry_core::observed::{AzureAccount, BucketState, CloudFacts, GcsBucket, S3Bucket, SwiftContainer};
 use image_registry_core::outcome::ErrorClass;
-use image_registry_core::storage::name_all;
 
 impl World {
     /// Makes sure every bucket named in the Config's spec or status has an observed answer
     /// (unknown names do not exist).
     pub fn observe_cloud(&mut self) {
-        name_all(&self.observed.objects, &mut self.observed.cloud);
+        let reads = image_registry_core::reads(&self.observed);
+        name(&mut self.observed.cloud, &reads);
     }
 
     pub(crate) fn cloud(&mut self, call: &CloudAction) -> Result<(), Failure> {
         carry_out(&mut self.observed.cloud, call)
+    }
+}
+
+/// Gives everything `reads` asks about an answer in `cloud`: what the modelled clouds hold, or
+/// (a name they never heard of) missing.
+pub fn name(cloud: &mut CloudFacts, reads: &CloudReads) {
+    for read in reads.s3.iter().flat_map(|r| &r.buckets) {
+        cloud.s3.entry(read.target.bucket.clone()).or_default();
+    }
+    for bucket in reads.gcs.iter().flat_map(|r| &r.buckets) {
+        cloud.gcs.entry(bucket.clone()).or_default();
+    }
+    for (account, containers) in reads.azure.iter().flat_map(|r| &r.accounts) {
+        let account = cloud.azure.entry(account.clone()).or_default();
+        for container in containers {
+            account.containers.entry(container.clone()).or_default();
+        }
+    }
+    for container in reads.swift.iter().flat_map(|r| &r.containers) {
+        cloud.swift_containers.entry(container.clone()).or_default();
     }
 }
 

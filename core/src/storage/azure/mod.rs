@@ -7,6 +7,7 @@
 
 pub mod private;
 mod provision;
+pub mod read;
 mod removal;
 
 use std::collections::BTreeMap;

@@ -6,6 +6,7 @@
 //! operator owns.
 
 mod provision;
+pub mod read;
 mod removal;
 
 use std::collections::BTreeMap;

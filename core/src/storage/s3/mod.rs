@@ -5,8 +5,8 @@
 //! `provision.rs` completes the storage for a Managed pass, `removal.rs` removes what the
 //! operator owns.
 
-pub mod access;
 mod provision;
+pub mod read;
 mod removal;
 
 use std::collections::BTreeMap;

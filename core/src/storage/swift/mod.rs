@@ -6,6 +6,7 @@
 //! operator owns.
 
 mod provision;
+pub mod read;
 mod removal;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
@@ -21,8 +22,8 @@ use crate::names::{INSTALLER_CREDENTIALS_SECRET, NAMESPACE, USER_CREDENTIALS_SEC
 pub use provision::complete;
 pub use removal::remove;
 
-/// Keystone credentials and defaults.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Keystone credentials and defaults. `Debug` shows which secrets are set, never their values.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Credentials {
     /// User name.
     pub username: String,
@@ -50,6 +51,26 @@ pub struct Credentials {
     pub region: String,
     /// Identity API version.
     pub identity_api_version: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &!self.username.is_empty())
+            .field("password", &!self.password.is_empty())
+            .field("token", &!self.token.is_empty())
+            .field("application_credential_id", &self.application_credential_id)
+            .field("application_credential_name", &self.application_credential_name)
+            .field("application_credential_secret", &!self.application_credential_secret.is_empty())
+            .field("auth_url", &self.auth_url)
+            .field("tenant", &self.tenant)
+            .field("tenant_id", &self.tenant_id)
+            .field("domain", &self.domain)
+            .field("domain_id", &self.domain_id)
+            .field("region", &self.region)
+            .field("identity_api_version", &self.identity_api_version)
+            .finish()
+    }
 }
 
 pub(crate) fn text(value: &Value, pointer: &str) -> String {

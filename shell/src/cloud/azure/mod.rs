@@ -25,10 +25,10 @@ use std::time::Duration;
 use crate::locks::lock;
 
 use azure_core::credentials::TokenCredential;
-use image_registry_core::inputs::Inputs;
-use image_registry_core::observed::{AzureAccount, BucketState};
+use image_registry_core::observed::{AzureAccount, AzureVnet, BucketState};
 use image_registry_core::outcome::ErrorClass;
-use image_registry_core::storage::azure::{Credentials, credentials, environment};
+use image_registry_core::storage::azure::Credentials;
+use image_registry_core::storage::azure::read::Reads;
 use serde::Deserialize;
 
 use self::arm::Arm;
@@ -98,7 +98,7 @@ struct State {
     /// `<resource group>/<account>` → the primary key (reused for [`KEY_LIFETIME`]).
     keys: Seen<String>,
     /// Resource group → its virtual networks.
-    vnets: Seen<Vec<image_registry_core::observed::AzureVnet>>,
+    vnets: Seen<Vec<AzureVnet>>,
 }
 
 /// Where an account's key is kept in [`State::keys`].
@@ -116,27 +116,22 @@ impl AzureCloud {
         Self { stand, resync, calls, state: Mutex::new(State::default()) }
     }
 
-    /// What Azure says about each account (and the containers the Config names in it).
-    pub async fn observe(
-        &self,
-        observed: &Inputs<'_>,
-        accounts: &BTreeMap<String, AzureAccount>,
-    ) -> BTreeMap<String, AzureAccount> {
-        if accounts.is_empty() {
+    /// What Azure says about each account the core asks about (and the containers named in it).
+    pub async fn observe(&self, reads: &Reads) -> BTreeMap<String, AzureAccount> {
+        if reads.accounts.is_empty() {
             return BTreeMap::new();
         }
-        let session = match self.session(observed) {
+        let session = match self.session(reads) {
             Ok(session) => session,
-            Err(message) => return accounts.keys().map(|a| (a.clone(), unknown(message.clone()))).collect(),
+            Err(message) => return reads.accounts.keys().map(|a| (a.clone(), unknown(message.clone()))).collect(),
         };
         let mut facts = BTreeMap::new();
-        for (account, named) in accounts {
+        for (account, containers) in &reads.accounts {
             if let Some(fresh) = lock(&self.state).seen.fresh(account, self.resync) {
                 facts.insert(account.clone(), fresh);
                 continue;
             }
-            let containers: Vec<String> = named.containers.keys().cloned().collect();
-            let seen = self.read(&session, account, &containers).await.unwrap_or_else(|e| unknown(e.message));
+            let seen = self.read(&session, account, containers).await.unwrap_or_else(|e| unknown(e.message));
             lock(&self.state).seen.record(account, seen.clone(), seen.state != BucketState::Unknown);
             facts.insert(account.clone(), seen);
         }
@@ -145,20 +140,12 @@ impl AzureCloud {
 
     /// The virtual networks of the resource group a private endpoint must discover its vnet or
     /// subnet in (the core says which), read once per resync; empty when none is wanted.
-    pub async fn observe_vnets(
-        &self,
-        observed: &Inputs<'_>,
-    ) -> BTreeMap<String, Vec<image_registry_core::observed::AzureVnet>> {
-        let config = observed.config.as_ref().ok().and_then(Option::as_ref);
-        let Some(spec) = config.and_then(|c| c.spec.storage.azure.as_ref()) else { return BTreeMap::new() };
-        let Ok(c) = credentials(observed) else { return BTreeMap::new() };
-        let Some(group) = image_registry_core::storage::azure::private::vnets_wanted(spec, &c) else {
-            return BTreeMap::new();
-        };
+    pub async fn observe_vnets(&self, reads: &Reads) -> BTreeMap<String, Vec<AzureVnet>> {
+        let Some(group) = reads.vnets.clone() else { return BTreeMap::new() };
         if let Some(vnets) = lock(&self.state).vnets.fresh(&group, self.resync) {
             return BTreeMap::from([(group, vnets)]);
         }
-        let Ok(session) = self.session(observed) else { return BTreeMap::new() };
+        let Ok(session) = self.session(reads) else { return BTreeMap::new() };
         let Some(arm) = &session.arm else { return BTreeMap::new() };
         match arm.list_vnets(&group).await {
             Ok(vnets) => {
@@ -251,17 +238,10 @@ impl AzureCloud {
         Containers::new(account, &endpoint, auth, session.http.clone(), self.calls.clone())
     }
 
-    /// The session for the credentials and endpoints `observed` gives: the last one while
+    /// The session for the credentials and endpoints the reads give: the last one while
     /// they are unchanged (a new one forgets every answer and key read with the old).
-    fn session(&self, observed: &Inputs<'_>) -> Result<Arc<Session>, String> {
-        let credentials = credentials(observed)?;
-        let config = observed.config.as_ref().ok().and_then(Option::as_ref);
-        let spec = config.and_then(|c| c.spec.storage.azure.clone()).unwrap_or_default();
-        let cloud = if spec.cloud_name.is_empty() {
-            observed.platform_status().and_then(|p| p.azure.as_ref()).map(|a| a.cloud_name.clone()).unwrap_or_default()
-        } else {
-            spec.cloud_name
-        };
+    fn session(&self, reads: &Reads) -> Result<Arc<Session>, String> {
+        let credentials = reads.credentials.clone()?;
         let endpoints = match &self.stand {
             Some(stand) => Resolved {
                 resource_manager: stand.resource_manager.clone(),
@@ -272,7 +252,7 @@ impl AzureCloud {
                 stack_hub: false,
             },
             None => {
-                let env = environment(&cloud, observed)?;
+                let env = reads.environment.clone()?;
                 Resolved {
                     blob: format!("https://{{account}}.blob.{}", env.storage_suffix),
                     private_zone: format!("privatelink.blob.{}", env.storage_suffix),

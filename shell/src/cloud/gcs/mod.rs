@@ -17,10 +17,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use image_registry_core::action::CloudAction;
-use image_registry_core::inputs::Inputs;
 use image_registry_core::observed::{BucketState, GcsBucket};
 use image_registry_core::outcome::ErrorClass;
-use image_registry_core::storage::gcs::keyfile;
+use image_registry_core::storage::gcs::read::Reads;
 
 use self::client::{Auth, GcsClient};
 use self::errors::GcsError;
@@ -73,27 +72,21 @@ impl GcsCloud {
         self
     }
 
-    /// What GCS says about each of `buckets` (the names the Config gives).
-    pub async fn observe(&self, observed: &Inputs<'_>, buckets: &[String]) -> BTreeMap<String, GcsBucket> {
-        if buckets.is_empty() {
-            return BTreeMap::new();
-        }
+    /// What GCS says about each bucket the core asks about; `version` is the operator's, for
+    /// the user agent.
+    pub async fn observe(&self, reads: &Reads, version: &str) -> BTreeMap<String, GcsBucket> {
+        let buckets = &reads.buckets;
         let unknown = |message: &str| GcsBucket {
             state: BucketState::Unknown,
             message: message.to_owned(),
             ..GcsBucket::default()
         };
-        let (key, client) = match keyfile(observed)
-            .and_then(|key| self.client(&key, &observed.operator.release_version).map(|c| (key, c)))
+        let (key, client) = match reads.keyfile.clone().and_then(|key| self.client(&key.0, version).map(|c| (key.0, c)))
         {
             Ok(found) => found,
             Err(message) => return buckets.iter().map(|b| (b.clone(), unknown(&message))).collect(),
         };
-        let platform = observed.platform_status().and_then(|p| p.gcp.as_ref());
-        let wants_tags = platform.is_some_and(|gcp| !gcp.resource_tags.is_empty());
-        let spec = observed.config.as_ref().ok().and_then(Option::as_ref).and_then(|c| c.spec.storage.gcs.clone());
-        let location =
-            image_registry_core::storage::gcs::effective(&spec.unwrap_or_default(), observed.platform_status()).region;
+        let (wants_tags, location) = (reads.tags, reads.location.clone());
         let mut facts = BTreeMap::new();
         for bucket in buckets {
             lock(&self.state).locations.insert(bucket.clone(), location.clone());

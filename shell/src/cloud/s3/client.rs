@@ -20,7 +20,7 @@ use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_http_client::{Builder, Connector};
 use image_registry_core::action::S3Target;
 use image_registry_core::api::storage::S3;
-use image_registry_core::storage::s3::access::{Credentials, Trust};
+use image_registry_core::storage::s3::read::{Credentials, Trust};
 use image_registry_core::storage::s3::use_dual_stack;
 
 /// The region S3 signs with when a custom endpoint names none (what S3-compatible stores expect).

@@ -1,6 +1,6 @@
 //! S3 through the official AWS SDK: the shell's half of the S3 backend. The core says which
-//! buckets to read, with which credentials file and trust ([`access`]); this reads them and
-//! carries out the plan's S3 calls.
+//! buckets to read, with which credentials file and trust (`storage::s3::read::Reads`); this
+//! reads them and carries out the plan's S3 calls.
 //!
 //! Quiet towards the cloud: a bucket's facts are read at most once per resync period while
 //! the Config, the credentials and the trust stay the same, and again right after the
@@ -21,10 +21,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_s3::config::SharedHttpClient;
 use image_registry_core::action::{CloudAction, S3Call, S3Target};
-use image_registry_core::inputs::Inputs;
 use image_registry_core::observed::{BucketState, S3Bucket};
 use image_registry_core::outcome::ErrorClass;
-use image_registry_core::storage::s3::access::{self, Access, Credentials, Read, Trust};
+use image_registry_core::storage::s3::read::{BucketRead, Credentials, Reads, Trust};
 
 use super::CloudError;
 use super::calls::CallCounter;
@@ -45,7 +44,7 @@ struct State {
 }
 
 struct Seen {
-    read: Read,
+    read: BucketRead,
     session: u64,
     at: Instant,
     facts: S3Bucket,
@@ -68,10 +67,10 @@ impl S3Cloud {
         Self { resync, calls, state: Mutex::new(State::default()) }
     }
 
-    /// What S3 says about every bucket the Config names.
-    pub async fn observe(&self, observed: &Inputs<'_>) -> BTreeMap<String, S3Bucket> {
-        let Some(access) = access::access(observed) else { return BTreeMap::new() };
-        let session = match self.session(&access, observed.operator.release_version.as_str()) {
+    /// What S3 says about every bucket the core asks about; `version` is the operator's, for
+    /// the user agent.
+    pub async fn observe(&self, access: &Reads, version: &str) -> BTreeMap<String, S3Bucket> {
+        let session = match self.session(access, version) {
             Ok(session) => session,
             Err(message) => {
                 // Nothing can be read: every bucket is unknown, and the reason names the secret
@@ -110,7 +109,7 @@ impl S3Cloud {
         facts
     }
 
-    fn cached(&self, read: &Read, session: u64) -> Option<S3Bucket> {
+    fn cached(&self, read: &BucketRead, session: u64) -> Option<S3Bucket> {
         let state = lock(&self.state);
         let seen = state.seen.get(&read.target.bucket)?;
         let fresh = seen.read == *read && seen.session == session && seen.at.elapsed() < self.resync;
@@ -118,7 +117,7 @@ impl S3Cloud {
     }
 
     /// The session for this pass's credentials and trust: the last one when they are unchanged.
-    fn session(&self, access: &Access, version: &str) -> Result<Arc<Session>, String> {
+    fn session(&self, access: &Reads, version: &str) -> Result<Arc<Session>, String> {
         let credentials = access.credentials.clone()?;
         let trust = access.trust.clone()?;
         let mut state = lock(&self.state);

@@ -7,7 +7,7 @@
 use aws_sdk_s3::Client;
 use image_registry_core::api::openshift::KeyValue;
 use image_registry_core::observed::{BucketState, S3Bucket};
-use image_registry_core::storage::s3::access::Read;
+use image_registry_core::storage::s3::read::BucketRead;
 
 use super::errors::{S3Error, done};
 use crate::cloud::calls::CallCounter;
@@ -16,7 +16,7 @@ use crate::cloud::calls::CallCounter;
 pub const CLEANUP_RULE_ID: &str = "cleanup-incomplete-multipart-registry-uploads";
 
 /// What `read` says about its bucket now.
-pub async fn bucket(client: &Client, read: &Read, calls: &CallCounter) -> S3Bucket {
+pub async fn bucket(client: &Client, read: &BucketRead, calls: &CallCounter) -> S3Bucket {
     let name = read.target.bucket.as_str();
     if let Err(e) = done(calls, "HeadBucket", client.head_bucket().bucket(name).send().await) {
         let state = match (e.code.as_str(), e.status) {

@@ -18,11 +18,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use image_registry_core::action::CloudAction;
-use image_registry_core::api::storage::Swift;
-use image_registry_core::inputs::Inputs;
 use image_registry_core::observed::{BucketState, SwiftContainer, SwiftProbe};
 use image_registry_core::outcome::ErrorClass;
-use image_registry_core::storage::swift::{ca_bundle, credentials, effective, normalize_auth_url};
+use image_registry_core::storage::swift::read::Login as Access;
 
 use self::client::{Identity, Login, SwiftClient};
 use self::errors::SwiftError;
@@ -64,8 +62,8 @@ impl SwiftCloud {
     /// Config yet): no object store in the catalog, or an account that cannot be listed, says
     /// no; a login that fails (Keystone down, credentials refused, bad CA bundle) is a failure
     /// the bootstrap waits on, never a guess.
-    pub async fn probe(&self, observed: &Inputs<'_>) -> SwiftProbe {
-        let client = match self.client(observed, &Swift::default()) {
+    pub async fn probe(&self, access: &Result<Access, String>, version: &str) -> SwiftProbe {
+        let client = match self.client(access, version) {
             Ok(client) => client,
             Err(message) => return SwiftProbe::Failed { message },
         };
@@ -86,18 +84,20 @@ impl SwiftCloud {
         answer
     }
 
-    /// What Swift says about each of `containers` (the names the Config gives).
-    pub async fn observe(&self, observed: &Inputs<'_>, containers: &[String]) -> BTreeMap<String, SwiftContainer> {
+    /// What Swift says about each of `containers` (the names the core asks about), read as
+    /// `access` says; `version` is the operator's, for the user agent.
+    pub async fn observe(
+        &self,
+        access: &Result<Access, String>,
+        containers: &[String],
+        version: &str,
+    ) -> BTreeMap<String, SwiftContainer> {
         if containers.is_empty() {
             return BTreeMap::new();
         }
         let unknown =
             |message: String| SwiftContainer { state: BucketState::Unknown, message, ..SwiftContainer::default() };
-        let config = observed.config.as_ref().ok().and_then(Option::as_ref);
-        let spec = config
-            .and_then(|c| c.spec.storage.swift.clone().or_else(|| c.status.as_ref()?.storage.swift.clone()))
-            .unwrap_or_default();
-        let client = match self.client(observed, &spec) {
+        let client = match self.client(access, version) {
             Ok(client) => client,
             Err(message) => return containers.iter().map(|c| (c.clone(), unknown(message.clone()))).collect(),
         };
@@ -123,15 +123,12 @@ impl SwiftCloud {
         facts
     }
 
-    /// The client for the identity `observed` and `spec` give: the last one while it and the
-    /// CA bundle are unchanged (a new one forgets every answer read with the old).
-    fn client(&self, observed: &Inputs<'_>, spec: &Swift) -> Result<Arc<SwiftClient>, String> {
-        let credentials = credentials(observed)?;
-        let mut swift = effective(spec, &credentials);
-        swift.container.clear();
-        let auth_url = normalize_auth_url(&swift.auth_url, &swift.auth_version)?;
-        let bundle = ca_bundle(observed)?;
-        let key = Key { identity: Identity { auth_url, credentials, swift }, bundle };
+    /// The client for this identity and CA bundle: the last one while they are unchanged (a
+    /// new one forgets every answer read with the old).
+    fn client(&self, access: &Result<Access, String>, version: &str) -> Result<Arc<SwiftClient>, String> {
+        let access = access.clone()?;
+        let identity = Identity { auth_url: access.auth_url, credentials: access.credentials, swift: access.swift };
+        let key = Key { identity, bundle: access.bundle };
         let mut state = lock(&self.state);
         if let Some((seen, client)) = &state.session
             && *seen == key
@@ -140,7 +137,6 @@ impl SwiftCloud {
         }
         let roots = super::http::roots(key.bundle.as_deref(), "Swift")?;
         let http = super::http::client(roots, "Swift")?;
-        let version = &observed.operator.release_version;
         let client = Arc::new(SwiftClient::new(http, key.identity.clone(), version, self.calls.clone()));
         *state = State { session: Some((key, client.clone())), ..State::default() };
         Ok(client)
