@@ -6,6 +6,7 @@
 
 mod cluster;
 
+use image_registry_core::storage::s3;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -133,7 +134,7 @@ fn operator_writes(fake: &FakeApiServer) -> Vec<String> {
 }
 
 fn bucket_creations(cloud: &FakeCloud) -> usize {
-    cloud.calls().iter().filter(|c| matches!(c, CloudAction::S3CreateBucket { .. })).count()
+    cloud.calls().iter().filter(|c| matches!(c, CloudAction::S3(s3::call::Call::CreateBucket { .. }))).count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -254,7 +255,7 @@ async fn deleting_the_config_removes_the_registry_and_its_managed_bucket_then_th
     })
     .await;
     let calls = stand.cloud.calls();
-    assert!(calls.iter().any(|c| matches!(c, CloudAction::S3DeleteBucket { .. })), "{calls:?}");
+    assert!(calls.iter().any(|c| matches!(c, CloudAction::S3(s3::call::Call::DeleteBucket { .. }))), "{calls:?}");
     let log = stand.fake.requests();
     let deployment_deleted =
         log.iter().any(|e| e.verb == "delete" && e.path.ends_with("/deployments/image-registry") && e.code == 200);
@@ -386,7 +387,7 @@ async fn removed_is_reached_and_then_nothing_is_written() {
     let before = operator_writes(&stand.fake).len();
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(operator_writes(&stand.fake)[before..].to_vec(), Vec::<String>::new(), "writes after Removed");
-    assert!(stand.cloud.calls().iter().any(|c| matches!(c, CloudAction::S3DeleteBucket { .. })));
+    assert!(stand.cloud.calls().iter().any(|c| matches!(c, CloudAction::S3(s3::call::Call::DeleteBucket { .. }))));
     let config = object(&stand.fake, "Config", "cluster").unwrap();
     assert_eq!(config["status"]["storage"], json!({}), "{:#}", config["status"]);
     assert_eq!(rejected_writes(&stand.fake), Vec::<String>::new());
@@ -547,7 +548,7 @@ async fn a_user_made_config_with_an_empty_bucket_gets_a_managed_bucket() {
     assert_eq!(bucket_creations(&stand.cloud), 1);
     let calls = stand.cloud.calls();
     assert!(
-        calls.iter().any(|c| matches!(c, CloudAction::S3PutBucketTagging { .. })),
+        calls.iter().any(|c| matches!(c, CloudAction::S3(s3::call::Call::PutBucketTagging { .. }))),
         "the operator's bucket is tagged"
     );
     operator.stop().await;

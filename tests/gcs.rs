@@ -5,9 +5,9 @@
 
 mod stand;
 
+use image_registry_core::storage::gcs;
 use std::time::Duration;
 
-use image_registry_core::action::CloudAction;
 use image_registry_core::api::openshift::KeyValue;
 use image_registry_core::observed::{BucketState, Observed};
 use image_registry_core::outcome::ErrorClass;
@@ -54,8 +54,8 @@ fn owned() -> KeyValue {
     KeyValue { key: format!("kubernetes-io-cluster-{INFRA}"), value: "owned".into() }
 }
 
-fn create(bucket: &str) -> CloudAction {
-    CloudAction::GcsCreateBucket {
+fn create(bucket: &str) -> gcs::call::Call {
+    gcs::call::Call::CreateBucket {
         bucket: bucket.into(),
         project: "stand-project".into(),
         location: "us-east1".into(),
@@ -122,7 +122,7 @@ async fn only_a_bucket_with_this_clusters_label_is_emptied_and_deleted() {
         }
     }
 
-    let refused = gcs.execute(&CloudAction::GcsDeleteBucket { bucket: theirs.clone(), require_label: owned() }).await;
+    let refused = gcs.execute(&gcs::call::Call::DeleteBucket { bucket: theirs.clone(), require_label: owned() }).await;
     let (class, message) = refused.unwrap_err();
     assert_eq!(class, ErrorClass::Forbidden);
     assert!(message.contains(&theirs) && message.contains("not deleting"), "{message}");
@@ -134,12 +134,12 @@ async fn only_a_bucket_with_this_clusters_label_is_emptied_and_deleted() {
         "nothing of theirs is touched"
     );
 
-    gcs.execute(&CloudAction::GcsDeleteBucket { bucket: mine.clone(), require_label: owned() }).await.unwrap();
+    gcs.execute(&gcs::call::Call::DeleteBucket { bucket: mine.clone(), require_label: owned() }).await.unwrap();
     assert_eq!(stand::http("GET", &format!("{endpoint}/storage/v1/b/{mine}"), "").await.0, 404);
     let facts = gcs.observe(&asked(&observed, std::slice::from_ref(&mine)), "4.20.0").await;
     assert_eq!(facts[&mine].state, BucketState::Missing, "the operator's own call drops the cached read");
     // Deleting again is done, not an error: an interrupted removal resumes.
-    gcs.execute(&CloudAction::GcsDeleteBucket { bucket: mine, require_label: owned() }).await.unwrap();
+    gcs.execute(&gcs::call::Call::DeleteBucket { bucket: mine, require_label: owned() }).await.unwrap();
     assert_eq!(assert_permitted(&calls), 6, "every call of the client was made here");
 }
 
@@ -227,7 +227,7 @@ async fn resource_tags_are_listed_only_when_asked_and_missing_ones_are_bound() {
     let facts = gcs.observe(&asked(&tagged, std::slice::from_ref(&bucket)), "4.20.0").await;
     assert_eq!(facts[&bucket].tags, vec!["org1/team/registry".to_owned()]);
 
-    let bind = CloudAction::GcsBindTags {
+    let bind = gcs::call::Call::BindTags {
         bucket: bucket.clone(),
         tags: vec!["org1/env/prod".into(), "org1/team/registry".into()],
     };
@@ -242,7 +242,7 @@ async fn resource_tags_are_listed_only_when_asked_and_missing_ones_are_bound() {
     assert!(double.model.lock().unwrap().log.iter().any(|l| l.contains("pageToken=1")), "the second page was read");
 
     double.model.lock().unwrap().throttle = true;
-    let throttled = CloudAction::GcsBindTags { bucket: bucket.clone(), tags: vec!["org1/env/staging".into()] };
+    let throttled = gcs::call::Call::BindTags { bucket: bucket.clone(), tags: vec!["org1/env/staging".into()] };
     let (class, message) = gcs.execute(&throttled).await.unwrap_err();
     assert!(class.is_transient(), "{class:?}: {message}");
     assert!(message.contains("tagBindings.create"), "{message}");

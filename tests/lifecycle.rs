@@ -3,6 +3,7 @@
 
 use image_registry_core::action::{Action, CloudAction, KubeAction};
 use image_registry_core::reconcile;
+use image_registry_core::storage::s3;
 use image_registry_tests::{fixtures_dir, load};
 use image_registry_world::run::{Ending, simulate};
 
@@ -11,7 +12,7 @@ fn plan_of(name: &str) -> image_registry_core::Plan {
 }
 
 fn is_bucket_delete(action: &Action) -> bool {
-    matches!(action, Action::Cloud(CloudAction::S3DeleteBucket { .. }))
+    matches!(action, Action::Cloud(CloudAction::S3(s3::call::Call::DeleteBucket { .. })))
 }
 
 fn is_finalizer_removal(action: &Action) -> bool {

@@ -281,8 +281,8 @@ fn the_operators_pod_mounts_the_cluster_ca_bundle_and_the_bound_token() {
 /// data path need (the reference fixed missing or surplus permissions at least four times).
 #[test]
 fn the_aws_credentials_request_grants_exactly_what_the_s3_calls_and_the_registry_need() {
-    use image_registry_core::action::{CloudAction, S3Target};
     use image_registry_core::api::openshift::KeyValue;
+    use image_registry_core::storage::s3::call::{Call, S3Target};
     use image_registry_operator::cloud::s3::permissions;
     let target = S3Target {
         bucket: "b".into(),
@@ -292,16 +292,15 @@ fn the_aws_credentials_request_grants_exactly_what_the_s3_calls_and_the_registry
     };
     let tag = KeyValue { key: "k".into(), value: "v".into() };
     let every = [
-        CloudAction::S3CreateBucket { target: target.clone() },
-        CloudAction::S3PutPublicAccessBlock { target: target.clone() },
-        CloudAction::S3PutBucketTagging { target: target.clone(), tags: vec![tag.clone()] },
-        CloudAction::S3PutBucketEncryption { target: target.clone(), kms_key_id: String::new() },
-        CloudAction::S3PutLifecycleConfiguration { target: target.clone() },
-        CloudAction::S3DeleteBucket { target, require_tag: tag },
+        Call::CreateBucket { target: target.clone() },
+        Call::PutPublicAccessBlock { target: target.clone() },
+        Call::PutBucketTagging { target: target.clone(), tags: vec![tag.clone()] },
+        Call::PutBucketEncryption { target: target.clone(), kms_key_id: String::new() },
+        Call::PutLifecycleConfiguration { target: target.clone() },
+        Call::DeleteBucket { target, require_tag: tag },
     ];
     let mut derived: BTreeSet<String> = permissions::REGISTRY.iter().map(|a| (*a).to_owned()).collect();
-    let calls =
-        every.iter().flat_map(|a| permissions::calls(&a.as_s3().unwrap()).iter()).chain(permissions::OBSERVE.iter());
+    let calls = every.iter().flat_map(|a| permissions::calls(a).iter()).chain(permissions::OBSERVE.iter());
     derived.extend(calls.flat_map(|(_, actions)| actions.iter().map(|a| (*a).to_owned())));
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifests/01-registry-credentials-request.yaml");

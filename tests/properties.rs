@@ -2,11 +2,13 @@
 //! `scripts/test`; `PROPTEST_CASES=100000 cargo test -p image-registry-tests --test properties`
 //! is the nightly mode (README).
 
-use image_registry_core::action::{Action, CloudAction, S3Target};
+use image_registry_core::action::{Action, CloudAction};
 use image_registry_core::api::openshift::KeyValue;
 use image_registry_core::observed::{BucketState, ObjectKey, S3Bucket};
 use image_registry_core::outcome::ErrorClass;
 use image_registry_core::render::{self, Format};
+use image_registry_core::storage::s3;
+use image_registry_core::storage::s3::call::S3Target;
 use image_registry_core::{reconcile, safety};
 use image_registry_tests::{STUCK_BY_DESIGN, cases, edit_config, fixture, loaded};
 use image_registry_world::Fault;
@@ -138,7 +140,7 @@ proptest! {
         for pass in &report.passes {
             prop_assert_eq!(safety::check(&pass.observed, &pass.plan), Ok(()), "{}", name);
             for step in &pass.plan.steps {
-                if let Action::Cloud(CloudAction::S3CreateBucket { target }) = &step.action {
+                if let Action::Cloud(CloudAction::S3(s3::call::Call::CreateBucket { target })) = &step.action {
                     created.insert(target.bucket.clone());
                 }
             }
@@ -316,7 +318,10 @@ fn a_broken_safety_rule_is_caught() {
     let tag = KeyValue { key: "kubernetes.io/cluster/mycluster-x7k2p".into(), value: "owned".into() };
     let mut plan = reconcile(&observed);
     plan.push(
-        Action::Cloud(CloudAction::S3DeleteBucket { target: target.clone(), require_tag: tag.clone() }),
+        Action::Cloud(CloudAction::S3(s3::call::Call::DeleteBucket {
+            target: target.clone(),
+            require_tag: tag.clone(),
+        })),
         "flipped rule: delete while Managed",
     );
     let broken = safety::check(&observed, &plan).unwrap_err();
@@ -327,14 +332,17 @@ fn a_broken_safety_rule_is_caught() {
     removed.cloud.s3.insert(bucket.clone(), S3Bucket { state: BucketState::Exists, ..S3Bucket::default() });
     let mut plan = image_registry_core::Plan::default();
     plan.push(
-        Action::Cloud(CloudAction::S3DeleteBucket { target: target.clone(), require_tag: tag }),
+        Action::Cloud(CloudAction::S3(s3::call::Call::DeleteBucket { target: target.clone(), require_tag: tag })),
         "flipped rule: untagged bucket",
     );
     assert!(safety::check(&removed, &plan).unwrap_err()[0].contains("ownership tag"));
 
     let mut plan = image_registry_core::Plan::default();
     let other = S3Target { bucket: "a-second-bucket".into(), ..target };
-    plan.push(Action::Cloud(CloudAction::S3CreateBucket { target: other }), "flipped rule: second bucket");
+    plan.push(
+        Action::Cloud(CloudAction::S3(s3::call::Call::CreateBucket { target: other })),
+        "flipped rule: second bucket",
+    );
     assert!(safety::check(&observed, &plan).unwrap_err()[0].contains("before its name is persisted"));
 }
 

@@ -6,12 +6,14 @@
 
 mod stand;
 
+use image_registry_core::storage::call::CloudCall;
+use image_registry_core::storage::s3;
 use std::time::Duration;
 
-use image_registry_core::action::{CloudAction, S3Target};
 use image_registry_core::api::openshift::KeyValue;
 use image_registry_core::observed::{BucketState, Observed, S3Bucket};
 use image_registry_core::outcome::ErrorClass;
+use image_registry_core::storage::s3::call::S3Target;
 use image_registry_operator::cloud::calls::{CallCounter, CallLabels};
 use image_registry_operator::cloud::s3::S3Cloud;
 use serde_json::{Value, json};
@@ -86,16 +88,16 @@ fn assert_permitted(calls: &CallCounter) {
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
     let every = [
-        CloudAction::S3CreateBucket { target: target("", "b", "") },
-        CloudAction::S3PutPublicAccessBlock { target: target("", "b", "") },
-        CloudAction::S3PutBucketTagging { target: target("", "b", ""), tags: vec![] },
-        CloudAction::S3PutBucketEncryption { target: target("", "b", ""), kms_key_id: String::new() },
-        CloudAction::S3PutLifecycleConfiguration { target: target("", "b", "") },
-        CloudAction::S3DeleteBucket { target: target("", "b", ""), require_tag: owned() },
+        s3::call::Call::CreateBucket { target: target("", "b", "") },
+        s3::call::Call::PutPublicAccessBlock { target: target("", "b", "") },
+        s3::call::Call::PutBucketTagging { target: target("", "b", ""), tags: vec![] },
+        s3::call::Call::PutBucketEncryption { target: target("", "b", ""), kms_key_id: String::new() },
+        s3::call::Call::PutLifecycleConfiguration { target: target("", "b", "") },
+        s3::call::Call::DeleteBucket { target: target("", "b", ""), require_tag: owned() },
     ];
     let known: Vec<&str> = every
         .iter()
-        .flat_map(|a| permissions::calls(&a.as_s3().unwrap()).iter())
+        .flat_map(|a| permissions::calls(a).iter())
         .chain(permissions::OBSERVE.iter())
         .map(|(call, _)| *call)
         .collect();
@@ -119,19 +121,19 @@ async fn creates_and_configures_a_bucket_in_us_east_1_and_in_another_region() {
         assert_eq!(missing.state, BucketState::Missing, "{missing:?}");
         assert_eq!(missing.code, "NotFound", "HEAD answers carry no body: the SDK names the status");
         let t = target(&moto, &bucket, region);
-        cloud.execute(&CloudAction::S3CreateBucket { target: t.clone() }).await.unwrap();
-        cloud.execute(&CloudAction::S3CreateBucket { target: t.clone() }).await.expect("creating again is success");
+        cloud.execute(&s3::call::Call::CreateBucket { target: t.clone() }).await.unwrap();
+        cloud.execute(&s3::call::Call::CreateBucket { target: t.clone() }).await.expect("creating again is success");
         let fresh = observe(&cloud, &observed, &bucket).await;
         assert_eq!(fresh.state, BucketState::Exists);
         assert!(!fresh.public_access_blocked && fresh.tags.is_empty() && !fresh.incomplete_upload_cleanup, "{fresh:?}");
         let tags = vec![owned(), KeyValue { key: "Name".into(), value: format!("{INFRA}-image-registry") }];
         for call in [
-            CloudAction::S3PutPublicAccessBlock { target: t.clone() },
-            CloudAction::S3PutBucketTagging { target: t.clone(), tags: tags.clone() },
-            CloudAction::S3PutBucketEncryption { target: t.clone(), kms_key_id: String::new() },
-            CloudAction::S3PutLifecycleConfiguration { target: t.clone() },
+            s3::call::Call::PutPublicAccessBlock { target: t.clone() },
+            s3::call::Call::PutBucketTagging { target: t.clone(), tags: tags.clone() },
+            s3::call::Call::PutBucketEncryption { target: t.clone(), kms_key_id: String::new() },
+            s3::call::Call::PutLifecycleConfiguration { target: t.clone() },
         ] {
-            cloud.execute(&call).await.unwrap_or_else(|e| panic!("{}: {e:?}", call.call()));
+            cloud.execute(&call).await.unwrap_or_else(|e| panic!("{}: {e:?}", call.name()));
         }
         let done = observe(&cloud, &observed, &bucket).await;
         assert_eq!(
@@ -162,7 +164,7 @@ async fn sse_kms_and_the_users_lifecycle_rules_are_kept() {
     let t = target(&moto, &bucket, "us-east-1");
     // As in the operator, a pass observes (and so reads the credentials) before it executes.
     assert_eq!(observe(&cloud, &observed, &bucket).await.state, BucketState::Missing);
-    cloud.execute(&CloudAction::S3CreateBucket { target: t.clone() }).await.unwrap();
+    cloud.execute(&s3::call::Call::CreateBucket { target: t.clone() }).await.unwrap();
     let own = stand::s3(&moto, "us-east-1");
     let rule = aws_sdk_s3::types::LifecycleRule::builder()
         .id("users-own-rule")
@@ -179,8 +181,8 @@ async fn sse_kms_and_the_users_lifecycle_rules_are_kept() {
         .await
         .unwrap();
     let key = "arn:aws:kms:us-east-1:123456789012:key/0b5a0b0e-1f0a-4b4b-9a9a-000000000001";
-    cloud.execute(&CloudAction::S3PutBucketEncryption { target: t.clone(), kms_key_id: key.into() }).await.unwrap();
-    cloud.execute(&CloudAction::S3PutLifecycleConfiguration { target: t.clone() }).await.unwrap();
+    cloud.execute(&s3::call::Call::PutBucketEncryption { target: t.clone(), kms_key_id: key.into() }).await.unwrap();
+    cloud.execute(&s3::call::Call::PutLifecycleConfiguration { target: t.clone() }).await.unwrap();
     let facts = observe(&cloud, &observed, &bucket).await;
     assert_eq!((facts.encryption.as_str(), facts.kms_key_id.as_str()), ("aws:kms", key));
     assert!(facts.incomplete_upload_cleanup);
@@ -197,8 +199,8 @@ async fn a_bucket_full_of_versions_markers_and_uploads_is_emptied_then_deleted()
     let observed = cluster(&moto, &bucket, "us-east-1", "Managed", "AKIAFULL000000000001");
     let t = target(&moto, &bucket, "us-east-1");
     assert_eq!(observe(&cloud, &observed, &bucket).await.state, BucketState::Missing);
-    cloud.execute(&CloudAction::S3CreateBucket { target: t.clone() }).await.unwrap();
-    cloud.execute(&CloudAction::S3PutBucketTagging { target: t.clone(), tags: vec![owned()] }).await.unwrap();
+    cloud.execute(&s3::call::Call::CreateBucket { target: t.clone() }).await.unwrap();
+    cloud.execute(&s3::call::Call::PutBucketTagging { target: t.clone(), tags: vec![owned()] }).await.unwrap();
     let own = stand::s3(&moto, "us-east-1");
     let enabled = aws_sdk_s3::types::VersioningConfiguration::builder()
         .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
@@ -223,12 +225,12 @@ async fn a_bucket_full_of_versions_markers_and_uploads_is_emptied_then_deleted()
         own.delete_object().bucket(&bucket).key(format!("blobs/{i}")).send().await.unwrap();
     }
     own.create_multipart_upload().bucket(&bucket).key("uploads/unfinished").send().await.unwrap();
-    cloud.execute(&CloudAction::S3DeleteBucket { target: t.clone(), require_tag: owned() }).await.unwrap();
+    cloud.execute(&s3::call::Call::DeleteBucket { target: t.clone(), require_tag: owned() }).await.unwrap();
     assert_eq!(observe(&cloud, &observed, &bucket).await.state, BucketState::Missing);
     assert!(count(&calls, "DeleteObjects", "ok") >= 2, "batches of at most 1,000");
     assert_permitted(&calls);
     cloud
-        .execute(&CloudAction::S3DeleteBucket { target: t, require_tag: owned() })
+        .execute(&s3::call::Call::DeleteBucket { target: t, require_tag: owned() })
         .await
         .expect("a bucket already gone is success");
 }
@@ -244,7 +246,7 @@ async fn a_bucket_without_the_ownership_tag_is_never_deleted() {
     let observed = cluster(&moto, &bucket, "us-east-1", "Managed", "AKIAUSERS00000000001");
     assert_eq!(observe(&cloud, &observed, &bucket).await.state, BucketState::Exists);
     let error = cloud
-        .execute(&CloudAction::S3DeleteBucket { target: target(&moto, &bucket, "us-east-1"), require_tag: owned() })
+        .execute(&s3::call::Call::DeleteBucket { target: target(&moto, &bucket, "us-east-1"), require_tag: owned() })
         .await
         .unwrap_err();
     assert_eq!(error.0, ErrorClass::Invalid);
@@ -272,7 +274,7 @@ async fn a_name_another_account_holds_is_already_exists() {
     let observed = cluster(&moto, &bucket, "us-east-1", "", "AKIATAKEN00000000001");
     let _ = observe(&cloud, &observed, &bucket).await;
     let error =
-        cloud.execute(&CloudAction::S3CreateBucket { target: target(&moto, &bucket, "us-east-1") }).await.unwrap_err();
+        cloud.execute(&s3::call::Call::CreateBucket { target: target(&moto, &bucket, "us-east-1") }).await.unwrap_err();
     assert_eq!(error.0, ErrorClass::AlreadyExists, "{}", error.1);
     assert!(error.1.contains("BucketAlreadyExists"), "{}", error.1);
     assert_eq!(count(&calls, "CreateBucket", "alreadyExists"), 1);
@@ -289,7 +291,7 @@ async fn reads_are_reused_within_the_resync_period_and_redone_after_a_call_or_ne
     assert_eq!(observe(&cloud, &first, &bucket).await.state, BucketState::Missing);
     assert_eq!(count(&calls, "HeadBucket", "notFound"), 1, "the second pass reuses the first's read");
     cloud
-        .execute(&CloudAction::S3CreateBucket { target: target(&proxy.endpoint, &bucket, "us-east-1") })
+        .execute(&s3::call::Call::CreateBucket { target: target(&proxy.endpoint, &bucket, "us-east-1") })
         .await
         .unwrap();
     assert_eq!(observe(&cloud, &first, &bucket).await.state, BucketState::Exists);
@@ -385,7 +387,7 @@ async fn authentication_failures_keep_their_aws_codes() {
     let (id, secret) = (stand::xml_text(&key, "AccessKeyId"), stand::xml_text(&key, "SecretAccessKey"));
     assert!(!id.is_empty() && !secret.is_empty(), "{key}");
     let bucket = stand::unique("auth");
-    let create = CloudAction::S3CreateBucket { target: target(&endpoint, &bucket, "us-east-1") };
+    let create = s3::call::Call::CreateBucket { target: target(&endpoint, &bucket, "us-east-1") };
     let with_file = |file: String| with_credentials_file(&endpoint, &bucket, &file);
     let keys =
         |id: &str, secret: &str| format!("[default]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n");

@@ -1,6 +1,7 @@
 //! Storage per backend: `fixtures/storage/<backend>/<case>.yaml` (issue 4).
 
 use image_registry_core::action::{Action, KubeAction};
+use image_registry_core::storage::{azure, gcs, s3, swift};
 use image_registry_core::{Plan, reconcile};
 use image_registry_tests::fixture;
 
@@ -169,11 +170,11 @@ fn storage_the_operator_created_is_managed_however_the_config_started() {
     let creates = |call: &CloudAction| {
         matches!(
             call,
-            CloudAction::S3CreateBucket { .. }
-                | CloudAction::GcsCreateBucket { .. }
-                | CloudAction::AzureCreateStorageAccount { .. }
-                | CloudAction::AzureCreateContainer { .. }
-                | CloudAction::SwiftCreateContainer { .. }
+            CloudAction::S3(s3::call::Call::CreateBucket { .. })
+                | CloudAction::Gcs(gcs::call::Call::CreateBucket { .. })
+                | CloudAction::Azure(azure::call::Call::CreateStorageAccount { .. })
+                | CloudAction::Azure(azure::call::Call::CreateContainer { .. })
+                | CloudAction::Swift(swift::call::Call::CreateContainer { .. })
         )
     };
     for backend in ["s3", "gcs", "azure", "swift"] {

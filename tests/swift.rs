@@ -6,9 +6,9 @@
 
 mod stand;
 
+use image_registry_core::storage::swift;
 use std::time::Duration;
 
-use image_registry_core::action::CloudAction;
 use image_registry_core::api::openshift::KeyValue;
 use image_registry_core::observed::{BucketState, Observed, SwiftProbe};
 use image_registry_core::outcome::ErrorClass;
@@ -132,7 +132,7 @@ async fn containers_are_created_marked_read_once_per_resync_and_only_marked_ones
         KeyValue { key: "Openshiftclusterid".into(), value: INFRA.into() },
         KeyValue { key: "Name".into(), value: name.clone() },
     ];
-    cloud.execute(&CloudAction::SwiftCreateContainer { container: name.clone(), metadata }).await.unwrap();
+    cloud.execute(&swift::call::Call::CreateContainer { container: name.clone(), metadata }).await.unwrap();
     let facts = cloud.observe(&login(&observed), std::slice::from_ref(&name), "4.20.0").await;
     assert_eq!(facts[&name].state, BucketState::Exists);
     assert_eq!(facts[&name].metadata.get("Openshiftclusterid").map(String::as_str), Some(INFRA));
@@ -147,7 +147,7 @@ async fn containers_are_created_marked_read_once_per_resync_and_only_marked_ones
         let url = format!("{swift}/v1/AUTH_{}/{name}/docker/registry/v2/blobs/{i:03}", keystone::PROJECT_ID);
         assert_eq!(stand::http("PUT", &url, "layer").await.0, 201);
     }
-    let delete = CloudAction::SwiftDeleteContainer { container: name.clone(), require_cluster_id: INFRA.into() };
+    let delete = swift::call::Call::DeleteContainer { container: name.clone(), require_cluster_id: INFRA.into() };
     cloud.execute(&delete).await.unwrap();
     assert_eq!(container(&swift, &name).await.0, 404, "emptied and deleted");
     assert_eq!(counted(&calls, "BulkDelete"), 3);
@@ -158,7 +158,7 @@ async fn containers_are_created_marked_read_once_per_resync_and_only_marked_ones
     let base = format!("{swift}/v1/AUTH_{}/{users}", keystone::PROJECT_ID);
     assert_eq!(stand::http("PUT", &base, "").await.0, 201);
     assert_eq!(stand::http("PUT", &format!("{base}/data"), "the user's images").await.0, 201);
-    let refused = CloudAction::SwiftDeleteContainer { container: users.clone(), require_cluster_id: INFRA.into() };
+    let refused = swift::call::Call::DeleteContainer { container: users.clone(), require_cluster_id: INFRA.into() };
     let (class, message) = cloud.execute(&refused).await.unwrap_err();
     assert_eq!(class, ErrorClass::Forbidden);
     assert!(message.contains("does not carry the metadata Openshiftclusterid"), "{message}");

@@ -114,28 +114,7 @@ fn written(kube: &KubeAction) -> Option<Note> {
 }
 
 fn storage(call: &CloudAction) -> Option<Note> {
-    let (reason, what) = match call {
-        CloudAction::S3CreateBucket { .. } => ("StorageCreated", "Created S3 bucket"),
-        CloudAction::GcsCreateBucket { .. } => ("StorageCreated", "Created GCS bucket"),
-        CloudAction::AzureCreateStorageAccount { .. } => ("StorageCreated", "Created Azure storage account"),
-        CloudAction::AzureCreateContainer { .. } => ("StorageCreated", "Created Azure container"),
-        CloudAction::AzurePrivateEndpoint { .. } => {
-            ("PrivateEndpointCreated", "Made private (endpoint, DNS, no public access) Azure storage account")
-        }
-        CloudAction::AzureDisallowSharedKey { .. } => {
-            ("SharedKeyAccessDisallowed", "Refused shared keys (workload identity) on Azure storage account")
-        }
-        CloudAction::SwiftCreateContainer { .. } => ("StorageCreated", "Created Swift container"),
-        CloudAction::S3DeleteBucket { .. } => ("StorageRemoved", "Emptied and deleted S3 bucket"),
-        CloudAction::GcsDeleteBucket { .. } => ("StorageRemoved", "Emptied and deleted GCS bucket"),
-        CloudAction::AzureDeleteStorage { .. } => ("StorageRemoved", "Deleted Azure storage"),
-        CloudAction::SwiftDeleteContainer { .. } => ("StorageRemoved", "Emptied and deleted Swift container"),
-        CloudAction::S3PutPublicAccessBlock { .. }
-        | CloudAction::S3PutBucketTagging { .. }
-        | CloudAction::S3PutBucketEncryption { .. }
-        | CloudAction::S3PutLifecycleConfiguration { .. }
-        | CloudAction::GcsBindTags { .. } => return None,
-    };
+    let (reason, what) = call.event()?;
     Some(Note::new(Severity::Normal, reason.to_owned(), call.call(), format!("{what} {}", call.resource())))
 }
 

@@ -1,6 +1,9 @@
 //! The imperative shell of the image registry operator: the command line, observing the
 //! cluster and the clouds, executing plans, and the leader-elected operator loop.
 
+// A new call, outcome or kind must be decided on wherever these enums are matched.
+#![deny(clippy::wildcard_enum_match_arm)]
+
 pub mod cli;
 pub mod cloud;
 pub mod commands;

@@ -11,7 +11,8 @@ use crate::observed::ObjectKey;
 
 mod cloud;
 
-pub use cloud::{CloudAction, S3Call, S3Target, Service};
+pub use crate::storage::call::Change;
+pub use cloud::{CloudAction, Service};
 
 /// What `<redacted>` secrets are printed as.
 pub const REDACTED: &str = "<redacted>";
@@ -243,18 +244,6 @@ pub enum Action {
     Cloud(CloudAction),
 }
 
-/// How a plan groups an action when counting and printing it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Change {
-    /// Something new.
-    Create,
-    /// Something existing changes.
-    Update,
-    /// Something goes away.
-    Delete,
-}
-
 impl Action {
     /// One imperative line: `create Config.imageregistry.operator.openshift.io cluster`.
     pub fn describe(&self) -> String {
@@ -284,9 +273,7 @@ impl Action {
                 | KubeAction::AddFinalizer { .. }
                 | KubeAction::RemoveFinalizer { .. },
             ) => Change::Update,
-            Self::Cloud(c) if c.creates() => Change::Create,
-            Self::Cloud(c) if c.is_destructive() => Change::Delete,
-            Self::Cloud(_) => Change::Update,
+            Self::Cloud(c) => c.change(),
         }
     }
 

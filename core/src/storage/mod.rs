@@ -5,6 +5,7 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 pub mod azure;
+pub mod call;
 pub mod completion;
 pub mod credentials;
 mod dispatch;

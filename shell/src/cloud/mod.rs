@@ -18,7 +18,7 @@ use std::time::Duration;
 use crate::locks::lock;
 use futures::future::BoxFuture;
 use image_registry_core::CloudReads;
-use image_registry_core::action::{CloudAction, Service};
+use image_registry_core::action::CloudAction;
 use image_registry_core::observed::CloudFacts;
 use image_registry_core::outcome::ErrorClass;
 
@@ -98,11 +98,11 @@ impl CloudApi for Clouds {
 
     fn execute<'a>(&'a self, call: &'a CloudAction) -> BoxFuture<'a, Result<(), CloudError>> {
         Box::pin(async move {
-            match call.service() {
-                Service::S3 => self.s3.execute(call).await,
-                Service::Gcs => self.gcs.execute(call).await,
-                Service::Swift => self.swift.execute(call).await,
-                Service::Azure => self.azure.execute(call).await,
+            match call {
+                CloudAction::S3(call) => self.s3.execute(call).await,
+                CloudAction::Gcs(call) => self.gcs.execute(call).await,
+                CloudAction::Swift(call) => self.swift.execute(call).await,
+                CloudAction::Azure(call) => self.azure.execute(call).await,
             }
         })
     }

@@ -6,6 +6,7 @@ use image_registry_core::CloudReads;
 use image_registry_core::action::CloudAction;
 use image_registry_core::observed::{AzureAccount, BucketState, CloudFacts, GcsBucket, S3Bucket, SwiftContainer};
 use image_registry_core::outcome::ErrorClass;
+use image_registry_core::storage::{azure, gcs, s3, swift};
 
 impl World {
     /// Makes sure every bucket named in the Config's spec or status has an observed answer
@@ -42,9 +43,9 @@ pub fn name(cloud: &mut CloudFacts, reads: &CloudReads) {
 
 /// Carries out one cloud call against the modelled clouds, as the real services answer it.
 pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failure> {
-    let bucket = |t: &image_registry_core::action::S3Target| t.bucket.clone();
+    let bucket = |t: &image_registry_core::storage::s3::call::S3Target| t.bucket.clone();
     match call {
-        CloudAction::S3CreateBucket { target } => {
+        CloudAction::S3(s3::call::Call::CreateBucket { target }) => {
             let entry = cloud.s3.entry(bucket(target)).or_default();
             match entry.state {
                 BucketState::Exists => {} // BucketAlreadyOwnedByYou: success
@@ -59,19 +60,21 @@ pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failu
                 }
             }
         }
-        CloudAction::S3PutPublicAccessBlock { target } => {
+        CloudAction::S3(s3::call::Call::PutPublicAccessBlock { target }) => {
             bucket_mut(cloud, &bucket(target))?.public_access_blocked = true
         }
-        CloudAction::S3PutBucketTagging { target, tags } => bucket_mut(cloud, &bucket(target))?.tags = tags.clone(),
-        CloudAction::S3PutBucketEncryption { target, kms_key_id } => {
+        CloudAction::S3(s3::call::Call::PutBucketTagging { target, tags }) => {
+            bucket_mut(cloud, &bucket(target))?.tags = tags.clone()
+        }
+        CloudAction::S3(s3::call::Call::PutBucketEncryption { target, kms_key_id }) => {
             let facts = bucket_mut(cloud, &bucket(target))?;
             facts.encryption = if kms_key_id.is_empty() { "AES256" } else { "aws:kms" }.to_owned();
             facts.kms_key_id = kms_key_id.clone();
         }
-        CloudAction::S3PutLifecycleConfiguration { target } => {
+        CloudAction::S3(s3::call::Call::PutLifecycleConfiguration { target }) => {
             bucket_mut(cloud, &bucket(target))?.incomplete_upload_cleanup = true;
         }
-        CloudAction::S3DeleteBucket { target, require_tag } => {
+        CloudAction::S3(s3::call::Call::DeleteBucket { target, require_tag }) => {
             let facts = bucket_mut(cloud, &bucket(target))?;
             if !facts.tags.contains(require_tag) {
                 return fail(
@@ -81,7 +84,7 @@ pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failu
             }
             *facts = S3Bucket::default();
         }
-        CloudAction::GcsCreateBucket { bucket, labels, .. } => {
+        CloudAction::Gcs(gcs::call::Call::CreateBucket { bucket, labels, .. }) => {
             let entry = cloud.gcs.entry(bucket.clone()).or_default();
             if entry.state == BucketState::Forbidden {
                 return fail(ErrorClass::AlreadyExists, "409: the requested bucket name is not available");
@@ -94,17 +97,17 @@ pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failu
                 };
             }
         }
-        CloudAction::GcsBindTags { bucket, tags } => match cloud.gcs.get_mut(bucket) {
+        CloudAction::Gcs(gcs::call::Call::BindTags { bucket, tags }) => match cloud.gcs.get_mut(bucket) {
             Some(facts) if facts.state == BucketState::Exists => facts.tags.extend(tags.iter().cloned()),
             _ => return fail(ErrorClass::NotFound, format!("404: bucket {bucket}")),
         },
-        CloudAction::GcsDeleteBucket { bucket, require_label } => match cloud.gcs.get_mut(bucket) {
+        CloudAction::Gcs(gcs::call::Call::DeleteBucket { bucket, require_label }) => match cloud.gcs.get_mut(bucket) {
             Some(facts) if facts.labels.get(&require_label.key) == Some(&require_label.value) => {
                 *facts = GcsBucket::default()
             }
             _ => return fail(ErrorClass::Forbidden, format!("refusing to delete {bucket}")),
         },
-        CloudAction::AzureCreateStorageAccount { account, tags, .. } => {
+        CloudAction::Azure(azure::call::Call::CreateStorageAccount { account, tags, .. }) => {
             let entry = cloud.azure.entry(account.clone()).or_default();
             if entry.state == BucketState::Forbidden {
                 return fail(ErrorClass::AlreadyExists, "StorageAccountAlreadyTaken");
@@ -120,27 +123,33 @@ pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failu
                 };
             }
         }
-        CloudAction::AzureCreateContainer { account, container } => match cloud.azure.get_mut(account) {
-            Some(facts) if facts.state == BucketState::Exists => {
-                facts.containers.insert(container.clone(), BucketState::Exists);
+        CloudAction::Azure(azure::call::Call::CreateContainer { account, container }) => {
+            match cloud.azure.get_mut(account) {
+                Some(facts) if facts.state == BucketState::Exists => {
+                    facts.containers.insert(container.clone(), BucketState::Exists);
+                }
+                _ => return fail(ErrorClass::NotFound, format!("AccountNotFound: {account}")),
             }
-            _ => return fail(ErrorClass::NotFound, format!("AccountNotFound: {account}")),
-        },
-        CloudAction::AzurePrivateEndpoint { account, .. } => match cloud.azure.get_mut(account) {
+        }
+        CloudAction::Azure(azure::call::Call::PrivateEndpoint { account, .. }) => match cloud.azure.get_mut(account) {
             Some(facts) if facts.state == BucketState::Exists => facts.public_network_access = "Disabled".to_owned(),
             _ => return fail(ErrorClass::NotFound, format!("ResourceNotFound: {account}")),
         },
-        CloudAction::AzureDisallowSharedKey { account, .. } => match cloud.azure.get_mut(account) {
-            Some(facts) if facts.state == BucketState::Exists => facts.allow_shared_key_access = Some(false),
-            _ => return fail(ErrorClass::NotFound, format!("ResourceNotFound: {account}")),
-        },
-        CloudAction::AzureDeleteStorage { account, require_tag, .. } => match cloud.azure.get_mut(account) {
-            Some(facts) if facts.tags.get(&require_tag.key) == Some(&require_tag.value) => {
-                *facts = AzureAccount::default()
+        CloudAction::Azure(azure::call::Call::DisallowSharedKey { account, .. }) => {
+            match cloud.azure.get_mut(account) {
+                Some(facts) if facts.state == BucketState::Exists => facts.allow_shared_key_access = Some(false),
+                _ => return fail(ErrorClass::NotFound, format!("ResourceNotFound: {account}")),
             }
-            _ => return fail(ErrorClass::Forbidden, format!("refusing to delete {account}")),
-        },
-        CloudAction::SwiftCreateContainer { container, metadata } => {
+        }
+        CloudAction::Azure(azure::call::Call::DeleteStorage { account, require_tag, .. }) => {
+            match cloud.azure.get_mut(account) {
+                Some(facts) if facts.tags.get(&require_tag.key) == Some(&require_tag.value) => {
+                    *facts = AzureAccount::default()
+                }
+                _ => return fail(ErrorClass::Forbidden, format!("refusing to delete {account}")),
+            }
+        }
+        CloudAction::Swift(swift::call::Call::CreateContainer { container, metadata }) => {
             let entry = cloud.swift_containers.entry(container.clone()).or_default();
             if entry.state != BucketState::Exists {
                 *entry = SwiftContainer {
@@ -150,7 +159,7 @@ pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failu
                 };
             }
         }
-        CloudAction::SwiftDeleteContainer { container, require_cluster_id } => {
+        CloudAction::Swift(swift::call::Call::DeleteContainer { container, require_cluster_id }) => {
             match cloud.swift_containers.get_mut(container) {
                 Some(facts) if facts.metadata.get("Openshiftclusterid") == Some(require_cluster_id) => {
                     *facts = SwiftContainer::default();

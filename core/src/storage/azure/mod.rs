@@ -5,11 +5,13 @@
 //! `provision.rs` completes the storage for a Managed pass, `removal.rs` removes what the
 //! operator owns.
 
+pub mod call;
 pub mod private;
 mod provision;
 pub mod read;
 mod removal;
 
+pub use call::ownership_tag;
 use std::collections::BTreeMap;
 
 use super::Wiring;
@@ -217,11 +219,6 @@ pub fn wiring(spec: Option<&Azure>, observed: &Inputs<'_>) -> Result<Wiring, Str
         settings.push(Setting::new("REGISTRY_STORAGE_AZURE_REALM", str(&suffix)));
     }
     Ok(Wiring { settings, ..Wiring::default() })
-}
-
-/// The tag that marks an account as this cluster's.
-pub fn ownership_tag(infra: &str) -> KeyValue {
-    KeyValue { key: format!("kubernetes.io_cluster.{infra}"), value: "owned".to_owned() }
 }
 
 /// The tags the operator's Azure resources carry: this cluster's ownership tag, then the

@@ -110,12 +110,12 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
         }
         BucketState::Missing => {
             let tags = tags(observed);
-            let account = CloudAction::AzureCreateStorageAccount {
+            let account = CloudAction::Azure(super::call::Call::CreateStorageAccount {
                 account: azure.account_name.clone(),
                 resource_group: c.resource_group.clone(),
                 location: c.region.clone(),
                 tags,
-            };
+            });
             out.actions.push((
                 Action::Cloud(account),
                 format!("the registry's storage account {} does not exist", azure.account_name),
@@ -135,10 +135,10 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
         }
     }
     if created {
-        let make = CloudAction::AzureCreateContainer {
+        let make = CloudAction::Azure(super::call::Call::CreateContainer {
             account: azure.account_name.clone(),
             container: azure.container.clone(),
-        };
+        });
         out.actions
             .push((Action::Cloud(make), format!("the registry's blob container {} does not exist", azure.container)));
     }
@@ -154,10 +154,10 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
         && out.spec.management_state == "Managed"
         && facts.allow_shared_key_access != Some(false)
     {
-        let disallow = CloudAction::AzureDisallowSharedKey {
+        let disallow = CloudAction::Azure(super::call::Call::DisallowSharedKey {
             account: azure.account_name.clone(),
             resource_group: c.resource_group.clone(),
-        };
+        });
         out.actions.push((
             Action::Cloud(disallow),
             format!(
@@ -173,7 +173,7 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
             Ok(block) => {
                 let persisted = azure.network_access.as_ref().and_then(|n| n.internal.as_ref()) == Some(&block);
                 if persisted && facts.public_network_access != "Disabled" {
-                    let endpoint = CloudAction::AzurePrivateEndpoint {
+                    let endpoint = CloudAction::Azure(super::call::Call::PrivateEndpoint {
                         account: azure.account_name.clone(),
                         resource_group: c.resource_group.clone(),
                         location: c.region.clone(),
@@ -182,7 +182,7 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
                         network_resource_group: block.network_resource_group_name.clone(),
                         vnet: block.vnet_name.clone(),
                         subnet: block.subnet_name.clone(),
-                    };
+                    });
                     out.actions.push((
                         Action::Cloud(endpoint),
                         format!(

@@ -21,7 +21,7 @@ pub fn remove(observed: &Inputs<'_>, applied: &Azure) -> (Removal, Vec<Wanted>) 
     let tag = ownership_tag(observed.infrastructure_name());
     let tagged = facts.tags.get(&tag.key) == Some(&tag.value);
     let owned = if tagged { Ok(()) } else { Err(format!("the tag {}={}", tag.key, tag.value)) };
-    let delete = Action::Cloud(CloudAction::AzureDeleteStorage {
+    let delete = Action::Cloud(CloudAction::Azure(super::call::Call::DeleteStorage {
         account: applied.account_name.clone(),
         resource_group: credentials(observed).map(|c| c.resource_group).unwrap_or_default(),
         container: applied.container.clone(),
@@ -32,7 +32,7 @@ pub fn remove(observed: &Inputs<'_>, applied: &Azure) -> (Removal, Vec<Wanted>) 
             .and_then(|n| n.internal.as_ref())
             .map(|i| i.private_endpoint_name.clone())
             .unwrap_or_default(),
-    });
+    }));
     let deleted = ("AccountDeleted", "Storage account has been deleted");
     decide_removal("storage account", &applied.account_name, facts.state, owned, deleted, delete)
 }

@@ -5,10 +5,12 @@
 //! `provision.rs` completes the storage for a Managed pass, `removal.rs` removes what the
 //! operator owns.
 
+pub mod call;
 mod provision;
 pub mod read;
 mod removal;
 
+pub use call::ownership_label;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::VolumeMount;
@@ -16,7 +18,7 @@ use k8s_openapi::api::core::v1::VolumeMount;
 use super::credentials::{self, Source};
 use super::envvar::{Setting, SettingValue};
 use super::{Wiring, secret_volume};
-use crate::api::openshift::{KeyValue, PlatformStatus};
+use crate::api::openshift::PlatformStatus;
 use crate::api::storage::Gcs;
 use crate::inputs::Inputs;
 use crate::names::PRIVATE_CONFIGURATION_SECRET;
@@ -69,9 +71,4 @@ pub fn wiring(spec: Option<&Gcs>, observed: &Inputs<'_>) -> Result<Wiring, Strin
         }],
         volume_secrets: BTreeMap::from([(KEYFILE.to_owned(), keyfile(observed)?)]),
     })
-}
-
-/// The label that marks a bucket as this cluster's.
-pub fn ownership_label(infra: &str) -> KeyValue {
-    KeyValue { key: format!("kubernetes-io-cluster-{infra}"), value: "owned".to_owned() }
 }

@@ -84,7 +84,10 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
                     let message = format!("Successfully added user-defined tags to {} storage bucket", gcs.bucket);
                     push(out, "StorageTagged", ConditionStatus::True, "SuccessTaggingBucket", message);
                 } else {
-                    let bind = CloudAction::GcsBindTags { bucket: gcs.bucket.clone(), tags: missing_tags };
+                    let bind = CloudAction::Gcs(super::call::Call::BindTags {
+                        bucket: gcs.bucket.clone(),
+                        tags: missing_tags,
+                    });
                     out.actions.push((Action::Cloud(bind), "the bucket lacks the cluster's resource tags".to_owned()));
                 }
                 if facts.labels.contains_key(&ownership_label(&infra).key) {
@@ -118,17 +121,17 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
             if out.spec.management_state.is_empty() {
                 out.spec.management_state = "Managed".to_owned();
             }
-            let create = CloudAction::GcsCreateBucket {
+            let create = CloudAction::Gcs(super::call::Call::CreateBucket {
                 bucket: gcs.bucket.clone(),
                 project: gcs.project_id.clone(),
                 location: gcs.region.clone(),
                 labels: labels(observed, &infra),
                 kms_key: gcs.key_id.clone(),
-            };
+            });
             out.actions
                 .push((Action::Cloud(create), format!("the registry's GCS bucket {} does not exist", gcs.bucket)));
             if !tags.is_empty() {
-                let bind = CloudAction::GcsBindTags { bucket: gcs.bucket.clone(), tags };
+                let bind = CloudAction::Gcs(super::call::Call::BindTags { bucket: gcs.bucket.clone(), tags });
                 out.actions.push((Action::Cloud(bind), "the new bucket gets the cluster's resource tags".to_owned()));
             }
             out.spec.gcs = Some(gcs);

@@ -18,7 +18,10 @@ pub fn remove(observed: &Inputs<'_>, applied: &Gcs) -> (Removal, Vec<Wanted>) {
     let label = ownership_label(observed.infrastructure_name());
     let labelled = facts.labels.get(&label.key) == Some(&label.value);
     let owned = if labelled { Ok(()) } else { Err(format!("the label {}={}", label.key, label.value)) };
-    let delete = Action::Cloud(CloudAction::GcsDeleteBucket { bucket: applied.bucket.clone(), require_label: label });
+    let delete = Action::Cloud(CloudAction::Gcs(super::call::Call::DeleteBucket {
+        bucket: applied.bucket.clone(),
+        require_label: label,
+    }));
     decide_removal(
         "GCS bucket",
         &applied.bucket,

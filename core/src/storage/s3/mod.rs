@@ -5,10 +5,12 @@
 //! `provision.rs` completes the storage for a Managed pass, `removal.rs` removes what the
 //! operator owns.
 
+pub mod call;
 mod provision;
 pub mod read;
 mod removal;
 
+pub use call::ownership_tag;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::VolumeMount;
@@ -16,12 +18,11 @@ use k8s_openapi::api::core::v1::VolumeMount;
 use super::credentials::{self, Source};
 use super::envvar::{Setting, SettingValue, encode_str};
 use super::{Wiring, secret_volume};
-use crate::action::S3Target;
-use crate::api::openshift::KeyValue;
 use crate::api::openshift::PlatformStatus;
 use crate::api::storage::S3;
 use crate::inputs::Inputs;
 use crate::names::PRIVATE_CONFIGURATION_SECRET;
+use crate::storage::s3::call::S3Target;
 
 pub use provision::complete;
 pub use removal::remove;
@@ -147,11 +148,6 @@ pub fn wiring(spec: Option<&S3>, observed: &Inputs<'_>) -> Result<Wiring, String
     }
     let volume_secrets = BTreeMap::from([("credentials".to_owned(), credentials_file(observed)?)]);
     Ok(Wiring { settings, volumes, mounts, volume_secrets })
-}
-
-/// The tag that marks a bucket as created by this cluster's operator.
-pub fn ownership_tag(infra: &str) -> KeyValue {
-    KeyValue { key: format!("kubernetes.io/cluster/{infra}"), value: "owned".to_owned() }
 }
 
 /// Where the operator's own client calls (spec 30 §4.2): the bucket's `regionEndpoint`, else the

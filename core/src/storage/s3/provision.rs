@@ -88,7 +88,7 @@ pub fn complete(config: &Config, observed: &Inputs<'_>, applied: &Storage, out: 
     };
     let previous = config.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
     let exists_condition = conditions::find(previous, STORAGE_EXISTS);
-    let create = CloudAction::S3CreateBucket { target: target(&s3, observed.platform_status()) };
+    let create = CloudAction::S3(super::call::Call::CreateBucket { target: target(&s3, observed.platform_status()) });
     match facts.state {
         BucketState::Exists => {
             if out.spec.management_state.is_empty() {
@@ -177,7 +177,7 @@ pub(crate) fn configure(observed: &Inputs<'_>, infra: &str, s3: &mut S3, facts: 
     step(
         out,
         facts.public_access_blocked,
-        CloudAction::S3PutPublicAccessBlock { target: t.clone() },
+        CloudAction::S3(super::call::Call::PutPublicAccessBlock { target: t.clone() }),
         "StoragePublicAccessBlocked",
         (
             "Public Access Block Successful",
@@ -192,7 +192,7 @@ pub(crate) fn configure(observed: &Inputs<'_>, infra: &str, s3: &mut S3, facts: 
     step(
         out,
         tagged,
-        CloudAction::S3PutBucketTagging { target: t.clone(), tags },
+        CloudAction::S3(super::call::Call::PutBucketTagging { target: t.clone(), tags }),
         "StorageTagged",
         ("Tagging Successful", "Tags were successfully applied to the S3 bucket".into()),
         "the bucket lacks the cluster's tags",
@@ -202,7 +202,7 @@ pub(crate) fn configure(observed: &Inputs<'_>, infra: &str, s3: &mut S3, facts: 
     step(
         out,
         encrypted,
-        CloudAction::S3PutBucketEncryption { target: t.clone(), kms_key_id: s3.key_id.clone() },
+        CloudAction::S3(super::call::Call::PutBucketEncryption { target: t.clone(), kms_key_id: s3.key_id.clone() }),
         "StorageEncrypted",
         ("Encryption Successful", format!("Default {algorithm} encryption was successfully enabled on the S3 bucket")),
         "the bucket's default encryption is not the one configured",
@@ -214,7 +214,7 @@ pub(crate) fn configure(observed: &Inputs<'_>, infra: &str, s3: &mut S3, facts: 
     step(
         out,
         facts.incomplete_upload_cleanup,
-        CloudAction::S3PutLifecycleConfiguration { target: t },
+        CloudAction::S3(super::call::Call::PutLifecycleConfiguration { target: t }),
         "StorageIncompleteUploadCleanupEnabled",
         (
             "Enable Cleanup Successful",

@@ -5,9 +5,9 @@
 use k8s_openapi::api::core::v1::ConfigMap;
 
 use super::{credentials_file, effective, target};
-use crate::action::S3Target;
 use crate::inputs::Inputs;
 use crate::storage::credentials::SecretText;
+use crate::storage::s3::call::S3Target;
 
 /// How to reach S3 this pass.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -19,7 +19,7 @@ pub fn remove(observed: &Inputs<'_>, applied: &S3) -> (Removal, Vec<Wanted>) {
     let tag = ownership_tag(observed.infrastructure_name());
     let owned = if facts.tags.contains(&tag) { Ok(()) } else { Err(format!("the tag {}={}", tag.key, tag.value)) };
     let target = target(&effective(applied, observed.platform_status()), observed.platform_status());
-    let delete = Action::Cloud(CloudAction::S3DeleteBucket { target, require_tag: tag });
+    let delete = Action::Cloud(CloudAction::S3(super::call::Call::DeleteBucket { target, require_tag: tag }));
     decide_removal(
         "S3 bucket",
         &applied.bucket,

@@ -5,6 +5,7 @@
 //! `provision.rs` completes the storage for a Managed pass, `removal.rs` removes what the
 //! operator owns.
 
+pub mod call;
 mod provision;
 pub mod read;
 mod removal;

@@ -61,7 +61,8 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
                 KeyValue { key: "Openshiftclusterid".into(), value: infra },
                 KeyValue { key: "Name".into(), value: swift.container.clone() },
             ];
-            let create = CloudAction::SwiftCreateContainer { container: swift.container.clone(), metadata };
+            let create =
+                CloudAction::Swift(super::call::Call::CreateContainer { container: swift.container.clone(), metadata });
             out.actions.push((
                 Action::Cloud(create),
                 format!("the registry's Swift container {} does not exist", swift.container),

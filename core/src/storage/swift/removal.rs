@@ -17,10 +17,10 @@ pub fn remove(observed: &Inputs<'_>, applied: &Swift) -> (Removal, Vec<Wanted>) 
     let infra = observed.infrastructure_name();
     let marked = facts.metadata.get("Openshiftclusterid").map(String::as_str) == Some(infra);
     let owned = if marked { Ok(()) } else { Err(format!("Openshiftclusterid metadata {infra}")) };
-    let delete = Action::Cloud(CloudAction::SwiftDeleteContainer {
+    let delete = Action::Cloud(CloudAction::Swift(super::call::Call::DeleteContainer {
         container: applied.container.clone(),
         require_cluster_id: infra.to_owned(),
-    });
+    }));
     let deleted = ("Swift Container Deleted", "The swift container has been removed.");
     decide_removal("Swift container", &applied.container, facts.state, owned, deleted, delete)
 }

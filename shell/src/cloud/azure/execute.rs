@@ -2,8 +2,9 @@
 //! creation, the container, the private endpoint, and removal (which checks the cluster's tag
 //! again first).
 
-use image_registry_core::action::CloudAction;
 use image_registry_core::outcome::ErrorClass;
+use image_registry_core::storage::azure::call::Call;
+use image_registry_core::storage::call::CloudCall;
 
 use super::errors::AzureError;
 use super::{AzureCloud, Session, network, no_arm};
@@ -12,22 +13,22 @@ use crate::locks::lock;
 
 impl AzureCloud {
     /// Carries out one Azure call of the plan, with the session the last observation built.
-    pub async fn execute(&self, call: &CloudAction) -> Result<(), CloudError> {
+    pub async fn execute(&self, call: &Call) -> Result<(), CloudError> {
         let Some(session) = lock(&self.state).session.clone() else {
             return Err((ErrorClass::Unavailable, "Azure: no credentials observed yet".to_owned()));
         };
         let understood = |e: AzureError| (e.class, e.message);
         let result = match call {
-            CloudAction::AzureCreateStorageAccount { account, resource_group, location, tags } => {
+            Call::CreateStorageAccount { account, resource_group, location, tags } => {
                 let arm = session.arm.as_ref().ok_or_else(|| understood(no_arm("CreateStorageAccount")))?;
                 let tags = tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
                 arm.create_account(resource_group, account, location, &tags).await.map_err(understood)
             }
-            CloudAction::AzureCreateContainer { account, container } => match self.blob_auth(&session, account).await {
+            Call::CreateContainer { account, container } => match self.blob_auth(&session, account).await {
                 Ok(auth) => self.containers(&session, account, auth).create(container).await.map_err(understood),
                 Err(e) => Err(understood(e)),
             },
-            CloudAction::AzurePrivateEndpoint {
+            Call::PrivateEndpoint {
                 account,
                 resource_group,
                 location,
@@ -52,15 +53,14 @@ impl AzureCloud {
                 };
                 arm.make_private(&private).await.map_err(understood)
             }
-            CloudAction::AzureDisallowSharedKey { account, resource_group } => {
+            Call::DisallowSharedKey { account, resource_group } => {
                 let arm = session.arm.as_ref().ok_or_else(|| understood(no_arm("UpdateStorageAccount")))?;
                 arm.disallow_shared_key(resource_group, account).await.map_err(understood)
             }
-            CloudAction::AzureDeleteStorage { account, resource_group, container, require_tag, private_endpoint } => {
+            Call::DeleteStorage { account, resource_group, container, require_tag, private_endpoint } => {
                 let tag = (require_tag.key.as_str(), require_tag.value.as_str());
                 self.delete(&session, account, resource_group, container, tag, private_endpoint).await
             }
-            other => Err((ErrorClass::Invalid, format!("not an Azure call: {}", other.call()))),
         };
         // The operator's own call changed the account: read it again on the next pass.
         let resource = call.resource();

@@ -16,9 +16,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use image_registry_core::action::CloudAction;
 use image_registry_core::observed::{BucketState, GcsBucket};
 use image_registry_core::outcome::ErrorClass;
+use image_registry_core::storage::call::CloudCall;
+use image_registry_core::storage::gcs::call::Call;
 use image_registry_core::storage::gcs::read::Reads;
 
 use self::client::{Auth, GcsClient};
@@ -147,14 +148,14 @@ impl GcsCloud {
 
     /// Carries out one GCS call of the plan.
     /// The client is the one the last observation built: a pass observes before it acts.
-    pub async fn execute(&self, call: &CloudAction) -> Result<(), CloudError> {
+    pub async fn execute(&self, call: &Call) -> Result<(), CloudError> {
         let client = match &lock(&self.state).session {
             Some((_, client)) => client.clone(),
             None => return Err((ErrorClass::Unavailable, "GCS: no credentials observed yet".to_owned())),
         };
         let understood = |e: GcsError| (e.class, e.message);
         let result = match call {
-            CloudAction::GcsCreateBucket { bucket, project, location, labels, kms_key } => {
+            Call::CreateBucket { bucket, project, location, labels, kms_key } => {
                 let labels: BTreeMap<String, String> =
                     labels.iter().map(|l| (l.key.clone(), l.value.clone())).collect();
                 match client.insert_bucket(project, bucket, location, &labels, kms_key).await {
@@ -165,10 +166,10 @@ impl GcsCloud {
                     Err(e) => Err(understood(e)),
                 }
             }
-            CloudAction::GcsDeleteBucket { bucket, require_label } => {
+            Call::DeleteBucket { bucket, require_label } => {
                 delete(&client, bucket, &require_label.key, &require_label.value).await
             }
-            CloudAction::GcsBindTags { bucket, tags: wanted } => {
+            Call::BindTags { bucket, tags: wanted } => {
                 let location = lock(&self.state).locations.get(bucket).cloned().unwrap_or_default();
                 let base = tags::endpoint(&location, self.tags_endpoint.as_deref());
                 let mut failed = None;
@@ -181,7 +182,6 @@ impl GcsCloud {
                 }
                 failed.map_or(Ok(()), Err)
             }
-            other => Err((ErrorClass::Invalid, format!("not a GCS call: {}", other.call()))),
         };
         // The operator's own call changed the bucket: read it again on the next pass.
         lock(&self.state).seen.forget(&call.resource());

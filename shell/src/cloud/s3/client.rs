@@ -18,8 +18,8 @@ use aws_sdk_s3::config::{
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_http_client::{Builder, Connector};
-use image_registry_core::action::S3Target;
 use image_registry_core::api::storage::S3;
+use image_registry_core::storage::s3::call::S3Target;
 use image_registry_core::storage::s3::read::{Credentials, Trust};
 use image_registry_core::storage::s3::use_dual_stack;
 

@@ -6,9 +6,9 @@
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
-use image_registry_core::action::S3Target;
 use image_registry_core::api::openshift::KeyValue;
 use image_registry_core::outcome::ErrorClass;
+use image_registry_core::storage::s3::call::S3Target;
 
 use super::errors::done;
 use super::execute::failure;

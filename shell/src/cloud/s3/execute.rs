@@ -8,9 +8,9 @@ use aws_sdk_s3::types::{
     ExpirationStatus, LifecycleRule, LifecycleRuleFilter, PublicAccessBlockConfiguration, ServerSideEncryption,
     ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
 };
-use image_registry_core::action::S3Target;
 use image_registry_core::api::openshift::KeyValue;
 use image_registry_core::outcome::ErrorClass;
+use image_registry_core::storage::s3::call::S3Target;
 
 use super::errors::{S3Error, done};
 use super::observe::CLEANUP_RULE_ID;

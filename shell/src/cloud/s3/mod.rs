@@ -20,9 +20,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::config::SharedHttpClient;
-use image_registry_core::action::{CloudAction, S3Call, S3Target};
 use image_registry_core::observed::{BucketState, S3Bucket};
 use image_registry_core::outcome::ErrorClass;
+use image_registry_core::storage::s3::call::{Call, S3Target};
 use image_registry_core::storage::s3::read::{BucketRead, Credentials, Reads, Trust};
 
 use super::CloudError;
@@ -143,8 +143,7 @@ impl S3Cloud {
     }
 
     /// Carries out one S3 call with the last observation's session.
-    pub async fn execute(&self, call: &CloudAction) -> Result<(), CloudError> {
-        let s3 = call.as_s3().ok_or_else(|| (ErrorClass::Invalid, format!("{} is not an S3 call", call.call())))?;
+    pub async fn execute(&self, s3: &Call) -> Result<(), CloudError> {
         let session = lock(&self.state).session.clone().ok_or_else(|| {
             (ErrorClass::Unavailable, "no S3 credentials have been read yet; the next pass reads them".to_owned())
         })?;
@@ -153,16 +152,16 @@ impl S3Cloud {
         let client = session.client(s3.target()).map_err(|m| (ErrorClass::Invalid, m))?;
         let calls = &self.calls;
         match s3 {
-            S3Call::CreateBucket { target } => execute::create(&client, target, calls).await,
-            S3Call::PutPublicAccessBlock { target } => execute::block_public_access(&client, target, calls).await,
-            S3Call::PutBucketTagging { target, tags } => execute::tag(&client, target, tags, calls).await,
-            S3Call::PutBucketEncryption { target, kms_key_id } => {
+            Call::CreateBucket { target } => execute::create(&client, target, calls).await,
+            Call::PutPublicAccessBlock { target } => execute::block_public_access(&client, target, calls).await,
+            Call::PutBucketTagging { target, tags } => execute::tag(&client, target, tags, calls).await,
+            Call::PutBucketEncryption { target, kms_key_id } => {
                 execute::encrypt(&client, target, kms_key_id, calls).await
             }
-            S3Call::PutLifecycleConfiguration { target } => {
+            Call::PutLifecycleConfiguration { target } => {
                 execute::expire_incomplete_uploads(&client, target, calls).await
             }
-            S3Call::DeleteBucket { target, require_tag } => delete::delete(&client, target, require_tag, calls).await,
+            Call::DeleteBucket { target, require_tag } => delete::delete(&client, target, require_tag, calls).await,
         }
     }
 }

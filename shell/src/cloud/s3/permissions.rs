@@ -2,7 +2,7 @@
 //! committed CredentialsRequest (`manifests/01-registry-credentials-request.yaml`), which a test
 //! keeps equal to what is derived here plus the registry's own data path (spec 30 §1.9).
 
-use image_registry_core::action::S3Call;
+use image_registry_core::storage::s3::call::Call;
 
 /// What observing a bucket may call: `HeadBucket`, then for a managed bucket the four reads.
 pub const OBSERVE: &[(&str, &[&str])] = &[
@@ -26,17 +26,17 @@ pub const REGISTRY: &[&str] = &[
 ];
 
 /// The calls an S3 action makes, with the IAM actions each needs.
-pub fn calls(call: &S3Call<'_>) -> &'static [(&'static str, &'static [&'static str])] {
+pub fn calls(call: &Call) -> &'static [(&'static str, &'static [&'static str])] {
     match call {
-        S3Call::CreateBucket { .. } => &[("CreateBucket", &["s3:CreateBucket"])],
-        S3Call::PutPublicAccessBlock { .. } => &[("PutPublicAccessBlock", &["s3:PutBucketPublicAccessBlock"])],
-        S3Call::PutBucketTagging { .. } => &[("PutBucketTagging", &["s3:PutBucketTagging"])],
-        S3Call::PutBucketEncryption { .. } => &[("PutBucketEncryption", &["s3:PutEncryptionConfiguration"])],
-        S3Call::PutLifecycleConfiguration { .. } => &[
+        Call::CreateBucket { .. } => &[("CreateBucket", &["s3:CreateBucket"])],
+        Call::PutPublicAccessBlock { .. } => &[("PutPublicAccessBlock", &["s3:PutBucketPublicAccessBlock"])],
+        Call::PutBucketTagging { .. } => &[("PutBucketTagging", &["s3:PutBucketTagging"])],
+        Call::PutBucketEncryption { .. } => &[("PutBucketEncryption", &["s3:PutEncryptionConfiguration"])],
+        Call::PutLifecycleConfiguration { .. } => &[
             ("GetBucketLifecycleConfiguration", &["s3:GetLifecycleConfiguration"]),
             ("PutBucketLifecycleConfiguration", &["s3:PutLifecycleConfiguration"]),
         ],
-        S3Call::DeleteBucket { .. } => &[
+        Call::DeleteBucket { .. } => &[
             ("GetBucketTagging", &["s3:GetBucketTagging"]),
             ("ListObjectVersions", &["s3:ListBucketVersions"]),
             ("DeleteObjects", &["s3:DeleteObject", "s3:DeleteObjectVersion"]),

@@ -17,9 +17,10 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use image_registry_core::action::CloudAction;
 use image_registry_core::observed::{BucketState, SwiftContainer, SwiftProbe};
 use image_registry_core::outcome::ErrorClass;
+use image_registry_core::storage::call::CloudCall;
+use image_registry_core::storage::swift::call::Call;
 use image_registry_core::storage::swift::read::Login as Access;
 
 use self::client::{Identity, Login, SwiftClient};
@@ -144,21 +145,20 @@ impl SwiftCloud {
 
     /// Carries out one Swift call of the plan, with the client the last observation built (a
     /// pass observes before it acts).
-    pub async fn execute(&self, call: &CloudAction) -> Result<(), CloudError> {
+    pub async fn execute(&self, call: &Call) -> Result<(), CloudError> {
         let Some(client) = lock(&self.state).session.as_ref().map(|(_, c)| c.clone()) else {
             return Err((ErrorClass::Unavailable, "Swift: no credentials observed yet".to_owned()));
         };
         let understood = |e: SwiftError| (e.class, e.message);
         let result = match call {
-            CloudAction::SwiftCreateContainer { container, metadata } => {
+            Call::CreateContainer { container, metadata } => {
                 let metadata: Vec<(String, String)> =
                     metadata.iter().map(|m| (m.key.clone(), m.value.clone())).collect();
                 client.put_container(container, &metadata).await.map_err(understood)
             }
-            CloudAction::SwiftDeleteContainer { container, require_cluster_id } => {
+            Call::DeleteContainer { container, require_cluster_id } => {
                 delete(&client, container, require_cluster_id).await
             }
-            other => Err((ErrorClass::Invalid, format!("not a Swift call: {}", other.call()))),
         };
         // The operator's own call changed the container: read it again on the next pass.
         lock(&self.state).seen.forget(&call.resource());
