@@ -4,11 +4,12 @@
 
 use image_registry_core::action::{Action, CloudAction};
 use image_registry_core::api::openshift::KeyValue;
-use image_registry_core::observed::{BucketState, ObjectKey, S3Bucket};
+use image_registry_core::observed::{BucketState, ObjectKey};
 use image_registry_core::outcome::ErrorClass;
 use image_registry_core::render::{self, Format};
 use image_registry_core::storage::s3;
 use image_registry_core::storage::s3::call::S3Target;
+use image_registry_core::storage::s3::facts::S3Bucket;
 use image_registry_core::{reconcile, safety};
 use image_registry_tests::{STUCK_BY_DESIGN, cases, edit_config, fixture, loaded};
 use image_registry_world::Fault;

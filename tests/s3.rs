@@ -11,9 +11,10 @@ use image_registry_core::storage::s3;
 use std::time::Duration;
 
 use image_registry_core::api::openshift::KeyValue;
-use image_registry_core::observed::{BucketState, Observed, S3Bucket};
+use image_registry_core::observed::{BucketState, Observed};
 use image_registry_core::outcome::ErrorClass;
 use image_registry_core::storage::s3::call::S3Target;
+use image_registry_core::storage::s3::facts::S3Bucket;
 use image_registry_operator::cloud::calls::{CallCounter, CallLabels};
 use image_registry_operator::cloud::s3::S3Cloud;
 use serde_json::{Value, json};

@@ -305,13 +305,13 @@ fn azure_private_endpoints_are_planned_after_their_names_are_persisted() {
     assert_eq!(cloud_calls(&plan("azure/private-endpoint")), ["azurePrivateEndpoint"]);
 
     let mut private = image_registry_tests::fixture("storage/azure/private-endpoint");
-    for account in private.cloud.azure.values_mut() {
+    for account in private.cloud.azure.accounts.values_mut() {
         account.public_network_access = "Disabled".into();
     }
     assert!(cloud_calls(&reconcile(&private)).is_empty(), "an account already private plans nothing");
 
     let mut untagged = image_registry_tests::fixture("storage/azure/private-endpoint-discovery");
-    for vnets in untagged.cloud.azure_vnets.values_mut() {
+    for vnets in untagged.cloud.azure.vnets.values_mut() {
         vnets.iter_mut().for_each(|v| v.tags.clear());
     }
     let refused = reconcile(&untagged);
@@ -329,7 +329,7 @@ fn azure_workload_identity_refuses_shared_keys_on_the_operators_account_only() {
     assert_eq!(cloud_calls(&plan("azure/workload-identity")), ["azureDisallowSharedKey"]);
 
     let mut refused = image_registry_tests::fixture("storage/azure/workload-identity");
-    for account in refused.cloud.azure.values_mut() {
+    for account in refused.cloud.azure.accounts.values_mut() {
         account.allow_shared_key_access = Some(false);
     }
     assert!(cloud_calls(&reconcile(&refused)).is_empty(), "an account that refuses shared keys plans nothing");

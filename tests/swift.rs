@@ -10,8 +10,9 @@ use image_registry_core::storage::swift;
 use std::time::Duration;
 
 use image_registry_core::api::openshift::KeyValue;
-use image_registry_core::observed::{BucketState, Observed, SwiftProbe};
+use image_registry_core::observed::{BucketState, Observed};
 use image_registry_core::outcome::ErrorClass;
+use image_registry_core::storage::swift::facts::SwiftProbe;
 use image_registry_core::storage::swift::read::Login;
 use image_registry_operator::cloud::calls::{CallCounter, CallLabels};
 use image_registry_operator::cloud::swift::SwiftCloud;

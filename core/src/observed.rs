@@ -240,166 +240,26 @@ pub struct OperatorEnv {
     pub operator_image: String,
 }
 
-/// Result of the OpenStack Swift availability probe (spec 10 §2.5), observed by the shell.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub enum SwiftProbe {
-    /// Swift is in the catalog and listing containers works.
-    Usable,
-    /// No object-store endpoint, or listing failed: fall back to a PVC.
-    NotUsable {
-        /// What the probe saw.
-        reason: String,
-    },
-    /// The probe itself failed (credentials, auth, CA bundle): bootstrap must be retried.
-    Failed {
-        /// The error.
-        message: String,
-    },
+/// What the clouds said, gathered by the shell before the pass: one field per backend, each
+/// backend's facts type in its folder (`storage::<backend>::facts`), made from the list of
+/// backends (`cloud_backends!`).
+macro_rules! cloud_facts {
+    ($($(#[$doc:meta])* $variant:ident => $module:ident, $label:literal;)*) => {
+        /// What the clouds said, by backend.
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        pub struct CloudFacts {
+            $(
+                $(#[$doc])*
+                #[serde(default, skip_serializing_if = "crate::storage::facts::is_empty")]
+                pub $module: crate::storage::$module::facts::Facts,
+            )*
+        }
+    };
 }
+crate::cloud_backends!(cloud_facts);
 
-/// What the clouds said, gathered by the shell before the pass.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CloudFacts {
-    /// OpenStack only: can the registry use Swift? Needed to bootstrap on OpenStack.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub swift: Option<SwiftProbe>,
-    /// S3 buckets named in the Config's spec or status, by name.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub s3: BTreeMap<String, S3Bucket>,
-    /// GCS buckets named in the Config's spec or status, by name.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub gcs: BTreeMap<String, GcsBucket>,
-    /// Azure storage accounts named in the Config's spec or status, by name.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub azure: BTreeMap<String, AzureAccount>,
-    /// Swift containers named in the Config's spec or status, by name.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub swift_containers: BTreeMap<String, SwiftContainer>,
-    /// Azure virtual networks by resource group: listed only for the group whose vnet or subnet
-    /// a private endpoint must discover (the core asks: `storage::azure::read::Reads::vnets`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub azure_vnets: BTreeMap<String, Vec<AzureVnet>>,
-}
-
-/// A GCS bucket as the shell observed it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct GcsBucket {
-    /// Whether it exists and is usable.
-    pub state: BucketState,
-    /// The error text behind `forbidden` or `unknown`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub message: String,
-    /// Its labels.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
-    /// Tag values bound to it, as `<parentID>/<key>/<value>`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
-}
-
-/// An Azure storage account (and its containers) as the shell observed it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AzureAccount {
-    /// Whether the account exists and is usable.
-    pub state: BucketState,
-    /// The error text behind `forbidden` or `unknown`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub message: String,
-    /// The account's tags.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
-    /// Its containers' states.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub containers: BTreeMap<String, BucketState>,
-    /// The account's primary access key (ListKeys), when the shell may read it. Secret: it
-    /// only ever reaches the private-configuration Secret.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub primary_key: String,
-    /// `properties.publicNetworkAccess` (`Enabled`, `Disabled`; empty when not read).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub public_network_access: String,
-    /// `properties.allowSharedKeyAccess` (absent: Azure's default, allowed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_shared_key_access: Option<bool>,
-}
-
-/// An Azure virtual network as the shell listed it (spec 30 §6.7 step 7: the private endpoint's
-/// vnet and subnet are discovered by the cluster's tag when the Config does not name them).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AzureVnet {
-    /// Its name.
-    pub name: String,
-    /// Its tags.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
-    /// Its subnets' names, in the order Azure lists them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub subnets: Vec<String>,
-}
-
-/// A Swift container as the shell observed it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SwiftContainer {
-    /// Whether it exists and is usable.
-    pub state: BucketState,
-    /// The error text behind `forbidden` or `unknown`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub message: String,
-    /// Its `X-Container-Meta-*` metadata (header suffix → value).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub metadata: BTreeMap<String, String>,
-}
-
-/// What `HeadBucket` (or the backend's equivalent) answered.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum BucketState {
-    /// It exists and the operator's credentials can use it.
-    Exists,
-    /// It does not exist.
-    #[default]
-    Missing,
-    /// It exists but the credentials may not use it (often: another account's bucket).
-    Forbidden,
-    /// The question could not be answered (network, throttling, …); see `message`.
-    Unknown,
-}
-
-/// An S3 bucket as the shell observed it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct S3Bucket {
-    /// Whether it exists and is usable.
-    pub state: BucketState,
-    /// The error text behind `forbidden` or `unknown`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub message: String,
-    /// The service's error code behind `missing`, `forbidden` or `unknown` (`NoSuchBucket`,
-    /// `NotFound`, `Forbidden`, `InvalidAccessKeyId`, ...): the reason the conditions carry.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub code: String,
-    /// Its tag set (empty when it has none).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<crate::api::openshift::KeyValue>,
-    /// Whether all four public-access-block settings are on.
-    #[serde(default)]
-    pub public_access_blocked: bool,
-    /// Default encryption: `AES256` or `aws:kms`; empty when none is configured.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub encryption: String,
-    /// The KMS key of `aws:kms` default encryption.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kms_key_id: String,
-    /// Whether incomplete multipart uploads are cleaned up by a lifecycle rule.
-    #[serde(default)]
-    pub incomplete_upload_cleanup: bool,
-}
+pub use crate::storage::facts::BucketState;
 
 /// What the operator remembers between passes that no object records: when a controller's
 /// current failure streak began (for Degraded inertia). The plan returns the next value.

@@ -4,7 +4,7 @@
 use crate::api::Storage;
 use crate::api::storage::{Azure, EmptyDir, Gcs, IbmCos, Pvc, S3, Swift};
 use crate::names::DEFAULT_CLAIM;
-use crate::observed::SwiftProbe;
+use crate::storage::swift::facts::SwiftProbe;
 
 /// Storage and replicas a platform bootstraps with.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,7 +31,9 @@ pub fn platform_storage(platform_type: &str, swift: Option<&SwiftProbe>) -> Resu
             Some(SwiftProbe::Usable) => with(Storage { swift: Some(Swift::default()), ..Storage::default() }, 2),
             Some(SwiftProbe::NotUsable { .. }) => with(pvc(), 1),
             Some(SwiftProbe::Failed { message }) => Err(format!("unable to check for Swift availability: {message}")),
-            None => Err("the OpenStack Swift availability probe has not run (cloud.swift is not observed)".to_owned()),
+            None => {
+                Err("the OpenStack Swift availability probe has not run (cloud.swift.probe is not observed)".to_owned())
+            }
         },
         "oVirt" => with(pvc(), 1),
         "BareMetal" | "VSphere" | "None" | "Nutanix" | "KubeVirt" | "EquinixMetal" | "AlibabaCloud" | "External" => {
@@ -91,7 +93,7 @@ mod tests {
 
     #[test]
     fn openstack_needs_the_probe() {
-        assert!(platform_storage("OpenStack", None).unwrap_err().contains("cloud.swift"));
+        assert!(platform_storage("OpenStack", None).unwrap_err().contains("cloud.swift.probe"));
         let failed = SwiftProbe::Failed { message: "401 Unauthorized".into() };
         assert!(platform_storage("OpenStack", Some(&failed)).unwrap_err().contains("401 Unauthorized"));
     }

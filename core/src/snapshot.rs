@@ -157,7 +157,7 @@ fn hide_values(observed: &mut Observed) {
         }
         observed.objects.insert_at(key.clone(), object);
     }
-    for account in observed.cloud.azure.values_mut() {
+    for account in observed.cloud.azure.accounts.values_mut() {
         if !account.primary_key.is_empty() {
             account.primary_key = hide(&account.primary_key);
         }

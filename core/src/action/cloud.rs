@@ -1,7 +1,7 @@
-//! Cloud storage calls in the plan: the one list of backends (below), from which the plan's
-//! call type ([`CloudAction`], one variant per backend, each backend's calls in its own folder)
-//! and the services are made. Everything else about a call it asks the backend's calls through
-//! `storage::call::CloudCall`, so this file names a backend only in that list.
+//! Cloud storage calls in the plan: the plan's call type ([`CloudAction`], one variant per
+//! backend, each backend's calls in its own folder) and the services, made from the list of
+//! backends (`storage::backends`). Everything else about a call it asks the backend's calls
+//! through `storage::call::CloudCall`, so this file names no backend.
 
 use serde::Serialize;
 
@@ -9,8 +9,8 @@ use crate::api::storage::Storage;
 use crate::observed::CloudFacts;
 use crate::storage::call::{Change, CloudCall, Guard};
 
-/// Declares the backends that call a cloud: a line each, `Variant => module, "label"`.
-macro_rules! cloud_backends {
+/// The plan's call type and the services, from the list of backends (`storage::backends`).
+macro_rules! cloud_action {
     ($($(#[$doc:meta])* $variant:ident => $module:ident, $label:literal;)*) => {
         /// A call to a cloud storage service: one variant per backend.
         #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -46,9 +46,16 @@ macro_rules! cloud_backends {
             }
 
             /// The backend's call.
-            fn inner(&self) -> &dyn CloudCall {
+            fn inner(&self) -> &dyn Described {
                 match self {
                     $(Self::$variant(call) => call,)*
+                }
+            }
+
+            /// For a deletion: `Ok` when it requires this cluster's mark and the cloud shows it.
+            pub fn marked(&self, cloud: &CloudFacts, infra: &str) -> Result<(), &'static str> {
+                match self {
+                    $(Self::$variant(call) => call.marked(&cloud.$module, infra),)*
                 }
             }
 
@@ -70,15 +77,41 @@ macro_rules! cloud_backends {
     };
 }
 
-cloud_backends! {
-    /// AWS S3 (or an S3-compatible store).
-    S3 => s3, "s3";
-    /// Google Cloud Storage.
-    Gcs => gcs, "gcs";
-    /// Azure (Resource Manager and Blob storage).
-    Azure => azure, "azure";
-    /// OpenStack Swift.
-    Swift => swift, "swift";
+crate::cloud_backends!(cloud_action);
+
+/// What a call says about itself whatever its backend's facts (`CloudCall` without them).
+trait Described {
+    fn name(&self) -> &'static str;
+    fn resource(&self) -> String;
+    fn describe(&self) -> String;
+    fn change(&self) -> Change;
+    fn event(&self) -> Option<(&'static str, &'static str)>;
+    fn guard(&self) -> Guard<'_>;
+    fn what(&self) -> &'static str;
+}
+
+impl<C: CloudCall> Described for C {
+    fn name(&self) -> &'static str {
+        CloudCall::name(self)
+    }
+    fn resource(&self) -> String {
+        CloudCall::resource(self)
+    }
+    fn describe(&self) -> String {
+        CloudCall::describe(self)
+    }
+    fn change(&self) -> Change {
+        CloudCall::change(self)
+    }
+    fn event(&self) -> Option<(&'static str, &'static str)> {
+        CloudCall::event(self)
+    }
+    fn guard(&self) -> Guard<'_> {
+        CloudCall::guard(self)
+    }
+    fn what(&self) -> &'static str {
+        CloudCall::what(self)
+    }
 }
 
 impl CloudAction {
@@ -110,11 +143,6 @@ impl CloudAction {
     /// What the storage is called in messages.
     pub fn what(&self) -> &'static str {
         self.inner().what()
-    }
-
-    /// For a deletion: `Ok` when it requires this cluster's mark and the cloud shows it.
-    pub fn marked(&self, cloud: &CloudFacts, infra: &str) -> Result<(), &'static str> {
-        self.inner().marked(cloud, infra)
     }
 
     pub(super) fn describe(&self) -> String {

@@ -4,10 +4,9 @@
 //! read calls only through it, so they name no backend.
 //!
 //! This file and the backends' `call.rs` are the core's lowest storage layer: they import
-//! nothing but the API types and the observed facts (`scripts/check-core-purity` holds them to it).
+//! nothing but the API types and each other (`scripts/check-core-purity` holds them to it).
 
 use crate::api::storage::Storage;
-use crate::observed::CloudFacts;
 
 /// How a plan groups an action when counting and printing it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -35,6 +34,8 @@ pub enum Guard<'a> {
 
 /// One backend's calls.
 pub trait CloudCall {
+    /// What the backend's cloud said (`storage::<backend>::facts::Facts`).
+    type Facts;
     /// The call, named as service then operation (`S3CreateBucket`): the first part of its id,
     /// independent of how [`CloudCall::describe`] words it.
     fn name(&self) -> &'static str;
@@ -56,5 +57,5 @@ pub trait CloudCall {
         Self: Sized;
     /// For a deletion: `Ok` when the call requires this cluster's mark and the cloud shows it
     /// on the storage; else the mark's name.
-    fn marked(&self, cloud: &CloudFacts, infra: &str) -> Result<(), &'static str>;
+    fn marked(&self, facts: &Self::Facts, infra: &str) -> Result<(), &'static str>;
 }

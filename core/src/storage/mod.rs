@@ -5,11 +5,13 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 pub mod azure;
+pub mod backends;
 pub mod call;
 pub mod completion;
 pub mod credentials;
 mod dispatch;
 pub mod envvar;
+pub mod facts;
 pub mod gcs;
 pub mod naming;
 pub mod pvc;

@@ -84,13 +84,13 @@ impl CloudApi for Clouds {
             }
             if let Some(swift) = &reads.swift {
                 if let Some(login) = &swift.probe {
-                    facts.swift = Some(self.swift.probe(login, version).await);
+                    facts.swift.probe = Some(self.swift.probe(login, version).await);
                 }
-                facts.swift_containers = self.swift.observe(&swift.login, &swift.containers, version).await;
+                facts.swift.containers = self.swift.observe(&swift.login, &swift.containers, version).await;
             }
             if let Some(azure) = &reads.azure {
-                facts.azure = self.azure.observe(azure).await;
-                facts.azure_vnets = self.azure.observe_vnets(azure).await;
+                facts.azure.accounts = self.azure.observe(azure).await;
+                facts.azure.vnets = self.azure.observe_vnets(azure).await;
             }
             facts
         })

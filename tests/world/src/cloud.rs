@@ -4,8 +4,12 @@
 use super::{Failure, World, fail};
 use image_registry_core::CloudReads;
 use image_registry_core::action::CloudAction;
-use image_registry_core::observed::{AzureAccount, BucketState, CloudFacts, GcsBucket, S3Bucket, SwiftContainer};
+use image_registry_core::observed::{BucketState, CloudFacts};
 use image_registry_core::outcome::ErrorClass;
+use image_registry_core::storage::azure::facts::AzureAccount;
+use image_registry_core::storage::gcs::facts::GcsBucket;
+use image_registry_core::storage::s3::facts::S3Bucket;
+use image_registry_core::storage::swift::facts::SwiftContainer;
 use image_registry_core::storage::{azure, gcs, s3, swift};
 
 impl World {
@@ -31,13 +35,13 @@ pub fn name(cloud: &mut CloudFacts, reads: &CloudReads) {
         cloud.gcs.entry(bucket.clone()).or_default();
     }
     for (account, containers) in reads.azure.iter().flat_map(|r| &r.accounts) {
-        let account = cloud.azure.entry(account.clone()).or_default();
+        let account = cloud.azure.accounts.entry(account.clone()).or_default();
         for container in containers {
             account.containers.entry(container.clone()).or_default();
         }
     }
     for container in reads.swift.iter().flat_map(|r| &r.containers) {
-        cloud.swift_containers.entry(container.clone()).or_default();
+        cloud.swift.containers.entry(container.clone()).or_default();
     }
 }
 
@@ -108,7 +112,7 @@ pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failu
             _ => return fail(ErrorClass::Forbidden, format!("refusing to delete {bucket}")),
         },
         CloudAction::Azure(azure::call::Call::CreateStorageAccount { account, tags, .. }) => {
-            let entry = cloud.azure.entry(account.clone()).or_default();
+            let entry = cloud.azure.accounts.entry(account.clone()).or_default();
             if entry.state == BucketState::Forbidden {
                 return fail(ErrorClass::AlreadyExists, "StorageAccountAlreadyTaken");
             }
@@ -124,25 +128,29 @@ pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failu
             }
         }
         CloudAction::Azure(azure::call::Call::CreateContainer { account, container }) => {
-            match cloud.azure.get_mut(account) {
+            match cloud.azure.accounts.get_mut(account) {
                 Some(facts) if facts.state == BucketState::Exists => {
                     facts.containers.insert(container.clone(), BucketState::Exists);
                 }
                 _ => return fail(ErrorClass::NotFound, format!("AccountNotFound: {account}")),
             }
         }
-        CloudAction::Azure(azure::call::Call::PrivateEndpoint { account, .. }) => match cloud.azure.get_mut(account) {
-            Some(facts) if facts.state == BucketState::Exists => facts.public_network_access = "Disabled".to_owned(),
-            _ => return fail(ErrorClass::NotFound, format!("ResourceNotFound: {account}")),
-        },
+        CloudAction::Azure(azure::call::Call::PrivateEndpoint { account, .. }) => {
+            match cloud.azure.accounts.get_mut(account) {
+                Some(facts) if facts.state == BucketState::Exists => {
+                    facts.public_network_access = "Disabled".to_owned()
+                }
+                _ => return fail(ErrorClass::NotFound, format!("ResourceNotFound: {account}")),
+            }
+        }
         CloudAction::Azure(azure::call::Call::DisallowSharedKey { account, .. }) => {
-            match cloud.azure.get_mut(account) {
+            match cloud.azure.accounts.get_mut(account) {
                 Some(facts) if facts.state == BucketState::Exists => facts.allow_shared_key_access = Some(false),
                 _ => return fail(ErrorClass::NotFound, format!("ResourceNotFound: {account}")),
             }
         }
         CloudAction::Azure(azure::call::Call::DeleteStorage { account, require_tag, .. }) => {
-            match cloud.azure.get_mut(account) {
+            match cloud.azure.accounts.get_mut(account) {
                 Some(facts) if facts.tags.get(&require_tag.key) == Some(&require_tag.value) => {
                     *facts = AzureAccount::default()
                 }
@@ -150,7 +158,7 @@ pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failu
             }
         }
         CloudAction::Swift(swift::call::Call::CreateContainer { container, metadata }) => {
-            let entry = cloud.swift_containers.entry(container.clone()).or_default();
+            let entry = cloud.swift.containers.entry(container.clone()).or_default();
             if entry.state != BucketState::Exists {
                 *entry = SwiftContainer {
                     state: BucketState::Exists,
@@ -160,7 +168,7 @@ pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failu
             }
         }
         CloudAction::Swift(swift::call::Call::DeleteContainer { container, require_cluster_id }) => {
-            match cloud.swift_containers.get_mut(container) {
+            match cloud.swift.containers.get_mut(container) {
                 Some(facts) if facts.metadata.get("Openshiftclusterid") == Some(require_cluster_id) => {
                     *facts = SwiftContainer::default();
                 }

@@ -53,8 +53,8 @@ impl World {
                 let cloud = &mut self.observed.cloud;
                 cloud.s3.values_mut().for_each(|b| *b = Default::default());
                 cloud.gcs.values_mut().for_each(|b| *b = Default::default());
-                cloud.swift_containers.values_mut().for_each(|c| *c = Default::default());
-                for account in cloud.azure.values_mut() {
+                cloud.swift.containers.values_mut().for_each(|c| *c = Default::default());
+                for account in cloud.azure.accounts.values_mut() {
                     account.containers.values_mut().for_each(|c| *c = BucketState::Missing);
                 }
             }

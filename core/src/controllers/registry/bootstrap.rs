@@ -50,7 +50,7 @@ fn decide(observed: &Inputs<'_>) -> Result<Vec<(Action, String)>, String> {
             .to_owned()
     })?;
     let PlatformStorage { mut storage, mut replicas } =
-        platform_storage(&platform.type_, observed.cloud.swift.as_ref())
+        platform_storage(&platform.type_, observed.cloud.swift.probe.as_ref())
             .map_err(|e| format!("unable to get platform storage: {e}"))?;
     // Storage names are written into the Config it creates, so the first Managed pass can
     // create the storage instead of spending a pass persisting its names first.

@@ -111,7 +111,7 @@ pub(super) fn complete_spec(observed: &Inputs<'_>, config: &Config) -> Result<Co
     }
     if storage::select(&config.spec.storage) == Err(SelectError::NotConfigured) {
         let platform_type = observed.platform_status().map(|p| p.type_.clone()).unwrap_or_default();
-        let defaults = platform_storage(&platform_type, observed.cloud.swift.as_ref()).map_err(|e| {
+        let defaults = platform_storage(&platform_type, observed.cloud.swift.probe.as_ref()).map_err(|e| {
             ApplyError::transient(format!(
                 "unable to sync storage configuration: unable to get storage configuration from cluster install config: {e}"
             ))

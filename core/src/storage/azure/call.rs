@@ -5,7 +5,6 @@ use serde::Serialize;
 
 use crate::api::openshift::KeyValue;
 use crate::api::storage::Storage;
-use crate::observed::CloudFacts;
 use crate::storage::call::{Change, CloudCall, Guard};
 
 /// A call to Azure (Resource Manager and Blob storage).
@@ -96,6 +95,8 @@ impl Call {
 }
 
 impl CloudCall for Call {
+    type Facts = super::facts::Facts;
+
     fn name(&self) -> &'static str {
         match self {
             Self::CreateStorageAccount { .. } => "AzureCreateStorageAccount",
@@ -183,9 +184,9 @@ impl CloudCall for Call {
         storage.azure.as_ref().map(|a| a.account_name.as_str())
     }
 
-    fn marked(&self, cloud: &CloudFacts, infra: &str) -> Result<(), &'static str> {
+    fn marked(&self, facts: &Self::Facts, infra: &str) -> Result<(), &'static str> {
         let tag = ownership_tag(infra);
-        let tagged = cloud.azure.get(self.account()).is_some_and(|a| a.tags.get(&tag.key) == Some(&tag.value));
+        let tagged = facts.accounts.get(self.account()).is_some_and(|a| a.tags.get(&tag.key) == Some(&tag.value));
         let Self::DeleteStorage { require_tag, .. } = self else { return Err("ownership tag") };
         if *require_tag == tag && tagged { Ok(()) } else { Err("ownership tag") }
     }

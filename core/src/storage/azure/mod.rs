@@ -6,6 +6,7 @@
 //! operator owns.
 
 pub mod call;
+pub mod facts;
 pub mod private;
 mod provision;
 pub mod read;
@@ -198,7 +199,7 @@ pub fn wiring(spec: Option<&Azure>, observed: &Inputs<'_>) -> Result<Wiring, Str
     let mut settings = Vec::new();
     let mut key = c.account_key.clone();
     if key.is_empty() && c.federated_token_file.is_empty() {
-        key = observed.cloud.azure.get(&azure.account_name).map(|a| a.primary_key.clone()).unwrap_or_default();
+        key = observed.cloud.azure.accounts.get(&azure.account_name).map(|a| a.primary_key.clone()).unwrap_or_default();
         if key.is_empty() {
             return Err(format!("failed to get keys for the storage account {}", azure.account_name));
         }

@@ -7,7 +7,7 @@
 use super::Credentials;
 use crate::api::storage::{Azure, AzureNetworkAccessInternal};
 use crate::inputs::Inputs;
-use crate::observed::AzureVnet;
+use crate::storage::azure::facts::AzureVnet;
 use crate::storage::naming;
 
 /// Whether the Config asks for a private endpoint.
@@ -65,7 +65,8 @@ pub fn complete(observed: &Inputs<'_>, azure: &Azure, c: &Credentials) -> Result
     if block.vnet_name.is_empty() || block.subnet_name.is_empty() {
         let vnets = observed
             .cloud
-            .azure_vnets
+            .azure
+            .vnets
             .get(&group)
             .ok_or_else(|| format!("the virtual networks of resource group {group} have not been observed"))?;
         let (vnet, subnet) = match (block.vnet_name.is_empty(), discover(vnets, observed.infrastructure_name())) {

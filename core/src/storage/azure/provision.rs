@@ -88,7 +88,7 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
         out.generated_name();
         return;
     }
-    let Some(facts) = observed.cloud.azure.get(&azure.account_name) else {
+    let Some(facts) = observed.cloud.azure.accounts.get(&azure.account_name) else {
         out.error = Some(format!("Azure storage account {} has not been observed", azure.account_name));
         return;
     };

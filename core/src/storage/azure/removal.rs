@@ -12,7 +12,7 @@ pub fn remove(observed: &Inputs<'_>, applied: &Azure) -> (Removal, Vec<Wanted>) 
     if applied.account_name.is_empty() {
         return (Removal::Done, Vec::new());
     }
-    let Some(facts) = observed.cloud.azure.get(&applied.account_name) else {
+    let Some(facts) = observed.cloud.azure.accounts.get(&applied.account_name) else {
         return (
             Removal::Blocked(format!("Azure storage account {} has not been observed", applied.account_name)),
             Vec::new(),

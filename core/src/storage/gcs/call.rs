@@ -4,7 +4,6 @@ use serde::Serialize;
 
 use crate::api::openshift::KeyValue;
 use crate::api::storage::Storage;
-use crate::observed::CloudFacts;
 use crate::storage::call::{Change, CloudCall, Guard};
 
 /// A call to GCS.
@@ -56,6 +55,8 @@ impl Call {
 }
 
 impl CloudCall for Call {
+    type Facts = super::facts::Facts;
+
     fn name(&self) -> &'static str {
         match self {
             Self::CreateBucket { .. } => "GcsCreateBucket",
@@ -108,9 +109,9 @@ impl CloudCall for Call {
         storage.gcs.as_ref().map(|g| g.bucket.as_str())
     }
 
-    fn marked(&self, cloud: &CloudFacts, infra: &str) -> Result<(), &'static str> {
+    fn marked(&self, facts: &Self::Facts, infra: &str) -> Result<(), &'static str> {
         let label = ownership_label(infra);
-        let labelled = cloud.gcs.get(self.bucket()).is_some_and(|b| b.labels.get(&label.key) == Some(&label.value));
+        let labelled = facts.get(self.bucket()).is_some_and(|b| b.labels.get(&label.key) == Some(&label.value));
         let Self::DeleteBucket { require_label, .. } = self else { return Err("ownership label") };
         if *require_label == label && labelled { Ok(()) } else { Err("ownership label") }
     }

@@ -6,6 +6,7 @@
 //! operator owns.
 
 pub mod call;
+pub mod facts;
 mod provision;
 pub mod read;
 mod removal;

@@ -4,7 +4,6 @@ use serde::Serialize;
 
 use crate::api::openshift::KeyValue;
 use crate::api::storage::Storage;
-use crate::observed::CloudFacts;
 use crate::storage::call::{Change, CloudCall, Guard};
 
 /// Where an S3 call goes: the bucket, its region and (for S3-compatible services) the endpoint.
@@ -88,6 +87,8 @@ impl Call {
 }
 
 impl CloudCall for Call {
+    type Facts = super::facts::Facts;
+
     fn name(&self) -> &'static str {
         match self {
             Self::CreateBucket { .. } => "S3CreateBucket",
@@ -160,9 +161,9 @@ impl CloudCall for Call {
         storage.s3.as_ref().map(|s| s.bucket.as_str())
     }
 
-    fn marked(&self, cloud: &CloudFacts, infra: &str) -> Result<(), &'static str> {
+    fn marked(&self, facts: &Self::Facts, infra: &str) -> Result<(), &'static str> {
         let tag = ownership_tag(infra);
-        let tagged = cloud.s3.get(&self.target().bucket).is_some_and(|b| b.tags.contains(&tag));
+        let tagged = facts.get(&self.target().bucket).is_some_and(|b| b.tags.contains(&tag));
         let Self::DeleteBucket { require_tag, .. } = self else { return Err("ownership tag") };
         if *require_tag == tag && tagged { Ok(()) } else { Err("ownership tag") }
     }

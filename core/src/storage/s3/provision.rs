@@ -7,10 +7,11 @@ use crate::api::storage::S3;
 use crate::api::{ConditionStatus, Config, Storage};
 use crate::conditions::{self};
 use crate::inputs::Inputs;
-use crate::observed::{BucketState, S3Bucket};
+use crate::observed::BucketState;
 use crate::outcome::{ErrorClass, OutcomeResult};
 use crate::storage::completion::{Completion, STORAGE_EXISTS};
 use crate::storage::naming;
+use crate::storage::s3::facts::S3Bucket;
 use crate::storage::s3::{credentials_file, effective};
 
 /// Tags the operator puts on a bucket it manages, in order.

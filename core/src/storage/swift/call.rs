@@ -4,7 +4,6 @@ use serde::Serialize;
 
 use crate::api::openshift::KeyValue;
 use crate::api::storage::Storage;
-use crate::observed::CloudFacts;
 use crate::storage::call::{Change, CloudCall, Guard};
 
 /// A call to Swift.
@@ -40,6 +39,8 @@ impl Call {
 }
 
 impl CloudCall for Call {
+    type Facts = super::facts::Facts;
+
     fn name(&self) -> &'static str {
         match self {
             Self::CreateContainer { .. } => "SwiftCreateContainer",
@@ -87,9 +88,9 @@ impl CloudCall for Call {
         storage.swift.as_ref().map(|s| s.container.as_str())
     }
 
-    fn marked(&self, cloud: &CloudFacts, infra: &str) -> Result<(), &'static str> {
-        let marked = cloud
-            .swift_containers
+    fn marked(&self, facts: &Self::Facts, infra: &str) -> Result<(), &'static str> {
+        let marked = facts
+            .containers
             .get(self.container())
             .is_some_and(|c| c.metadata.get("Openshiftclusterid").map(String::as_str) == Some(infra));
         let Self::DeleteContainer { require_cluster_id, .. } = self else { return Err("Openshiftclusterid metadata") };

@@ -29,7 +29,7 @@ pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) 
         out.generated_name();
         return;
     }
-    let Some(facts) = observed.cloud.swift_containers.get(&swift.container) else {
+    let Some(facts) = observed.cloud.swift.containers.get(&swift.container) else {
         out.error = Some(format!("Swift container {} has not been observed", swift.container));
         return;
     };

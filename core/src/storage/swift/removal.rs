@@ -11,7 +11,7 @@ pub fn remove(observed: &Inputs<'_>, applied: &Swift) -> (Removal, Vec<Wanted>) 
     if applied.container.is_empty() {
         return (Removal::Done, Vec::new());
     }
-    let Some(facts) = observed.cloud.swift_containers.get(&applied.container) else {
+    let Some(facts) = observed.cloud.swift.containers.get(&applied.container) else {
         return (Removal::Blocked(format!("Swift container {} has not been observed", applied.container)), Vec::new());
     };
     let infra = observed.infrastructure_name();

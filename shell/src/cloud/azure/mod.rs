@@ -25,9 +25,10 @@ use std::time::Duration;
 use crate::locks::lock;
 
 use azure_core::credentials::TokenCredential;
-use image_registry_core::observed::{AzureAccount, AzureVnet, BucketState};
+use image_registry_core::observed::BucketState;
 use image_registry_core::outcome::ErrorClass;
 use image_registry_core::storage::azure::Credentials;
+use image_registry_core::storage::azure::facts::{AzureAccount, AzureVnet};
 use image_registry_core::storage::azure::read::Reads;
 use serde::Deserialize;
 

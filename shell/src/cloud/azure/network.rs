@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 
 use azure_core::http::Method;
-use image_registry_core::observed::AzureVnet;
 use image_registry_core::outcome::ErrorClass;
+use image_registry_core::storage::azure::facts::AzureVnet;
 use serde_json::{Value, json};
 
 use super::arm::Arm;

@@ -16,10 +16,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use image_registry_core::observed::{BucketState, GcsBucket};
+use image_registry_core::observed::BucketState;
 use image_registry_core::outcome::ErrorClass;
 use image_registry_core::storage::call::CloudCall;
 use image_registry_core::storage::gcs::call::Call;
+use image_registry_core::storage::gcs::facts::GcsBucket;
 use image_registry_core::storage::gcs::read::Reads;
 
 use self::client::{Auth, GcsClient};

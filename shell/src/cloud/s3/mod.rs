@@ -20,9 +20,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::config::SharedHttpClient;
-use image_registry_core::observed::{BucketState, S3Bucket};
+use image_registry_core::observed::BucketState;
 use image_registry_core::outcome::ErrorClass;
 use image_registry_core::storage::s3::call::{Call, S3Target};
+use image_registry_core::storage::s3::facts::S3Bucket;
 use image_registry_core::storage::s3::read::{BucketRead, Credentials, Reads, Trust};
 
 use super::CloudError;

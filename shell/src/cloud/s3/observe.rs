@@ -6,7 +6,8 @@
 
 use aws_sdk_s3::Client;
 use image_registry_core::api::openshift::KeyValue;
-use image_registry_core::observed::{BucketState, S3Bucket};
+use image_registry_core::observed::BucketState;
+use image_registry_core::storage::s3::facts::S3Bucket;
 use image_registry_core::storage::s3::read::BucketRead;
 
 use super::errors::{S3Error, done};

@@ -17,10 +17,11 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use image_registry_core::observed::{BucketState, SwiftContainer, SwiftProbe};
+use image_registry_core::observed::BucketState;
 use image_registry_core::outcome::ErrorClass;
 use image_registry_core::storage::call::CloudCall;
 use image_registry_core::storage::swift::call::Call;
+use image_registry_core::storage::swift::facts::{SwiftContainer, SwiftProbe};
 use image_registry_core::storage::swift::read::Login as Access;
 
 use self::client::{Identity, Login, SwiftClient};
