@@ -19,17 +19,16 @@ pub mod read;
 pub mod s3;
 pub mod swift;
 
-pub use dispatch::{complete, remove};
+pub use dispatch::{complete, remove, wiring};
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use k8s_openapi::api::core::v1::{
-    EmptyDirVolumeSource, PersistentVolumeClaimVolumeSource, SecretVolumeSource, Volume, VolumeMount,
-};
+use k8s_openapi::api::core::v1::{SecretVolumeSource, Volume, VolumeMount};
 
 use crate::api::{Config, Storage, StorageKind};
 use crate::inputs::Inputs;
+use completion::{Completion, Removal};
 use envvar::{Setting, SettingValue};
 
 /// Why no single backend can be used.
@@ -56,6 +55,23 @@ impl fmt::Display for SelectError {
             }
         }
     }
+}
+
+/// What a cloud backend provides the rest of the core: its reads, its completion (name,
+/// observe, adopt, create or report vanished storage), its removal and its pod wiring. Each
+/// backend's folder implements it on its `Slice`; `dispatch` and `read` call it for every
+/// backend of the list (`storage::backends`).
+pub(crate) trait Backend {
+    /// What the shell reads of the backend's cloud (`<backend>::read::Reads`).
+    type Reads;
+    /// The reads a pass needs; `None` when there is nothing to read.
+    fn reads(observed: &Inputs<'_>) -> Option<Self::Reads>;
+    /// Completes the storage for a Managed pass.
+    fn complete(config: &Config, observed: &Inputs<'_>, applied: &Storage, out: &mut Completion);
+    /// Removes the storage `applied` records.
+    fn remove(observed: &Inputs<'_>, applied: &Storage) -> (Removal, Vec<crate::conditions::Wanted>);
+    /// What the backend adds to the registry pod.
+    fn wiring(storage: &Storage, observed: &Inputs<'_>) -> Result<Wiring, String>;
 }
 
 /// The one configured backend (spec 30 §1.2).
@@ -92,10 +108,10 @@ impl Wiring {
 }
 
 /// Mount path and volume of node-local or claim storage.
-const STORAGE_VOLUME: &str = "registry-storage";
+pub(crate) const STORAGE_VOLUME: &str = "registry-storage";
 const STORAGE_PATH: &str = "/registry";
 
-fn filesystem(source: Volume) -> Wiring {
+pub(crate) fn filesystem(source: Volume) -> Wiring {
     Wiring {
         settings: vec![
             Setting::new("REGISTRY_STORAGE", SettingValue::Str("filesystem".into())),
@@ -127,31 +143,6 @@ pub(crate) fn secret_volume(name: &str, secret: &str, items: Option<Vec<(String,
             ..SecretVolumeSource::default()
         }),
         ..Volume::default()
-    }
-}
-
-/// The pod wiring of the configured backend, or why it cannot be built.
-pub fn wiring(config: &Config, observed: &Inputs<'_>) -> Result<Wiring, String> {
-    let storage = &config.spec.storage;
-    match select(storage).map_err(|e| e.to_string())? {
-        StorageKind::EmptyDir => Ok(filesystem(Volume {
-            name: STORAGE_VOLUME.to_owned(),
-            empty_dir: Some(EmptyDirVolumeSource::default()),
-            ..Volume::default()
-        })),
-        StorageKind::Pvc => {
-            let claim = storage.pvc.as_ref().map(|p| p.claim.clone()).unwrap_or_default();
-            Ok(filesystem(Volume {
-                name: STORAGE_VOLUME.to_owned(),
-                persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource { claim_name: claim, read_only: None }),
-                ..Volume::default()
-            }))
-        }
-        StorageKind::S3 => s3::wiring(storage.s3.as_ref(), observed),
-        StorageKind::Gcs => gcs::wiring(storage.gcs.as_ref(), observed),
-        StorageKind::Azure => azure::wiring(storage.azure.as_ref(), observed),
-        StorageKind::Swift => swift::wiring(storage.swift.as_ref(), observed),
-        StorageKind::IbmCos => Err("the IBMCOS storage driver is not supported yet".to_owned()),
     }
 }
 

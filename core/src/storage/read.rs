@@ -8,34 +8,29 @@
 
 use crate::inputs::Inputs;
 use crate::observed::Observed;
-use crate::storage::{azure, gcs, s3, swift};
+use crate::storage::Backend;
 
-/// What the shell reads of each cloud for one pass (`None`: nothing there).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CloudReads {
-    /// The operator's release version (the clients' user agent).
-    pub version: String,
-    /// S3 buckets.
-    pub s3: Option<s3::read::Reads>,
-    /// GCS buckets.
-    pub gcs: Option<gcs::read::Reads>,
-    /// Azure accounts, containers and virtual networks.
-    pub azure: Option<azure::read::Reads>,
-    /// Swift containers and the OpenStack probe.
-    pub swift: Option<swift::read::Reads>,
-}
+macro_rules! cloud_reads {
+    ($($(#[$doc:meta])* $variant:ident => $module:ident, $label:literal;)*) => {
+        /// What the shell reads of each cloud for one pass (`None`: nothing there).
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        pub struct CloudReads {
+            /// The operator's release version (the clients' user agent).
+            pub version: String,
+            $($(#[$doc])* pub $module: Option<crate::storage::$module::read::Reads>,)*
+        }
 
-/// The reads the pass over `observed` needs.
-pub fn reads(observed: &Observed) -> CloudReads {
-    let inputs = Inputs::decode(observed);
-    CloudReads {
-        version: observed.operator.release_version.clone(),
-        s3: s3::read::reads(&inputs),
-        gcs: gcs::read::reads(&inputs),
-        azure: azure::read::reads(&inputs),
-        swift: swift::read::reads(&inputs),
-    }
+        /// The reads the pass over `observed` needs.
+        pub fn reads(observed: &Observed) -> CloudReads {
+            let inputs = Inputs::decode(observed);
+            CloudReads {
+                version: observed.operator.release_version.clone(),
+                $($module: <crate::storage::$module::Slice as Backend>::reads(&inputs),)*
+            }
+        }
+    };
 }
+crate::cloud_backends!(cloud_reads);
 
 /// The names the Config gives a backend's storage: the spec's (unless the cloud would refuse it:
 /// the pass reports it as `VerificationFailed` and carries it nowhere), then the status's (it was
@@ -56,6 +51,7 @@ mod tests {
     use super::*;
     use crate::api::storage::{Azure, Gcs, S3, Storage, Swift};
     use crate::api::{Config, ImageRegistryStatus};
+    use crate::storage::{gcs, swift};
 
     fn storage(s3: &str, gcs: &str, account: &str, container: &str, swift: &str) -> Storage {
         Storage {

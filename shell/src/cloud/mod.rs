@@ -36,77 +36,65 @@ pub trait CloudApi: Send + Sync {
     fn execute<'a>(&'a self, call: &'a CloudAction) -> BoxFuture<'a, Result<(), CloudError>>;
 }
 
-/// The shipped operator's clouds.
-pub struct Clouds {
-    s3: s3::S3Cloud,
-    gcs: gcs::GcsCloud,
-    swift: swift::SwiftCloud,
-    azure: azure::AzureCloud,
+/// What every cloud's client does, whatever the cloud: read what the core asks and carry out
+/// the core's calls. Each `cloud::<backend>` implements it on its `Client`; [`Clouds`] is made
+/// from the core's list of backends, so the shell names each backend only in its own folder.
+pub trait Backend: Send + Sync + Sized {
+    /// What the core asks to read (`storage::<backend>::read::Reads`).
+    type Reads: Sync;
+    /// What the reads found (`storage::<backend>::facts::Facts`).
+    type Facts;
+    /// The backend's calls (`storage::<backend>::call::Call`).
+    type Call: Sync;
+    /// The client, reaching the endpoints a test stand names in the environment, else the
+    /// cloud's; answers are reused for `resync`, every call is counted in `calls`.
+    fn from_env(resync: Duration, calls: CallCounter) -> Result<Self, String>;
+    /// Reads what the core asks; `version` is the operator's, for the user agent. A failed
+    /// read is a fact too (`unknown`, with the reason), never an error of the pass.
+    fn read<'a>(&'a self, reads: &'a Self::Reads, version: &'a str) -> BoxFuture<'a, Self::Facts>;
+    /// Carries out one call, with the credentials the last read used.
+    fn execute<'a>(&'a self, call: &'a Self::Call) -> BoxFuture<'a, Result<(), CloudError>>;
 }
 
-impl Clouds {
-    /// Clouds whose observations are reused for `resync` while nothing they depend on changes,
-    /// counting every call in `calls`.
-    pub fn new(resync: Duration, calls: CallCounter) -> Result<Self, String> {
-        // Google's client libraries' convention: an emulator named by STORAGE_EMULATOR_HOST is
-        // called without tokens (the test stand's gcp-storage-emulator).
-        let endpoint = match std::env::var("STORAGE_EMULATOR_HOST") {
-            Ok(host) if !host.is_empty() => gcs::Endpoint::Emulator(host),
-            _ => gcs::Endpoint::Google,
-        };
-        // A test stand's Azure endpoints (ARM double, azurite), never a cluster's.
-        let stand = match std::env::var("AZURE_EMULATOR_ENDPOINTS") {
-            Ok(json) if !json.is_empty() => Some(
-                serde_json::from_str::<azure::Endpoints>(&json)
-                    .map_err(|e| format!("AZURE_EMULATOR_ENDPOINTS is not valid: {e}"))?,
-            ),
-            _ => None,
-        };
-        Ok(Self {
-            s3: s3::S3Cloud::new(resync, calls.clone()),
-            gcs: gcs::GcsCloud::new(endpoint, resync, calls.clone()),
-            swift: swift::SwiftCloud::new(resync, calls.clone()),
-            azure: azure::AzureCloud::new(stand, resync, calls),
-        })
-    }
-}
+macro_rules! clouds {
+    ($($(#[$doc:meta])* $variant:ident => $module:ident, $label:literal;)*) => {
+        /// The shipped operator's clouds: one client per backend of the core's list.
+        pub struct Clouds {
+            $($module: $module::Client,)*
+        }
 
-impl CloudApi for Clouds {
-    fn observe<'a>(&'a self, reads: &'a CloudReads) -> BoxFuture<'a, CloudFacts> {
-        Box::pin(async move {
-            let mut facts = CloudFacts::default();
-            let version = reads.version.as_str();
-            if let Some(s3) = &reads.s3 {
-                facts.s3 = self.s3.observe(s3, version).await;
+        impl Clouds {
+            /// Clouds whose observations are reused for `resync` while nothing they depend on
+            /// changes, counting every call in `calls`.
+            pub fn new(resync: Duration, calls: CallCounter) -> Result<Self, String> {
+                Ok(Self { $($module: Backend::from_env(resync, calls.clone())?,)* })
             }
-            if let Some(gcs) = &reads.gcs {
-                facts.gcs = self.gcs.observe(gcs, version).await;
-            }
-            if let Some(swift) = &reads.swift {
-                if let Some(login) = &swift.probe {
-                    facts.swift.probe = Some(self.swift.probe(login, version).await);
-                }
-                facts.swift.containers = self.swift.observe(&swift.login, &swift.containers, version).await;
-            }
-            if let Some(azure) = &reads.azure {
-                facts.azure.accounts = self.azure.observe(azure).await;
-                facts.azure.vnets = self.azure.observe_vnets(azure).await;
-            }
-            facts
-        })
-    }
+        }
 
-    fn execute<'a>(&'a self, call: &'a CloudAction) -> BoxFuture<'a, Result<(), CloudError>> {
-        Box::pin(async move {
-            match call {
-                CloudAction::S3(call) => self.s3.execute(call).await,
-                CloudAction::Gcs(call) => self.gcs.execute(call).await,
-                CloudAction::Swift(call) => self.swift.execute(call).await,
-                CloudAction::Azure(call) => self.azure.execute(call).await,
+        impl CloudApi for Clouds {
+            fn observe<'a>(&'a self, reads: &'a CloudReads) -> BoxFuture<'a, CloudFacts> {
+                Box::pin(async move {
+                    let mut facts = CloudFacts::default();
+                    $(
+                        if let Some(asked) = &reads.$module {
+                            facts.$module = self.$module.read(asked, &reads.version).await;
+                        }
+                    )*
+                    facts
+                })
             }
-        })
-    }
+
+            fn execute<'a>(&'a self, call: &'a CloudAction) -> BoxFuture<'a, Result<(), CloudError>> {
+                Box::pin(async move {
+                    match call {
+                        $(CloudAction::$variant(call) => self.$module.execute(call).await,)*
+                    }
+                })
+            }
+        }
+    };
 }
+image_registry_core::cloud_backends!(clouds);
 
 /// The world model's clouds (the ones `simulate` uses) as the operator's clouds: a test double
 /// for the test stand, compiled only with the `fake-cloud` feature.

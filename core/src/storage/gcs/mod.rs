@@ -24,9 +24,6 @@ use crate::api::storage::Gcs;
 use crate::inputs::Inputs;
 use crate::names::PRIVATE_CONFIGURATION_SECRET;
 
-pub use provision::complete;
-pub use removal::remove;
-
 pub(crate) const KEYFILE: &str = "REGISTRY_STORAGE_GCS_KEYFILE";
 
 /// `spec.storage.gcs` with the platform defaults: an empty region takes the cluster's region
@@ -51,7 +48,7 @@ pub fn keyfile(observed: &Inputs<'_>) -> Result<String, String> {
 }
 
 /// The registry's env, keyfile volume and credentials for GCS.
-pub fn wiring(spec: Option<&Gcs>, observed: &Inputs<'_>) -> Result<Wiring, String> {
+pub(crate) fn wiring(spec: Option<&Gcs>, observed: &Inputs<'_>) -> Result<Wiring, String> {
     let gcs = effective(&spec.cloned().unwrap_or_default(), observed.platform_status());
     let str = |s: &str| SettingValue::Str(s.to_owned());
     Ok(Wiring {
@@ -72,4 +69,34 @@ pub fn wiring(spec: Option<&Gcs>, observed: &Inputs<'_>) -> Result<Wiring, Strin
         }],
         volume_secrets: BTreeMap::from([(KEYFILE.to_owned(), keyfile(observed)?)]),
     })
+}
+/// GCS as a backend of the core (`storage::Backend`).
+pub(crate) struct Slice;
+
+impl super::Backend for Slice {
+    type Reads = read::Reads;
+
+    fn reads(observed: &Inputs<'_>) -> Option<read::Reads> {
+        read::reads(observed)
+    }
+
+    fn complete(
+        _config: &crate::api::Config,
+        observed: &Inputs<'_>,
+        applied: &crate::api::Storage,
+        out: &mut super::completion::Completion,
+    ) {
+        provision::complete(observed, applied, out)
+    }
+
+    fn remove(
+        observed: &Inputs<'_>,
+        applied: &crate::api::Storage,
+    ) -> (super::completion::Removal, Vec<crate::conditions::Wanted>) {
+        removal::remove(observed, &applied.gcs.clone().unwrap_or_default())
+    }
+
+    fn wiring(storage: &crate::api::Storage, observed: &Inputs<'_>) -> Result<Wiring, String> {
+        wiring(storage.gcs.as_ref(), observed)
+    }
 }

@@ -18,6 +18,10 @@ pub mod network;
 pub mod permissions;
 pub mod sharedkey;
 
+use super::CloudError;
+use futures::future::BoxFuture;
+use image_registry_core::storage::azure::call::Call;
+use image_registry_core::storage::azure::facts::Facts;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -301,5 +305,34 @@ fn no_arm(call: &str) -> AzureError {
         code: String::new(),
         class: ErrorClass::Invalid,
         message: format!("{call}: the user's account key gives no Resource Manager access"),
+    }
+}
+
+/// The shell's client for this backend (`cloud::Backend`).
+pub type Client = AzureCloud;
+
+impl super::Backend for AzureCloud {
+    type Reads = Reads;
+    type Facts = Facts;
+    type Call = Call;
+
+    fn from_env(resync: Duration, calls: CallCounter) -> Result<Self, String> {
+        // A test stand's Azure endpoints (ARM double, azurite), never a cluster's.
+        let stand = match std::env::var("AZURE_EMULATOR_ENDPOINTS") {
+            Ok(json) if !json.is_empty() => Some(
+                serde_json::from_str::<Endpoints>(&json)
+                    .map_err(|e| format!("AZURE_EMULATOR_ENDPOINTS is not valid: {e}"))?,
+            ),
+            _ => None,
+        };
+        Ok(Self::new(stand, resync, calls))
+    }
+
+    fn read<'a>(&'a self, reads: &'a Reads, _version: &'a str) -> BoxFuture<'a, Facts> {
+        Box::pin(async move { Facts { accounts: self.observe(reads).await, vnets: self.observe_vnets(reads).await } })
+    }
+
+    fn execute<'a>(&'a self, call: &'a Call) -> BoxFuture<'a, Result<(), CloudError>> {
+        Box::pin(self.execute(call))
     }
 }

@@ -12,6 +12,7 @@ mod errors;
 pub mod permissions;
 mod tags;
 
+use futures::future::BoxFuture;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -246,4 +247,31 @@ fn credentials(key: &str) -> Result<google_cloud_auth::credentials::AccessTokenC
     };
     // The builder's error names the field, never the key.
     built.map_err(|e| format!("the GCS keyfile ({kind}): {e}"))
+}
+
+/// The shell's client for this backend (`cloud::Backend`).
+pub type Client = GcsCloud;
+
+impl super::Backend for GcsCloud {
+    type Reads = Reads;
+    type Facts = BTreeMap<String, GcsBucket>;
+    type Call = Call;
+
+    fn from_env(resync: Duration, calls: CallCounter) -> Result<Self, String> {
+        // Google's client libraries' convention: an emulator named by STORAGE_EMULATOR_HOST is
+        // called without tokens (the test stand's gcp-storage-emulator).
+        let endpoint = match std::env::var("STORAGE_EMULATOR_HOST") {
+            Ok(host) if !host.is_empty() => Endpoint::Emulator(host),
+            _ => Endpoint::Google,
+        };
+        Ok(Self::new(endpoint, resync, calls))
+    }
+
+    fn read<'a>(&'a self, reads: &'a Reads, version: &'a str) -> BoxFuture<'a, BTreeMap<String, GcsBucket>> {
+        Box::pin(self.observe(reads, version))
+    }
+
+    fn execute<'a>(&'a self, call: &'a Call) -> BoxFuture<'a, Result<(), CloudError>> {
+        Box::pin(self.execute(call))
+    }
 }

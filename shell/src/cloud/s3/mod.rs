@@ -15,6 +15,7 @@ mod execute;
 mod observe;
 pub mod permissions;
 
+use futures::future::BoxFuture;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -176,5 +177,26 @@ impl Session {
         let client = client::client(target, &self.credentials, self.http.clone(), &self.version)?;
         clients.insert(target.clone(), client.clone());
         Ok(client)
+    }
+}
+
+/// The shell's client for this backend (`cloud::Backend`).
+pub type Client = S3Cloud;
+
+impl super::Backend for S3Cloud {
+    type Reads = Reads;
+    type Facts = BTreeMap<String, S3Bucket>;
+    type Call = Call;
+
+    fn from_env(resync: Duration, calls: CallCounter) -> Result<Self, String> {
+        Ok(Self::new(resync, calls))
+    }
+
+    fn read<'a>(&'a self, reads: &'a Reads, version: &'a str) -> BoxFuture<'a, BTreeMap<String, S3Bucket>> {
+        Box::pin(self.observe(reads, version))
+    }
+
+    fn execute<'a>(&'a self, call: &'a Call) -> BoxFuture<'a, Result<(), CloudError>> {
+        Box::pin(self.execute(call))
     }
 }

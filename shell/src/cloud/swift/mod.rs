@@ -13,6 +13,9 @@ pub mod client;
 mod errors;
 pub mod keystone;
 
+use futures::future::BoxFuture;
+use image_registry_core::storage::swift::facts::Facts;
+use image_registry_core::storage::swift::read::Reads;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -205,4 +208,31 @@ async fn delete(client: &SwiftClient, container: &str, cluster_id: &str) -> Resu
         last = page;
     }
     client.delete_container(container).await.map_err(understood)
+}
+
+/// The shell's client for this backend (`cloud::Backend`).
+pub type Client = SwiftCloud;
+
+impl super::Backend for SwiftCloud {
+    type Reads = Reads;
+    type Facts = Facts;
+    type Call = Call;
+
+    fn from_env(resync: Duration, calls: CallCounter) -> Result<Self, String> {
+        Ok(Self::new(resync, calls))
+    }
+
+    fn read<'a>(&'a self, reads: &'a Reads, version: &'a str) -> BoxFuture<'a, Facts> {
+        Box::pin(async move {
+            let probe = match &reads.probe {
+                Some(login) => Some(self.probe(login, version).await),
+                None => None,
+            };
+            Facts { probe, containers: self.observe(&reads.login, &reads.containers, version).await }
+        })
+    }
+
+    fn execute<'a>(&'a self, call: &'a Call) -> BoxFuture<'a, Result<(), CloudError>> {
+        Box::pin(self.execute(call))
+    }
 }
