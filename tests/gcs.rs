@@ -123,7 +123,7 @@ async fn only_a_bucket_with_this_clusters_label_is_emptied_and_deleted() {
     }
 
     let refused = gcs.execute(&gcs::call::Call::DeleteBucket { bucket: theirs.clone(), require_label: owned() }).await;
-    let (class, message) = refused.unwrap_err();
+    let image_registry_operator::cloud::CloudError { class, message, .. } = refused.unwrap_err();
     assert_eq!(class, ErrorClass::Forbidden);
     assert!(message.contains(&theirs) && message.contains("not deleting"), "{message}");
     let (status, listing) = stand::http("GET", &format!("{endpoint}/storage/v1/b/{theirs}/o"), "").await;
@@ -243,7 +243,7 @@ async fn resource_tags_are_listed_only_when_asked_and_missing_ones_are_bound() {
 
     double.model.lock().unwrap().throttle = true;
     let throttled = gcs::call::Call::BindTags { bucket: bucket.clone(), tags: vec!["org1/env/staging".into()] };
-    let (class, message) = gcs.execute(&throttled).await.unwrap_err();
+    let image_registry_operator::cloud::CloudError { class, message, .. } = gcs.execute(&throttled).await.unwrap_err();
     assert!(class.is_transient(), "{class:?}: {message}");
     assert!(message.contains("tagBindings.create"), "{message}");
     assert!(assert_permitted(&calls) >= 6);

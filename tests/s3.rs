@@ -250,8 +250,8 @@ async fn a_bucket_without_the_ownership_tag_is_never_deleted() {
         .execute(&s3::call::Call::DeleteBucket { target: target(&moto, &bucket, "us-east-1"), require_tag: owned() })
         .await
         .unwrap_err();
-    assert_eq!(error.0, ErrorClass::Invalid);
-    assert!(error.1.contains(&owned().key), "{}", error.1);
+    assert_eq!(error.class, ErrorClass::Invalid);
+    assert!(error.message.contains(&owned().key), "{}", error.message);
     assert_eq!(count(&calls, "DeleteObjects", "ok") + count(&calls, "DeleteBucket", "ok"), 0);
     own.head_object().bucket(&bucket).key("data").send().await.expect("the user's data is untouched");
 }
@@ -276,8 +276,8 @@ async fn a_name_another_account_holds_is_already_exists() {
     let _ = observe(&cloud, &observed, &bucket).await;
     let error =
         cloud.execute(&s3::call::Call::CreateBucket { target: target(&moto, &bucket, "us-east-1") }).await.unwrap_err();
-    assert_eq!(error.0, ErrorClass::AlreadyExists, "{}", error.1);
-    assert!(error.1.contains("BucketAlreadyExists"), "{}", error.1);
+    assert_eq!(error.class, ErrorClass::AlreadyExists, "{}", error.message);
+    assert!(error.message.contains("BucketAlreadyExists"), "{}", error.message);
     assert_eq!(count(&calls, "CreateBucket", "alreadyExists"), 1);
 }
 
@@ -408,10 +408,10 @@ async fn authentication_failures_keep_their_aws_codes() {
         (BucketState::Forbidden, "Forbidden"),
         "{unknown_key:?}"
     );
-    assert_eq!(e1.0, ErrorClass::Forbidden);
-    assert!(e1.1.contains("InvalidAccessKeyId"), "{}", e1.1);
-    assert!(e2.1.contains("SignatureDoesNotMatch"), "{}", e2.1);
-    assert!(!e2.1.contains(&secret), "no secret in a message");
-    assert_eq!(e3.0, ErrorClass::Forbidden);
-    assert!(e3.1.contains("AccessDenied"), "{}", e3.1);
+    assert_eq!(e1.class, ErrorClass::Forbidden);
+    assert!(e1.message.contains("InvalidAccessKeyId"), "{}", e1.message);
+    assert!(e2.message.contains("SignatureDoesNotMatch"), "{}", e2.message);
+    assert!(!e2.message.contains(&secret), "no secret in a message");
+    assert_eq!(e3.class, ErrorClass::Forbidden);
+    assert!(e3.message.contains("AccessDenied"), "{}", e3.message);
 }

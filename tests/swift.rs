@@ -160,7 +160,7 @@ async fn containers_are_created_marked_read_once_per_resync_and_only_marked_ones
     assert_eq!(stand::http("PUT", &base, "").await.0, 201);
     assert_eq!(stand::http("PUT", &format!("{base}/data"), "the user's images").await.0, 201);
     let refused = swift::call::Call::DeleteContainer { container: users.clone(), require_cluster_id: INFRA.into() };
-    let (class, message) = cloud.execute(&refused).await.unwrap_err();
+    let image_registry_operator::cloud::CloudError { class, message, .. } = cloud.execute(&refused).await.unwrap_err();
     assert_eq!(class, ErrorClass::Forbidden);
     assert!(message.contains("does not carry the metadata Openshiftclusterid"), "{message}");
     let (status, listing) = container(&swift, &users).await;

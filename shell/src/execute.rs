@@ -96,7 +96,7 @@ pub async fn execute(client: &kube::Client, cloud: &dyn CloudApi, plan: &Plan, f
                 Action::Kube(action) => kube_action(client, action).await.map(|w| {
                     executed.written.extend(w);
                 }),
-                Action::Cloud(call) => cloud.execute(call).await,
+                Action::Cloud(call) => cloud.execute(call).await.map_err(|e| (e.class, e.message)),
             };
             match result {
                 Ok(()) => {

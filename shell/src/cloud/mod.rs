@@ -5,6 +5,7 @@
 
 pub mod azure;
 pub mod calls;
+pub mod error;
 pub mod gcs;
 pub mod http;
 pub mod s3;
@@ -20,12 +21,10 @@ use futures::future::BoxFuture;
 use image_registry_core::CloudReads;
 use image_registry_core::action::CloudAction;
 use image_registry_core::observed::CloudFacts;
-use image_registry_core::outcome::ErrorClass;
 
 use self::calls::CallCounter;
 
-/// A failed cloud call: its class and the service's message.
-pub type CloudError = (ErrorClass, String);
+pub use self::error::CloudError;
 
 /// One implementation per way of reaching the clouds.
 pub trait CloudApi: Send + Sync {
@@ -134,7 +133,8 @@ impl CloudApi for FakeCloud {
 
     fn execute<'a>(&'a self, call: &'a CloudAction) -> BoxFuture<'a, Result<(), CloudError>> {
         Box::pin(async move {
-            image_registry_world::cloud::carry_out(&mut lock(&self.facts), call)?;
+            image_registry_world::cloud::carry_out(&mut lock(&self.facts), call)
+                .map_err(|(class, message)| CloudError::new(class, message))?;
             lock(&self.calls).push(call.clone());
             Ok(())
         })

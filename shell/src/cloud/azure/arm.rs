@@ -4,8 +4,11 @@
 //! with `Retry-After`, the shared reqwest/rustls transport) because no current official Rust
 //! crate manages storage accounts; no generated SDK. Long-running operations are followed through
 //! `Azure-AsyncOperation`, else `Location`, within a bound: a create still running after it is a
-//! transient error, and the next pass sees the account.
+//! transient error, and the next pass sees the account. The follower is hand-written because
+//! `azure_core`'s poller serves the generated clients' typed operations, and no generated client
+//! covers these calls.
 
+use crate::cloud::CloudError;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +22,7 @@ use azure_core::http::{
 use image_registry_core::outcome::ErrorClass;
 use serde_json::{Value, json};
 
-use super::errors::{AzureError, classify, from_core};
+use super::errors::{classify, from_core};
 use crate::cloud::calls::CallCounter;
 
 /// The storage resource provider's API version.
@@ -129,7 +132,7 @@ impl Arm {
     }
 
     /// `GET` the account; `None` when it does not exist.
-    pub async fn get_account(&self, group: &str, account: &str) -> Result<Option<Account>, AzureError> {
+    pub async fn get_account(&self, group: &str, account: &str) -> Result<Option<Account>, CloudError> {
         let url = format!("{}{}?api-version={}", self.endpoint, self.account_path(group, account), self.storage_api());
         match self.send("GetStorageAccount", Method::Get, &url, None).await {
             Ok((_, body)) => Ok(Some(account_of(&body))),
@@ -147,7 +150,7 @@ impl Arm {
         account: &str,
         location: &str,
         tags: &BTreeMap<String, String>,
-    ) -> Result<(), AzureError> {
+    ) -> Result<(), CloudError> {
         const CALL: &str = "CreateStorageAccount";
         let url = format!("{}{}?api-version={}", self.endpoint, self.account_path(group, account), self.storage_api());
         // Stack Hub's profile knows only general-purpose v1 accounts and none of the settings.
@@ -171,7 +174,7 @@ impl Arm {
     }
 
     /// `PATCH` the account's `properties` (only those given), following the operation.
-    pub async fn update_account(&self, group: &str, account: &str, properties: Value) -> Result<(), AzureError> {
+    pub async fn update_account(&self, group: &str, account: &str, properties: Value) -> Result<(), CloudError> {
         const CALL: &str = "UpdateStorageAccount";
         let url = format!("{}{}?api-version={}", self.endpoint, self.account_path(group, account), self.storage_api());
         let (headers, _) = self.send(CALL, Method::Patch, &url, Some(json!({ "properties": properties }))).await?;
@@ -179,12 +182,12 @@ impl Arm {
     }
 
     /// Refuses shared keys on the account (`allowSharedKeyAccess: false`).
-    pub async fn disallow_shared_key(&self, group: &str, account: &str) -> Result<(), AzureError> {
+    pub async fn disallow_shared_key(&self, group: &str, account: &str) -> Result<(), CloudError> {
         self.update_account(group, account, json!({ "allowSharedKeyAccess": false })).await
     }
 
     /// The account's first key (`POST listKeys`); `None` when the account does not exist.
-    pub async fn primary_key(&self, group: &str, account: &str) -> Result<Option<String>, AzureError> {
+    pub async fn primary_key(&self, group: &str, account: &str) -> Result<Option<String>, CloudError> {
         let url = format!(
             "{}{}/listKeys?api-version={}&$expand=kerb",
             self.endpoint,
@@ -195,7 +198,7 @@ impl Arm {
             Ok((_, body)) => {
                 let key = body.pointer("/keys/0/value").and_then(Value::as_str).unwrap_or_default();
                 if key.is_empty() {
-                    return Err(AzureError {
+                    return Err(CloudError {
                         status: None,
                         code: String::new(),
                         class: ErrorClass::Other,
@@ -210,7 +213,7 @@ impl Arm {
     }
 
     /// `DELETE` the account; one already gone is done.
-    pub async fn delete_account(&self, group: &str, account: &str) -> Result<(), AzureError> {
+    pub async fn delete_account(&self, group: &str, account: &str) -> Result<(), CloudError> {
         let url = format!("{}{}?api-version={}", self.endpoint, self.account_path(group, account), self.storage_api());
         match self.send("DeleteStorageAccount", Method::Delete, &url, None).await {
             Err(e) if e.status == Some(404) => Ok(()),
@@ -221,7 +224,7 @@ impl Arm {
     /// Follows a long-running operation from its first answer's headers: polls
     /// `Azure-AsyncOperation` until its status is final, else `Location` until it stops
     /// answering 202; waits as `Retry-After` says (at least 1 s, at most 10 s) within the bound.
-    pub(super) async fn follow(&self, call: &str, headers: &BTreeMap<String, String>) -> Result<(), AzureError> {
+    pub(super) async fn follow(&self, call: &str, headers: &BTreeMap<String, String>) -> Result<(), CloudError> {
         let (url, by_status) = match (headers.get("azure-asyncoperation"), headers.get("location")) {
             (Some(url), _) => (url.clone(), true),
             (None, Some(url)) => (url.clone(), false),
@@ -250,7 +253,7 @@ impl Arm {
                 return Ok(());
             }
             if started.elapsed() > OPERATION_BOUND {
-                return Err(AzureError {
+                return Err(CloudError {
                     status: None,
                     code: String::new(),
                     class: ErrorClass::Timeout,
@@ -271,7 +274,7 @@ impl Arm {
         method: Method,
         url: &str,
         body: Option<Value>,
-    ) -> Result<(BTreeMap<String, String>, Value), AzureError> {
+    ) -> Result<(BTreeMap<String, String>, Value), CloudError> {
         let result = match self.exchange(method, url, body).await {
             Ok((status, headers, body)) if status < 400 => Ok((headers, body)),
             Ok((status, _, body)) => Err(error_of(call, status, &body)),
@@ -323,7 +326,7 @@ fn account_of(body: &Value) -> Account {
 }
 
 /// ARM's error body (`{"error": {"code", "message"}}`), understood.
-fn error_of(call: &str, status: u16, body: &Value) -> AzureError {
+fn error_of(call: &str, status: u16, body: &Value) -> CloudError {
     let code = body.pointer("/error/code").and_then(Value::as_str).unwrap_or_default().to_owned();
     let text = body.pointer("/error/message").and_then(Value::as_str).unwrap_or_default();
     let message = match (code.as_str(), text) {
@@ -332,10 +335,10 @@ fn error_of(call: &str, status: u16, body: &Value) -> AzureError {
         (code, "") => format!("{call}: {code}"),
         (code, text) => format!("{call}: {code}: {text}"),
     };
-    AzureError { status: Some(status), class: classify(status, &code), code, message }
+    CloudError { status: Some(status), class: classify(status, &code), code, message }
 }
 
-fn operation_failed(call: &str, body: &Value) -> AzureError {
+fn operation_failed(call: &str, body: &Value) -> CloudError {
     let mut error = error_of(call, 200, body);
     error.status = None;
     if error.code.is_empty() {

@@ -2,13 +2,14 @@
 //! exists, create it, delete it. Signed with the account key ([`SharedKeyPolicy`]) or an
 //! Entra token (workload identity), on the shared reqwest/rustls transport.
 
+use crate::cloud::CloudError;
 use std::sync::Arc;
 
 use azure_core::credentials::TokenCredential;
 use azure_core::http::{ClientOptions, StatusCode, Transport, Url};
 use azure_storage_blob::{BlobContainerClient, BlobContainerClientOptions};
 
-use super::errors::{AzureError, from_core};
+use super::errors::from_core;
 use super::sharedkey::SharedKeyPolicy;
 use crate::cloud::calls::CallCounter;
 
@@ -37,8 +38,8 @@ impl Containers {
         Self { account: account.to_owned(), endpoint: endpoint.trim_end_matches('/').to_owned(), auth, http, calls }
     }
 
-    fn client(&self, call: &str, container: &str) -> Result<BlobContainerClient, AzureError> {
-        let url = Url::parse(&format!("{}/{container}", self.endpoint)).map_err(|e| AzureError {
+    fn client(&self, call: &str, container: &str) -> Result<BlobContainerClient, CloudError> {
+        let url = Url::parse(&format!("{}/{container}", self.endpoint)).map_err(|e| CloudError {
             status: None,
             code: String::new(),
             class: image_registry_core::outcome::ErrorClass::Invalid,
@@ -57,12 +58,12 @@ impl Containers {
         BlobContainerClient::new(url, credential, Some(options)).map_err(|e| from_core(call, &e))
     }
 
-    fn count<T>(&self, call: &str, result: &Result<T, AzureError>) {
+    fn count<T>(&self, call: &str, result: &Result<T, CloudError>) {
         self.calls.count("azure", call, result.as_ref().map(drop).map_err(|e| e.class));
     }
 
     /// Whether the container exists (`GetContainerProperties`).
-    pub async fn exists(&self, container: &str) -> Result<bool, AzureError> {
+    pub async fn exists(&self, container: &str) -> Result<bool, CloudError> {
         const CALL: &str = "GetContainerProperties";
         let client = self.client(CALL, container)?;
         let result = match client.get_properties(None).await {
@@ -75,7 +76,7 @@ impl Containers {
     }
 
     /// Creates the container (private: no public access); one that exists already is done.
-    pub async fn create(&self, container: &str) -> Result<(), AzureError> {
+    pub async fn create(&self, container: &str) -> Result<(), CloudError> {
         const CALL: &str = "CreateContainer";
         let client = self.client(CALL, container)?;
         let result = match client.create(None).await {
@@ -90,7 +91,7 @@ impl Containers {
     }
 
     /// Deletes the container; one already gone is done.
-    pub async fn delete(&self, container: &str) -> Result<(), AzureError> {
+    pub async fn delete(&self, container: &str) -> Result<(), CloudError> {
         const CALL: &str = "DeleteContainer";
         let client = self.client(CALL, container)?;
         let result = match client.delete(None).await {

@@ -3,20 +3,8 @@
 //! `AuthorizationPermissionMismatch`), its [`ErrorClass`], and a message naming the call. No key
 //! or token is ever part of a message.
 
+use crate::cloud::CloudError;
 use image_registry_core::outcome::ErrorClass;
-
-/// A failed Azure call, understood.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AzureError {
-    /// The HTTP status, when an answer came.
-    pub status: Option<u16>,
-    /// The service's error code (`ContainerNotFound`, `StorageAccountAlreadyTaken`, ...).
-    pub code: String,
-    /// How the plan treats it.
-    pub class: ErrorClass,
-    /// `<call>: <code>: <message>` or `<call>: <transport error>`.
-    pub message: String,
-}
 
 /// The class of an answer: throttling and conflicts by code first, then by status.
 pub fn classify(status: u16, code: &str) -> ErrorClass {
@@ -36,7 +24,7 @@ pub fn classify(status: u16, code: &str) -> ErrorClass {
     clippy::wildcard_enum_match_arm,
     reason = "a foreign error enum that grows with its crate: a kind this code does not know is classed as the generic case"
 )]
-pub fn from_core(call: &str, e: &azure_core::Error) -> AzureError {
+pub fn from_core(call: &str, e: &azure_core::Error) -> CloudError {
     use azure_core::error::ErrorKind;
     match e.kind() {
         ErrorKind::HttpResponse { status, error_code, raw_response } => {
@@ -48,22 +36,22 @@ pub fn from_core(call: &str, e: &azure_core::Error) -> AzureError {
                 (false, None) => format!("{call}: {code}"),
                 (false, Some(said)) => format!("{call}: {code}: {said}"),
             };
-            AzureError { status: Some(status), class: classify(status, &code), code, message }
+            CloudError { status: Some(status), class: classify(status, &code), code, message }
         }
-        ErrorKind::Io | ErrorKind::Connection => AzureError {
+        ErrorKind::Io | ErrorKind::Connection => CloudError {
             status: None,
             code: String::new(),
             class: ErrorClass::Unavailable,
             message: format!("{call}: cannot connect: {e}"),
         },
-        ErrorKind::Credential => AzureError {
+        ErrorKind::Credential => CloudError {
             status: None,
             code: String::new(),
             class: ErrorClass::Forbidden,
             message: format!("{call}: cannot get a token: {e}"),
         },
         _ => {
-            AzureError { status: None, code: String::new(), class: ErrorClass::Other, message: format!("{call}: {e}") }
+            CloudError { status: None, code: String::new(), class: ErrorClass::Other, message: format!("{call}: {e}") }
         }
     }
 }

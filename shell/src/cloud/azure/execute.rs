@@ -6,7 +6,6 @@ use image_registry_core::outcome::ErrorClass;
 use image_registry_core::storage::azure::call::Call;
 use image_registry_core::storage::call::CloudCall;
 
-use super::errors::AzureError;
 use super::{AzureCloud, Session, network, no_arm};
 use crate::cloud::CloudError;
 use crate::locks::lock;
@@ -15,18 +14,17 @@ impl AzureCloud {
     /// Carries out one Azure call of the plan, with the session the last observation built.
     pub async fn execute(&self, call: &Call) -> Result<(), CloudError> {
         let Some(session) = lock(&self.state).session.clone() else {
-            return Err((ErrorClass::Unavailable, "Azure: no credentials observed yet".to_owned()));
+            return Err(CloudError::new(ErrorClass::Unavailable, "Azure: no credentials observed yet".to_owned()));
         };
-        let understood = |e: AzureError| (e.class, e.message);
         let result = match call {
             Call::CreateStorageAccount { account, resource_group, location, tags } => {
-                let arm = session.arm.as_ref().ok_or_else(|| understood(no_arm("CreateStorageAccount")))?;
+                let arm = session.arm.as_ref().ok_or_else(|| no_arm("CreateStorageAccount"))?;
                 let tags = tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
-                arm.create_account(resource_group, account, location, &tags).await.map_err(understood)
+                arm.create_account(resource_group, account, location, &tags).await
             }
             Call::CreateContainer { account, container } => match self.blob_auth(&session, account).await {
-                Ok(auth) => self.containers(&session, account, auth).create(container).await.map_err(understood),
-                Err(e) => Err(understood(e)),
+                Ok(auth) => self.containers(&session, account, auth).create(container).await,
+                Err(e) => Err(e),
             },
             Call::PrivateEndpoint {
                 account,
@@ -38,7 +36,7 @@ impl AzureCloud {
                 vnet,
                 subnet,
             } => {
-                let arm = session.arm.as_ref().ok_or_else(|| understood(no_arm("PutPrivateEndpoint")))?;
+                let arm = session.arm.as_ref().ok_or_else(|| no_arm("PutPrivateEndpoint"))?;
                 let tags = tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
                 let private = network::Private {
                     account,
@@ -51,11 +49,11 @@ impl AzureCloud {
                     subnet,
                     zone: &session.key.endpoints.private_zone,
                 };
-                arm.make_private(&private).await.map_err(understood)
+                arm.make_private(&private).await
             }
             Call::DisallowSharedKey { account, resource_group } => {
-                let arm = session.arm.as_ref().ok_or_else(|| understood(no_arm("UpdateStorageAccount")))?;
-                arm.disallow_shared_key(resource_group, account).await.map_err(understood)
+                let arm = session.arm.as_ref().ok_or_else(|| no_arm("UpdateStorageAccount"))?;
+                arm.disallow_shared_key(resource_group, account).await
             }
             Call::DeleteStorage { account, resource_group, container, require_tag, private_endpoint } => {
                 let tag = (require_tag.key.as_str(), require_tag.value.as_str());
@@ -81,30 +79,29 @@ impl AzureCloud {
         (tag, value): (&str, &str),
         private_endpoint: &str,
     ) -> Result<(), CloudError> {
-        let understood = |e: AzureError| (e.class, e.message);
-        let arm = session.arm.as_ref().ok_or_else(|| understood(no_arm("DeleteStorageAccount")))?;
-        let Some(found) = arm.get_account(group, account).await.map_err(understood)? else { return Ok(()) };
+        let arm = session.arm.as_ref().ok_or_else(|| no_arm("DeleteStorageAccount"))?;
+        let Some(found) = arm.get_account(group, account).await? else { return Ok(()) };
         if found.tags.get(tag).map(String::as_str) != Some(value) {
-            return Err((
+            return Err(CloudError::new(
                 ErrorClass::Forbidden,
                 format!("Azure storage account {account} does not carry the tag {tag}={value}: not deleting it"),
             ));
         }
         if !private_endpoint.is_empty() {
             let zone = &session.key.endpoints.private_zone;
-            arm.remove_private(group, account, private_endpoint, zone).await.map_err(understood)?;
+            arm.remove_private(group, account, private_endpoint, zone).await?;
         }
         if !container.is_empty() {
-            let auth = self.blob_auth(session, account).await.map_err(understood)?;
+            let auth = self.blob_auth(session, account).await?;
             match self.containers(session, account, auth).delete(container).await {
                 Ok(()) => {}
                 Err(e) if e.code == "AuthorizationPermissionMismatch" || e.code == "AuthorizationFailure" => {
                     tracing::warn!(account, error = %e.message, "cannot delete the container; deleting the account");
                 }
-                Err(e) => return Err(understood(e)),
+                Err(e) => return Err(e),
             }
         }
-        arm.delete_account(group, account).await.map_err(understood)?;
+        arm.delete_account(group, account).await?;
         lock(&self.state).keys.forget(&super::key_slot(group, account));
         Ok(())
     }

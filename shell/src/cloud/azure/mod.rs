@@ -38,7 +38,6 @@ use serde::Deserialize;
 
 use self::arm::Arm;
 use self::blob::{BlobAuth, Containers};
-use self::errors::AzureError;
 use super::calls::CallCounter;
 use super::seen::Seen;
 
@@ -167,7 +166,7 @@ impl AzureCloud {
 
     /// One account: its existence and tags (Resource Manager), its key when the registry
     /// needs it, and its containers.
-    async fn read(&self, session: &Session, account: &str, containers: &[String]) -> Result<AzureAccount, AzureError> {
+    async fn read(&self, session: &Session, account: &str, containers: &[String]) -> Result<AzureAccount, CloudError> {
         let c = &session.key.credentials;
         let mut facts = AzureAccount { state: BucketState::Exists, ..AzureAccount::default() };
         if let Some(arm) = &session.arm {
@@ -209,7 +208,7 @@ impl AzureCloud {
 
     /// How blob calls on `account` are signed: the user's key, a token (workload identity), or
     /// the primary key (cached for 20 minutes).
-    async fn blob_auth(&self, session: &Session, account: &str) -> Result<BlobAuth, AzureError> {
+    async fn blob_auth(&self, session: &Session, account: &str) -> Result<BlobAuth, CloudError> {
         let c = &session.key.credentials;
         if !c.account_key.is_empty() {
             return Ok(BlobAuth::Key(c.account_key.clone()));
@@ -228,7 +227,7 @@ impl AzureCloud {
             e.message = format!("failed to get keys for the storage account {account}: {}", e.message);
             e
         })?;
-        let key = key.ok_or_else(|| AzureError {
+        let key = key.ok_or_else(|| CloudError {
             status: Some(404),
             code: "ResourceNotFound".into(),
             class: ErrorClass::NotFound,
@@ -299,8 +298,8 @@ impl AzureCloud {
     }
 }
 
-fn no_arm(call: &str) -> AzureError {
-    AzureError {
+fn no_arm(call: &str) -> CloudError {
+    CloudError {
         status: None,
         code: String::new(),
         class: ErrorClass::Invalid,

@@ -6,6 +6,7 @@
 //! that stops halfway is finished by the next; removal deletes what it made (the A record too:
 //! the reference's swapped arguments left it behind).
 
+use crate::cloud::CloudError;
 use std::collections::BTreeMap;
 
 use azure_core::http::Method;
@@ -14,7 +15,6 @@ use image_registry_core::storage::azure::facts::AzureVnet;
 use serde_json::{Value, json};
 
 use super::arm::Arm;
-use super::errors::AzureError;
 
 /// The network resource provider's API version.
 const NETWORK_API: &str = "2024-05-01";
@@ -44,8 +44,8 @@ pub struct Private<'a> {
     pub zone: &'a str,
 }
 
-fn fail(call: &str, message: String) -> AzureError {
-    AzureError { status: None, code: String::new(), class: ErrorClass::Other, message: format!("{call}: {message}") }
+fn fail(call: &str, message: String) -> CloudError {
+    CloudError { status: None, code: String::new(), class: ErrorClass::Other, message: format!("{call}: {message}") }
 }
 
 impl Arm {
@@ -54,7 +54,7 @@ impl Arm {
     }
 
     /// The virtual networks of `group`, with their tags and subnets (every page).
-    pub async fn list_vnets(&self, group: &str) -> Result<Vec<AzureVnet>, AzureError> {
+    pub async fn list_vnets(&self, group: &str) -> Result<Vec<AzureVnet>, CloudError> {
         let mut url =
             format!("{}/providers/Microsoft.Network/virtualNetworks?api-version={NETWORK_API}", self.group_path(group));
         let mut vnets = Vec::new();
@@ -84,7 +84,7 @@ impl Arm {
     }
 
     /// Makes the account reachable only through a private endpoint (see the module's text).
-    pub async fn make_private(&self, p: &Private<'_>) -> Result<(), AzureError> {
+    pub async fn make_private(&self, p: &Private<'_>) -> Result<(), CloudError> {
         let group = self.group_path(p.group);
         let subscription_path = |path: String| path.trim_start_matches(self.endpoint()).to_owned();
         let subnet_id = subscription_path(format!(
@@ -139,7 +139,7 @@ impl Arm {
     }
 
     /// The endpoint's private address: from its DNS configs, else from its NIC.
-    async fn endpoint_address(&self, endpoint_url: &str) -> Result<String, AzureError> {
+    async fn endpoint_address(&self, endpoint_url: &str) -> Result<String, CloudError> {
         const CALL: &str = "GetPrivateEndpoint";
         let (_, endpoint) =
             self.send(CALL, Method::Get, &format!("{endpoint_url}?api-version={NETWORK_API}"), None).await?;
@@ -167,7 +167,7 @@ impl Arm {
         account: &str,
         endpoint: &str,
         zone: &str,
-    ) -> Result<(), AzureError> {
+    ) -> Result<(), CloudError> {
         let base = self.group_path(group);
         let endpoint_url = format!("{base}/providers/Microsoft.Network/privateEndpoints/{endpoint}");
         let zone_url = format!("{base}/providers/Microsoft.Network/privateDnsZones/{zone}");
@@ -190,7 +190,7 @@ impl Arm {
         Ok(())
     }
 
-    async fn put(&self, call: &str, url: &str, body: Value) -> Result<(), AzureError> {
+    async fn put(&self, call: &str, url: &str, body: Value) -> Result<(), CloudError> {
         let (headers, _) = self.send(call, Method::Put, url, Some(body)).await?;
         self.follow(call, &headers).await
     }

@@ -5,6 +5,7 @@
 //! community JSON crates bring a second HTTP and token stack. Only the fields the operator owns
 //! are ever sent: an update never carries `null` for a field it does not set.
 
+use crate::cloud::CloudError;
 use std::collections::BTreeMap;
 
 use http::{Method, StatusCode, header};
@@ -12,7 +13,7 @@ use image_registry_core::outcome::ErrorClass;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
-use super::errors::{GcsError, classify};
+use super::errors::classify;
 use crate::cloud::calls::CallCounter;
 
 /// Google's endpoint for the JSON API.
@@ -68,7 +69,7 @@ impl GcsClient {
     }
 
     /// `GET /storage/v1/b/{bucket}`; `None` when it does not exist.
-    pub async fn get_bucket(&self, bucket: &str) -> Result<Option<Bucket>, GcsError> {
+    pub async fn get_bucket(&self, bucket: &str) -> Result<Option<Bucket>, CloudError> {
         let path = format!("/storage/v1/b/{}?fields=labels", segment(bucket));
         match self.send("buckets.get", Method::GET, &path, None).await {
             Ok(body) => Ok(Some(Bucket { labels: labels_of(&body) })),
@@ -86,7 +87,7 @@ impl GcsClient {
         location: &str,
         labels: &BTreeMap<String, String>,
         kms_key: &str,
-    ) -> Result<Bucket, GcsError> {
+    ) -> Result<Bucket, CloudError> {
         let mut body = serde_json::Map::new();
         body.insert("name".to_owned(), json!(bucket));
         body.insert("location".to_owned(), json!(location));
@@ -103,7 +104,7 @@ impl GcsClient {
 
     /// `PATCH /storage/v1/b/{bucket}` with only `labels`: GCS merges the keys given into the
     /// bucket's labels, so labels the operator does not own stay.
-    pub async fn patch_labels(&self, bucket: &str, labels: &BTreeMap<String, String>) -> Result<(), GcsError> {
+    pub async fn patch_labels(&self, bucket: &str, labels: &BTreeMap<String, String>) -> Result<(), CloudError> {
         let path = format!("/storage/v1/b/{}?fields=labels", segment(bucket));
         self.send("buckets.patch", Method::PATCH, &path, Some(json!({ "labels": labels }))).await.map(drop)
     }
@@ -114,7 +115,7 @@ impl GcsClient {
         &self,
         bucket: &str,
         page: Option<&str>,
-    ) -> Result<(Vec<(String, String)>, Option<String>), GcsError> {
+    ) -> Result<(Vec<(String, String)>, Option<String>), CloudError> {
         let mut path = format!(
             "/storage/v1/b/{}/o?versions=true&maxResults=1000&fields=items(name,generation),nextPageToken",
             segment(bucket)
@@ -137,7 +138,7 @@ impl GcsClient {
     }
 
     /// `DELETE /storage/v1/b/{bucket}/o/{object}` (that generation, when given); gone is done.
-    pub async fn delete_object(&self, bucket: &str, object: &str, generation: &str) -> Result<(), GcsError> {
+    pub async fn delete_object(&self, bucket: &str, object: &str, generation: &str) -> Result<(), CloudError> {
         let mut path = format!("/storage/v1/b/{}/o/{}", segment(bucket), segment(object));
         if !generation.is_empty() {
             path.push_str(&format!("?generation={}", segment(generation)));
@@ -149,7 +150,7 @@ impl GcsClient {
     }
 
     /// `DELETE /storage/v1/b/{bucket}`; gone is done, not empty is a conflict.
-    pub async fn delete_bucket(&self, bucket: &str) -> Result<(), GcsError> {
+    pub async fn delete_bucket(&self, bucket: &str) -> Result<(), CloudError> {
         let path = format!("/storage/v1/b/{}", segment(bucket));
         match self.send("buckets.delete", Method::DELETE, &path, None).await {
             Err(e) if e.status == Some(404) => Ok(()),
@@ -158,21 +159,27 @@ impl GcsClient {
     }
 
     /// Sends one call, counts it, and reads its JSON answer (empty for 204).
-    async fn send(&self, call: &str, method: Method, path: &str, body: Option<Value>) -> Result<Value, GcsError> {
+    async fn send(&self, call: &str, method: Method, path: &str, body: Option<Value>) -> Result<Value, CloudError> {
         self.send_to(call, method, &format!("{}{path}", self.endpoint), body).await
     }
 
     /// Sends one call to `url` (another Google API, with the same token), counts it, and reads
     /// its JSON answer.
-    pub async fn send_to(&self, call: &str, method: Method, url: &str, body: Option<Value>) -> Result<Value, GcsError> {
+    pub async fn send_to(
+        &self,
+        call: &str,
+        method: Method,
+        url: &str,
+        body: Option<Value>,
+    ) -> Result<Value, CloudError> {
         let result = self.exchange(call, method, url, body).await;
         self.calls.count("gcs", call, result.as_ref().map(drop).map_err(|e| e.class));
         result
     }
 
-    async fn exchange(&self, call: &str, method: Method, url: &str, body: Option<Value>) -> Result<Value, GcsError> {
+    async fn exchange(&self, call: &str, method: Method, url: &str, body: Option<Value>) -> Result<Value, CloudError> {
         let failed =
-            |class: ErrorClass, message: String| GcsError { status: None, reason: String::new(), class, message };
+            |class: ErrorClass, message: String| CloudError { status: None, code: String::new(), class, message };
         let mut request = self
             .http
             .request(method, url)
@@ -205,7 +212,7 @@ impl GcsClient {
 }
 
 /// A GCS error answer (`{"error": {"code", "message", "errors": [{"reason"}]}}`), understood.
-pub(super) fn error(call: &str, status: StatusCode, body: &Value) -> GcsError {
+pub(super) fn error(call: &str, status: StatusCode, body: &Value) -> CloudError {
     let detail = body.get("error");
     let message = detail.and_then(|e| e.get("message")).and_then(Value::as_str).unwrap_or_default();
     let reason =
@@ -217,7 +224,7 @@ pub(super) fn error(call: &str, status: StatusCode, body: &Value) -> GcsError {
         (reason, "") => format!("{call}: {reason}"),
         (reason, message) => format!("{call}: {reason}: {message}"),
     };
-    GcsError { status: Some(code), class: classify(code, &reason), reason, message: text }
+    CloudError { status: Some(code), class: classify(code, &reason), code: reason, message: text }
 }
 
 fn labels_of(bucket: &Value) -> BTreeMap<String, String> {
@@ -244,7 +251,7 @@ mod tests {
     fn error_answers_name_the_call_and_the_reason() {
         let body = json!({"error": {"code": 403, "message": "no access", "errors": [{"reason": "forbidden"}]}});
         let e = error("buckets.get", StatusCode::FORBIDDEN, &body);
-        assert_eq!((e.status, e.reason.as_str(), e.class), (Some(403), "forbidden", ErrorClass::Forbidden));
+        assert_eq!((e.status, e.code.as_str(), e.class), (Some(403), "forbidden", ErrorClass::Forbidden));
         assert_eq!(e.message, "buckets.get: forbidden: no access");
         let bare = error("buckets.delete", StatusCode::CONFLICT, &Value::Null);
         assert_eq!((bare.message.as_str(), bare.class), ("buckets.delete: HTTP 409", ErrorClass::Conflict));

@@ -4,23 +4,10 @@
 
 use image_registry_core::outcome::ErrorClass;
 
-/// A failed GCS call, understood.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GcsError {
-    /// The HTTP status, when an answer came.
-    pub status: Option<u16>,
-    /// GCS's reason (`notFound`, `forbidden`, `conflict`, `rateLimitExceeded`, ...), when given.
-    pub reason: String,
-    /// How the plan treats it.
-    pub class: ErrorClass,
-    /// `<call>: <reason>: <message>` or `<call>: <transport error>`.
-    pub message: String,
-}
-
 /// The class of a GCS answer: by reason, then by status. A 409 on insert means the name is
 /// taken (by this project or another); on delete, that the bucket is not empty.
-pub fn classify(status: u16, reason: &str) -> ErrorClass {
-    match reason {
+pub fn classify(status: u16, code: &str) -> ErrorClass {
+    match code {
         "rateLimitExceeded" | "userRateLimitExceeded" | "quotaExceeded" => ErrorClass::Throttled,
         "invalid" | "invalidArgument" | "required" | "badRequest" => ErrorClass::Invalid,
         _ => crate::cloud::http::status_class(status),

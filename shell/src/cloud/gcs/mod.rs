@@ -25,7 +25,6 @@ use image_registry_core::storage::gcs::facts::GcsBucket;
 use image_registry_core::storage::gcs::read::Reads;
 
 use self::client::{Auth, GcsClient};
-use self::errors::GcsError;
 use super::CloudError;
 use super::calls::CallCounter;
 use super::seen::Seen;
@@ -153,9 +152,10 @@ impl GcsCloud {
     pub async fn execute(&self, call: &Call) -> Result<(), CloudError> {
         let client = match &lock(&self.state).session {
             Some((_, client)) => client.clone(),
-            None => return Err((ErrorClass::Unavailable, "GCS: no credentials observed yet".to_owned())),
+            None => {
+                return Err(CloudError::new(ErrorClass::Unavailable, "GCS: no credentials observed yet".to_owned()));
+            }
         };
-        let understood = |e: GcsError| (e.class, e.message);
         let result = match call {
             Call::CreateBucket { bucket, project, location, labels, kms_key } => {
                 let labels: BTreeMap<String, String> =
@@ -164,8 +164,8 @@ impl GcsCloud {
                     // GCS keeps the labels given at creation; an emulator that drops them gets
                     // them set again (a patch that touches no other label).
                     Ok(created) if labels.iter().all(|(k, v)| created.labels.get(k) == Some(v)) => Ok(()),
-                    Ok(_) => client.patch_labels(bucket, &labels).await.map_err(understood),
-                    Err(e) => Err(understood(e)),
+                    Ok(_) => client.patch_labels(bucket, &labels).await,
+                    Err(e) => Err(e),
                 }
             }
             Call::DeleteBucket { bucket, require_label } => {
@@ -179,7 +179,7 @@ impl GcsCloud {
                 // tags again and binds only what is still missing).
                 for tag in wanted {
                     if let Err(e) = tags::bind(&client, &base, bucket, tag).await {
-                        failed.get_or_insert(understood(e));
+                        failed.get_or_insert(e);
                     }
                 }
                 failed.map_or(Ok(()), Err)
@@ -195,10 +195,9 @@ impl GcsCloud {
 /// so an interrupted delete resumes) and deletes it, after checking again that it carries the
 /// ownership label: only a bucket this cluster created is ever emptied.
 async fn delete(client: &GcsClient, bucket: &str, label: &str, value: &str) -> Result<(), CloudError> {
-    let understood = |e: GcsError| (e.class, e.message);
-    let Some(found) = client.get_bucket(bucket).await.map_err(understood)? else { return Ok(()) };
+    let Some(found) = client.get_bucket(bucket).await? else { return Ok(()) };
     if found.labels.get(label).map(String::as_str) != Some(value) {
-        return Err((
+        return Err(CloudError::new(
             ErrorClass::Forbidden,
             format!("GCS bucket {bucket} does not carry the label {label}={value}: not deleting it"),
         ));
@@ -207,9 +206,9 @@ async fn delete(client: &GcsClient, bucket: &str, label: &str, value: &str) -> R
         let mut page = None;
         let mut deleted = 0;
         loop {
-            let (objects, next) = client.list_objects(bucket, page.as_deref()).await.map_err(understood)?;
+            let (objects, next) = client.list_objects(bucket, page.as_deref()).await?;
             for (name, generation) in &objects {
-                client.delete_object(bucket, name, generation).await.map_err(understood)?;
+                client.delete_object(bucket, name, generation).await?;
             }
             deleted += objects.len();
             match next {
@@ -221,7 +220,7 @@ async fn delete(client: &GcsClient, bucket: &str, label: &str, value: &str) -> R
             break;
         }
     }
-    client.delete_bucket(bucket).await.map_err(understood)
+    client.delete_bucket(bucket).await
 }
 
 /// Access-token credentials from the keyfile: a service account key, or an external account

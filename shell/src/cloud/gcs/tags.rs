@@ -2,7 +2,11 @@
 //! the bucket's regional endpoint, with the storage client's token: the effective tags are
 //! listed (only when the cluster asks for tags), and a missing binding is created, its
 //! long-running operation followed to the end. A binding that exists already (409) is done.
+//! Hand-written (two calls and an operation poll on the storage client's HTTP stack and token)
+//! because Google's Resource Manager crate brings its own transport and credentials stack for
+//! what is three requests here.
 
+use crate::cloud::CloudError;
 use std::time::Duration;
 
 use http::Method;
@@ -10,7 +14,6 @@ use image_registry_core::outcome::ErrorClass;
 use serde_json::{Value, json};
 
 use super::client::{GcsClient, segment};
-use super::errors::GcsError;
 
 /// How long a binding's long-running operation is followed before the pass gives up on it (the
 /// next pass lists the tags again and binds what is still missing).
@@ -29,7 +32,7 @@ fn parent(bucket: &str) -> String {
 }
 
 /// The tag values in effect on `bucket`, as `<parentID>/<key>/<value>`, every page.
-pub async fn effective(client: &GcsClient, base: &str, bucket: &str) -> Result<Vec<String>, GcsError> {
+pub async fn effective(client: &GcsClient, base: &str, bucket: &str) -> Result<Vec<String>, CloudError> {
     let mut tags = Vec::new();
     let mut page: Option<String> = None;
     loop {
@@ -48,7 +51,7 @@ pub async fn effective(client: &GcsClient, base: &str, bucket: &str) -> Result<V
 }
 
 /// Binds the tag value `<parentID>/<key>/<value>` to `bucket` and waits for the operation.
-pub async fn bind(client: &GcsClient, base: &str, bucket: &str, tag: &str) -> Result<(), GcsError> {
+pub async fn bind(client: &GcsClient, base: &str, bucket: &str, tag: &str) -> Result<(), CloudError> {
     let body = json!({"parent": parent(bucket), "tagValueNamespacedName": tag});
     let mut operation =
         match client.send_to("tagBindings.create", Method::POST, &format!("{base}/v3/tagBindings"), Some(body)).await {
@@ -62,9 +65,9 @@ pub async fn bind(client: &GcsClient, base: &str, bucket: &str, tag: &str) -> Re
         if operation.get("done").and_then(Value::as_bool) == Some(true) {
             return match operation.get("error") {
                 // google.rpc.Code 6 is ALREADY_EXISTS: bound meanwhile.
-                Some(error) if error.get("code").and_then(Value::as_i64) != Some(6) => Err(GcsError {
+                Some(error) if error.get("code").and_then(Value::as_i64) != Some(6) => Err(CloudError {
                     status: None,
-                    reason: String::new(),
+                    code: String::new(),
                     class: ErrorClass::Other,
                     message: format!(
                         "tagBindings.create: binding {tag}: {}",
@@ -79,9 +82,9 @@ pub async fn bind(client: &GcsClient, base: &str, bucket: &str, tag: &str) -> Re
             return Ok(());
         };
         if started.elapsed() > OPERATION_WAIT {
-            return Err(GcsError {
+            return Err(CloudError {
                 status: None,
-                reason: String::new(),
+                code: String::new(),
                 class: ErrorClass::Timeout,
                 message: format!(
                     "tagBindings.create: binding {tag}: operation {name} not done after {OPERATION_WAIT:?}"

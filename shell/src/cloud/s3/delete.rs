@@ -37,7 +37,7 @@ pub async fn delete(
         Err(e) => return Err(failure(e)),
     };
     if !tags.iter().any(|(k, v)| *k == require_tag.key && *v == require_tag.value) {
-        return Err((
+        return Err(CloudError::new(
             ErrorClass::Invalid,
             format!(
                 "refusing to delete S3 bucket {bucket}: it does not carry the tag {}={}, so this cluster did not create it",
@@ -65,7 +65,7 @@ pub async fn delete(
 /// An error with its AWS code, to tell "the bucket is gone" from the rest.
 type Coded = (String, CloudError);
 
-fn coded(e: super::errors::S3Error) -> Coded {
+fn coded(e: CloudError) -> Coded {
     (e.code.clone(), failure(e))
 }
 
@@ -85,17 +85,18 @@ async fn remove_versions(client: &Client, bucket: &str, calls: &CallCounter) -> 
         {
             let Some(key) = key else { continue };
             let id = ObjectIdentifier::builder().key(key).set_version_id(version.map(str::to_owned)).build();
-            keys.push(id.map_err(|e| (String::new(), (ErrorClass::Invalid, format!("object identifier: {e}"))))?);
+            keys.push(id.map_err(|e| {
+                (String::new(), CloudError::new(ErrorClass::Invalid, format!("object identifier: {e}")))
+            })?);
         }
         if keys.is_empty() {
             return Ok(());
         }
         for batch in keys.chunks(BATCH) {
-            let delete = Delete::builder()
-                .set_objects(Some(batch.to_vec()))
-                .quiet(true)
-                .build()
-                .map_err(|e| (String::new(), (ErrorClass::Invalid, format!("delete request: {e}"))))?;
+            let delete =
+                Delete::builder().set_objects(Some(batch.to_vec())).quiet(true).build().map_err(|e| {
+                    (String::new(), CloudError::new(ErrorClass::Invalid, format!("delete request: {e}")))
+                })?;
             let out = done(calls, "DeleteObjects", client.delete_objects().bucket(bucket).delete(delete).send().await)
                 .map_err(coded)?;
             if let Some(first) = out.errors().first() {
@@ -107,7 +108,7 @@ async fn remove_versions(client: &Client, bucket: &str, calls: &CallCounter) -> 
                     first.key().unwrap_or_default(),
                     first.message().unwrap_or_default()
                 );
-                return Err((code.clone(), (super::errors::classify(&code, None), message)));
+                return Err((code.clone(), CloudError::new(super::errors::classify(&code, None), message)));
             }
         }
     }

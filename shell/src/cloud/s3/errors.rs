@@ -2,32 +2,19 @@
 //! reference does), its [`ErrorClass`] (by code first, then HTTP status, then transport), and a
 //! message that names the call. No request or credential detail is ever part of the message.
 
+use crate::cloud::CloudError;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use image_registry_core::outcome::ErrorClass;
 
 use crate::cloud::calls::CallCounter;
 
-/// A failed S3 call, understood.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct S3Error {
-    /// The AWS error code (`NoSuchBucket`, `AccessDenied`, ...); for answers without a body
-    /// (HEAD) the SDK's name for the status (`NotFound`, `Forbidden`); empty when no answer came.
-    pub code: String,
-    /// The HTTP status, when an answer came.
-    pub status: Option<u16>,
-    /// How the plan treats it.
-    pub class: ErrorClass,
-    /// `<call>: <code>: <message>` or `<call>: <transport error>`.
-    pub message: String,
-}
-
 /// Understands an SDK error from `call`.
 #[expect(
     clippy::wildcard_enum_match_arm,
     reason = "a foreign error enum that grows with its crate: a kind this code does not know is classed as the generic case"
 )]
-pub fn understand<E>(call: &str, error: &SdkError<E, HttpResponse>) -> S3Error
+pub fn understand<E>(call: &str, error: &SdkError<E, HttpResponse>) -> CloudError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -57,12 +44,16 @@ where
     {
         message.push_str(&format!(" (the bucket is in region {region}: set spec.storage.s3.region)"));
     }
-    S3Error { code, status, class, message }
+    CloudError { code, status, class, message }
 }
 
 /// Finishes an S3 call: counts it (service `s3`, the call, its outcome) and understands its
 /// error. Every call the client makes goes through here.
-pub fn done<T, E>(calls: &CallCounter, call: &str, result: Result<T, SdkError<E, HttpResponse>>) -> Result<T, S3Error>
+pub fn done<T, E>(
+    calls: &CallCounter,
+    call: &str,
+    result: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<T, CloudError>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {

@@ -12,18 +12,18 @@ use image_registry_core::api::openshift::KeyValue;
 use image_registry_core::outcome::ErrorClass;
 use image_registry_core::storage::s3::call::S3Target;
 
-use super::errors::{S3Error, done};
+use super::errors::done;
 use super::observe::CLEANUP_RULE_ID;
 use crate::cloud::CloudError;
 use crate::cloud::calls::CallCounter;
 
 /// An S3 error as the plan's outcome.
-pub fn failure(e: S3Error) -> CloudError {
-    (e.class, e.message)
+pub fn failure(e: CloudError) -> CloudError {
+    e
 }
 
 fn invalid(what: &str, e: impl std::fmt::Display) -> CloudError {
-    (ErrorClass::Invalid, format!("{what}: {e}"))
+    CloudError::new(ErrorClass::Invalid, format!("{what}: {e}"))
 }
 
 /// CreateBucket.

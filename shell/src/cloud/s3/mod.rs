@@ -147,11 +147,11 @@ impl S3Cloud {
     /// Carries out one S3 call with the last observation's session.
     pub async fn execute(&self, s3: &Call) -> Result<(), CloudError> {
         let session = lock(&self.state).session.clone().ok_or_else(|| {
-            (ErrorClass::Unavailable, "no S3 credentials have been read yet; the next pass reads them".to_owned())
+            CloudError::new(ErrorClass::Unavailable, "no S3 credentials have been read yet; the next pass reads them")
         })?;
         // Whatever happens, the next pass reads this bucket again.
         lock(&self.state).seen.remove(&s3.target().bucket);
-        let client = session.client(s3.target()).map_err(|m| (ErrorClass::Invalid, m))?;
+        let client = session.client(s3.target()).map_err(|m| CloudError::new(ErrorClass::Invalid, m))?;
         let calls = &self.calls;
         match s3 {
             Call::CreateBucket { target } => execute::create(&client, target, calls).await,

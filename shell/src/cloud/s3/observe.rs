@@ -4,13 +4,14 @@
 //! failure makes the whole observation `unknown`, naming the call: nothing is decided on
 //! half-read facts.
 
+use crate::cloud::CloudError;
 use aws_sdk_s3::Client;
 use image_registry_core::api::openshift::KeyValue;
 use image_registry_core::observed::BucketState;
 use image_registry_core::storage::s3::facts::S3Bucket;
 use image_registry_core::storage::s3::read::BucketRead;
 
-use super::errors::{S3Error, done};
+use super::errors::done;
 use crate::cloud::calls::CallCounter;
 
 /// The lifecycle rule the operator adds (spec 30 §4.8 step 9).
@@ -36,7 +37,12 @@ pub async fn bucket(client: &Client, read: &BucketRead, calls: &CallCounter) -> 
     facts
 }
 
-async fn configuration(client: &Client, name: &str, calls: &CallCounter, facts: &mut S3Bucket) -> Result<(), S3Error> {
+async fn configuration(
+    client: &Client,
+    name: &str,
+    calls: &CallCounter,
+    facts: &mut S3Bucket,
+) -> Result<(), CloudError> {
     let tagging = client.get_bucket_tagging().bucket(name).send().await;
     if let Some(out) = absent_is_none(calls, "GetBucketTagging", tagging, "NoSuchTagSet")? {
         facts.tags =
@@ -82,7 +88,7 @@ fn absent_is_none<T, E>(
     call: &str,
     result: Result<T, aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
     absent: &str,
-) -> Result<Option<T>, S3Error>
+) -> Result<Option<T>, CloudError>
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
 {

@@ -7,6 +7,7 @@
 //! The client logs in lazily, keeps the token while Swift accepts it, and logs in again once
 //! when Swift answers 401 (an expired or revoked token).
 
+use crate::cloud::CloudError;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -18,7 +19,7 @@ use image_registry_core::storage::swift::Credentials;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
-use super::errors::{SwiftError, answer_error};
+use super::errors::answer_error;
 use super::keystone;
 use crate::cloud::calls::CallCounter;
 
@@ -31,7 +32,7 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Login {
     /// Keystone could not be asked, or refused.
-    Failed(SwiftError),
+    Failed(CloudError),
     /// Keystone answered, but its catalog offers no object store here.
     NoObjectStore(String),
 }
@@ -95,13 +96,13 @@ impl SwiftClient {
     }
 
     /// `GET <account>?limit=1`: whether the account can be listed (the availability probe).
-    pub async fn list_containers(&self) -> Result<(), SwiftError> {
+    pub async fn list_containers(&self) -> Result<(), CloudError> {
         self.send("ListContainers", Method::GET, "?format=json&limit=1", &[], None).await.map(drop)
     }
 
     /// `HEAD <container>`: its `X-Container-Meta-*` metadata (canonical suffix → value), or
     /// `None` when it does not exist.
-    pub async fn head_container(&self, container: &str) -> Result<Option<BTreeMap<String, String>>, SwiftError> {
+    pub async fn head_container(&self, container: &str) -> Result<Option<BTreeMap<String, String>>, CloudError> {
         match self.send("HeadContainer", Method::HEAD, &path(container), &[], None).await {
             Ok((headers, _)) => Ok(Some(metadata(&headers))),
             Err(e) if e.status == Some(404) => Ok(None),
@@ -110,14 +111,14 @@ impl SwiftClient {
     }
 
     /// `PUT <container>` with `X-Container-Meta-<key>: <value>` for each of `metadata`.
-    pub async fn put_container(&self, container: &str, metadata: &[(String, String)]) -> Result<(), SwiftError> {
+    pub async fn put_container(&self, container: &str, metadata: &[(String, String)]) -> Result<(), CloudError> {
         let headers: Vec<(String, String)> =
             metadata.iter().map(|(k, v)| (format!("X-Container-Meta-{k}"), v.clone())).collect();
         self.send("PutContainer", Method::PUT, &path(container), &headers, None).await.map(drop)
     }
 
     /// The first page of the container's object names; empty when the container is gone.
-    pub async fn list_objects(&self, container: &str) -> Result<Vec<String>, SwiftError> {
+    pub async fn list_objects(&self, container: &str) -> Result<Vec<String>, CloudError> {
         let target = format!("{}?format=json&limit={PAGE}", path(container));
         match self.send("ListObjects", Method::GET, &target, &[], None).await {
             Ok((_, body)) => {
@@ -133,7 +134,7 @@ impl SwiftClient {
     /// Deletes `objects` of `container`: one bulk-delete request, or (where the cluster has no
     /// bulk middleware, so no report comes back) one DELETE each. Objects already gone count
     /// as deleted; any other failure names each object, as the reference does.
-    pub async fn delete_objects(&self, container: &str, objects: &[String]) -> Result<(), SwiftError> {
+    pub async fn delete_objects(&self, container: &str, objects: &[String]) -> Result<(), CloudError> {
         let lines: Vec<String> = objects.iter().map(|o| format!("/{}/{}", segment(container), segment(o))).collect();
         let headers = [("Content-Type".to_owned(), "text/plain".to_owned())];
         let bulk = self.send("BulkDelete", Method::POST, "?bulk-delete", &headers, Some(lines.join("\n"))).await;
@@ -176,7 +177,8 @@ impl SwiftClient {
             [one] => one.clone(),
             many => format!("[{}]", many.join(", ")),
         };
-        Err(SwiftError {
+        Err(CloudError {
+            code: String::new(),
             status: None,
             class: ErrorClass::Other,
             message: format!("errors occurred during bulk deleting of container {container} objects: {summary}"),
@@ -184,7 +186,7 @@ impl SwiftClient {
     }
 
     /// `DELETE <container>`; gone is done, not empty is a conflict.
-    pub async fn delete_container(&self, container: &str) -> Result<(), SwiftError> {
+    pub async fn delete_container(&self, container: &str) -> Result<(), CloudError> {
         match self.send("DeleteContainer", Method::DELETE, &path(container), &[], None).await {
             Err(e) if e.status == Some(404) => Ok(()),
             other => other.map(drop),
@@ -199,10 +201,12 @@ impl SwiftClient {
         target: &str,
         headers: &[(String, String)],
         body: Option<String>,
-    ) -> Result<(HeaderMap, Bytes), SwiftError> {
+    ) -> Result<(HeaderMap, Bytes), CloudError> {
         let login = |e: Login| match e {
             Login::Failed(e) => e,
-            Login::NoObjectStore(message) => SwiftError { status: None, class: ErrorClass::NotFound, message },
+            Login::NoObjectStore(message) => {
+                CloudError { status: None, code: String::new(), class: ErrorClass::NotFound, message }
+            }
         };
         let mut session = self.session(false).await.map_err(login)?;
         let mut retried = false;
@@ -227,7 +231,7 @@ impl SwiftClient {
         target: &str,
         headers: &[(String, String)],
         body: Option<String>,
-    ) -> Result<(HeaderMap, Bytes), SwiftError> {
+    ) -> Result<(HeaderMap, Bytes), CloudError> {
         let mut request = self
             .http
             .request(method, format!("{}{target}", session.storage))
@@ -240,10 +244,10 @@ impl SwiftClient {
         if let Some(body) = body {
             request = request.body(body);
         }
-        let response = request.send().await.map_err(|e| SwiftError::transport(call, &e))?;
+        let response = request.send().await.map_err(|e| CloudError::transport(call, &e))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(|e| SwiftError::transport(call, &e))?;
+        let bytes = response.bytes().await.map_err(|e| CloudError::transport(call, &e))?;
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
             return Ok((headers, bytes));
         }

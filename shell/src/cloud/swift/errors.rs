@@ -2,25 +2,15 @@
 //! told from the rest), its [`ErrorClass`], and a message naming the call. Neither a token nor
 //! a password is ever part of a message: only the service's own error text is quoted.
 
+use crate::cloud::CloudError;
 use image_registry_core::outcome::ErrorClass;
 use serde_json::Value;
 
-/// A failed Keystone or Swift call, understood.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SwiftError {
-    /// The HTTP status, when an answer came.
-    pub status: Option<u16>,
-    /// How the plan treats it.
-    pub class: ErrorClass,
-    /// `<call>: HTTP <status>: <text>` or `<call>: <transport error>`.
-    pub message: String,
-}
-
-impl SwiftError {
+impl CloudError {
     /// A call that got no answer.
     pub fn transport(call: &str, e: &reqwest::Error) -> Self {
         let (class, message) = crate::cloud::http::transport(call, e);
-        Self { status: None, class, message }
+        Self { status: None, code: String::new(), class, message }
     }
 }
 
@@ -35,7 +25,7 @@ pub fn classify(status: u16) -> ErrorClass {
 
 /// An error answer: Keystone's JSON (`{"error": {"message"}}`) or Swift's short HTML page,
 /// reduced to one line of text.
-pub fn answer_error(call: &str, status: u16, body: &[u8]) -> SwiftError {
+pub fn answer_error(call: &str, status: u16, body: &[u8]) -> CloudError {
     let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let text = match json.pointer("/error/message").and_then(Value::as_str) {
         Some(message) => message.to_owned(),
@@ -43,7 +33,7 @@ pub fn answer_error(call: &str, status: u16, body: &[u8]) -> SwiftError {
     };
     let message =
         if text.is_empty() { format!("{call}: HTTP {status}") } else { format!("{call}: HTTP {status}: {text}") };
-    SwiftError { status: Some(status), class: classify(status), message }
+    CloudError { status: Some(status), code: String::new(), class: classify(status), message }
 }
 
 /// Markup dropped, whitespace collapsed, at most 200 characters.

@@ -7,13 +7,14 @@
 //!
 //! A token never leaves this module but as a header value: no message carries it.
 
+use crate::cloud::CloudError;
 use http::{Method, header};
 use image_registry_core::api::storage::Swift;
 use image_registry_core::outcome::ErrorClass;
 use image_registry_core::storage::swift::Credentials;
 use serde_json::{Value, json};
 
-use super::errors::{SwiftError, answer_error};
+use super::errors::answer_error;
 use crate::cloud::calls::CallCounter;
 
 /// An issued token and the catalog it came with.
@@ -55,7 +56,7 @@ pub async fn authenticate(
     auth_url: &str,
     credentials: &Credentials,
     swift: &Swift,
-) -> Result<Token, SwiftError> {
+) -> Result<Token, CloudError> {
     let (url, v2) = token_url(auth_url);
     let body = if v2 { v2_request(credentials, swift)? } else { v3_request(credentials, swift) };
     let result = exchange(http, &url, body, v2).await;
@@ -63,7 +64,7 @@ pub async fn authenticate(
     result
 }
 
-async fn exchange(http: &reqwest::Client, url: &str, body: Value, v2: bool) -> Result<Token, SwiftError> {
+async fn exchange(http: &reqwest::Client, url: &str, body: Value, v2: bool) -> Result<Token, CloudError> {
     const CALL: &str = "Keystone token";
     let response = http
         .request(Method::POST, url)
@@ -72,15 +73,16 @@ async fn exchange(http: &reqwest::Client, url: &str, body: Value, v2: bool) -> R
         .body(body.to_string())
         .send()
         .await
-        .map_err(|e| SwiftError::transport(CALL, &e))?;
+        .map_err(|e| CloudError::transport(CALL, &e))?;
     let status = response.status();
     let subject = response.headers().get("x-subject-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let bytes = response.bytes().await.map_err(|e| SwiftError::transport(CALL, &e))?;
+    let bytes = response.bytes().await.map_err(|e| CloudError::transport(CALL, &e))?;
     if !status.is_success() {
         return Err(answer_error(CALL, status.as_u16(), &bytes));
     }
     let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    let invalid = |what: &str| SwiftError {
+    let invalid = |what: &str| CloudError {
+        code: String::new(),
         status: Some(status.as_u16()),
         class: ErrorClass::Invalid,
         message: format!("{CALL}: the answer has no {what}"),
@@ -174,13 +176,14 @@ pub fn v3_request(c: &Credentials, swift: &Swift) -> Value {
 }
 
 /// The v2.0 request: a token, else a password, with the tenant.
-pub fn v2_request(c: &Credentials, swift: &Swift) -> Result<Value, SwiftError> {
+pub fn v2_request(c: &Credentials, swift: &Swift) -> Result<Value, CloudError> {
     let mut auth = if !c.token.is_empty() {
         json!({ "token": { "id": c.token } })
     } else if !c.username.is_empty() {
         json!({ "passwordCredentials": { "username": c.username, "password": c.password } })
     } else {
-        return Err(SwiftError {
+        return Err(CloudError {
+            code: String::new(),
             status: None,
             class: ErrorClass::Invalid,
             message: "Keystone v2.0 takes a password or a token; application credentials need identity v3".to_owned(),

@@ -28,7 +28,6 @@ use image_registry_core::storage::swift::facts::{SwiftContainer, SwiftProbe};
 use image_registry_core::storage::swift::read::Login as Access;
 
 use self::client::{Identity, Login, SwiftClient};
-use self::errors::SwiftError;
 use super::CloudError;
 use super::calls::CallCounter;
 use super::seen::Seen;
@@ -151,14 +150,13 @@ impl SwiftCloud {
     /// pass observes before it acts).
     pub async fn execute(&self, call: &Call) -> Result<(), CloudError> {
         let Some(client) = lock(&self.state).session.as_ref().map(|(_, c)| c.clone()) else {
-            return Err((ErrorClass::Unavailable, "Swift: no credentials observed yet".to_owned()));
+            return Err(CloudError::new(ErrorClass::Unavailable, "Swift: no credentials observed yet".to_owned()));
         };
-        let understood = |e: SwiftError| (e.class, e.message);
         let result = match call {
             Call::CreateContainer { container, metadata } => {
                 let metadata: Vec<(String, String)> =
                     metadata.iter().map(|m| (m.key.clone(), m.value.clone())).collect();
-                client.put_container(container, &metadata).await.map_err(understood)
+                client.put_container(container, &metadata).await
             }
             Call::DeleteContainer { container, require_cluster_id } => {
                 delete(&client, container, require_cluster_id).await
@@ -179,10 +177,9 @@ const STALE_LISTINGS: usize = 3;
 /// `Openshiftclusterid` metadata names this cluster: only a container this cluster created is
 /// ever emptied.
 async fn delete(client: &SwiftClient, container: &str, cluster_id: &str) -> Result<(), CloudError> {
-    let understood = |e: SwiftError| (e.class, e.message);
-    let Some(metadata) = client.head_container(container).await.map_err(understood)? else { return Ok(()) };
+    let Some(metadata) = client.head_container(container).await? else { return Ok(()) };
     if metadata.get("Openshiftclusterid").map(String::as_str) != Some(cluster_id) {
-        return Err((
+        return Err(CloudError::new(
             ErrorClass::Forbidden,
             format!(
                 "Swift container {container} does not carry the metadata Openshiftclusterid={cluster_id}: not deleting it"
@@ -191,23 +188,23 @@ async fn delete(client: &SwiftClient, container: &str, cluster_id: &str) -> Resu
     }
     let (mut last, mut stale) = (Vec::new(), 0);
     loop {
-        let page = client.list_objects(container).await.map_err(understood)?;
+        let page = client.list_objects(container).await?;
         if page.is_empty() {
             break;
         }
         if page == last {
             stale += 1;
             if stale >= STALE_LISTINGS {
-                return Err((
+                return Err(CloudError::new(
                     ErrorClass::Unavailable,
                     format!("Swift container {container} still lists deleted objects; the removal goes on next pass"),
                 ));
             }
         }
-        client.delete_objects(container, &page).await.map_err(understood)?;
+        client.delete_objects(container, &page).await?;
         last = page;
     }
-    client.delete_container(container).await.map_err(understood)
+    client.delete_container(container).await
 }
 
 /// The shell's client for this backend (`cloud::Backend`).
