@@ -6,7 +6,7 @@
 //! throttling waited out, errors kept with ARM's code; the blob calls with an Entra token
 //! (workload identity) against an azurite that takes only tokens.
 
-mod stand;
+use crate::stand;
 
 use image_registry_core::outcome::ErrorClass;
 use image_registry_operator::cloud::azure::arm::Arm;

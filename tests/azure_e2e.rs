@@ -8,9 +8,9 @@
 //! bundle ends the run cleanly, to be restarted with it. A fresh US Government cluster records
 //! its cloud, and the registry looks for its account under that cloud's storage suffix.
 
-mod cluster;
-mod shipped;
-mod stand;
+use crate::cluster;
+use crate::shipped;
+use crate::stand;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! injected API errors without a second bucket, the finalizer path on deletion, and leader
 //! election handing over when one instance stops.
 
-mod cluster;
+use crate::cluster;
 
 use image_registry_core::storage::s3;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! emptied and deleted only when they carry this cluster's label, reads reused within the
 //! resync period; keyfiles the operator cannot use are named errors, never guesses.
 
-mod stand;
+use crate::stand;
 
 use image_registry_core::storage::gcs;
 use std::time::Duration;

@@ -5,9 +5,9 @@
 //! reads within the resync budget, and Removed empties and deletes the bucket; a user's bucket
 //! survives Removed; every call goes through the cluster proxy when one is set.
 
-mod cluster;
-mod shipped;
-mod stand;
+use crate::cluster;
+use crate::shipped;
+use crate::stand;
 
 use std::time::Duration;
 

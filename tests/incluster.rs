@@ -10,9 +10,9 @@
 //! rule is back the operator recovers within half a minute. `node-ca-sync` runs from the same
 //! image against a mounted CA folder.
 
-mod cluster;
-mod shipped;
-mod stand;
+use crate::cluster;
+use crate::shipped;
+use crate::stand;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

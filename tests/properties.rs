@@ -1,5 +1,5 @@
 //! Properties of the core over generated snapshots (proptest). The default case counts run in
-//! `scripts/test`; `PROPTEST_CASES=100000 cargo test -p image-registry-tests --test properties`
+//! `scripts/test`; `PROPTEST_CASES=100000 cargo test -p image-registry-tests --test suite -- properties::`
 //! is the nightly mode (README).
 
 use image_registry_core::action::{Action, CloudAction};

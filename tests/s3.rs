@@ -4,7 +4,7 @@
 //! emptied and deleted, names taken by another account, credentials that change without a
 //! restart, reads reused within the resync period, and a private CA over HTTPS.
 
-mod stand;
+use crate::stand;
 
 use image_registry_core::storage::call::CloudCall;
 use image_registry_core::storage::s3;

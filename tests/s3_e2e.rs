@@ -6,9 +6,9 @@
 //! Removed and the Config's deletion; an S3 outage is reported, then one bucket is created when
 //! S3 comes back; the live dry-run only reads.
 
-mod cluster;
-mod shipped;
-mod stand;
+use crate::cluster;
+use crate::shipped;
+use crate::stand;
 
 use std::path::Path;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! and read once per resync, emptied page by page and deleted only when their metadata names
 //! this cluster; Keystone behind TLS trusted through the cluster's CA bundle only.
 
-mod stand;
+use crate::stand;
 
 use image_registry_core::storage::swift;
 use std::time::Duration;

@@ -5,9 +5,9 @@
 //! catalog → a PVC; Keystone unreachable → the bootstrap waits with a named error, and goes on
 //! with Swift once Keystone answers).
 
-mod cluster;
-mod shipped;
-mod stand;
+use crate::cluster;
+use crate::shipped;
+use crate::stand;
 
 use std::time::Duration;
 
