@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::api::storage::Storage;
 use crate::observed::CloudFacts;
-use crate::storage::call::{Change, CloudCall, Guard};
+use crate::storage::call::{Change, CloudCall, Guard, Ownership};
 
 /// The plan's call type and the services, from the list of backends (`storage::backends`).
 macro_rules! cloud_action {
@@ -46,7 +46,7 @@ macro_rules! cloud_action {
             }
 
             /// The backend's call.
-            fn inner(&self) -> &dyn Described {
+            fn inner(&self) -> &dyn CloudCall {
                 match self {
                     $(Self::$variant(call) => call,)*
                 }
@@ -62,7 +62,7 @@ macro_rules! cloud_action {
             /// The name of the storage `storage` records for this call's backend.
             pub fn recorded<'s>(&self, storage: &'s Storage) -> Option<&'s str> {
                 match self {
-                    $(Self::$variant(_) => <crate::storage::$module::call::Call as CloudCall>::recorded(storage),)*
+                    $(Self::$variant(_) => <crate::storage::$module::call::Call as Ownership>::recorded(storage),)*
                 }
             }
         }
@@ -78,41 +78,6 @@ macro_rules! cloud_action {
 }
 
 crate::cloud_backends!(cloud_action);
-
-/// What a call says about itself whatever its backend's facts (`CloudCall` without them).
-trait Described {
-    fn name(&self) -> &'static str;
-    fn resource(&self) -> String;
-    fn describe(&self) -> String;
-    fn change(&self) -> Change;
-    fn event(&self) -> Option<(&'static str, &'static str)>;
-    fn guard(&self) -> Guard<'_>;
-    fn what(&self) -> &'static str;
-}
-
-impl<C: CloudCall> Described for C {
-    fn name(&self) -> &'static str {
-        CloudCall::name(self)
-    }
-    fn resource(&self) -> String {
-        CloudCall::resource(self)
-    }
-    fn describe(&self) -> String {
-        CloudCall::describe(self)
-    }
-    fn change(&self) -> Change {
-        CloudCall::change(self)
-    }
-    fn event(&self) -> Option<(&'static str, &'static str)> {
-        CloudCall::event(self)
-    }
-    fn guard(&self) -> Guard<'_> {
-        CloudCall::guard(self)
-    }
-    fn what(&self) -> &'static str {
-        CloudCall::what(self)
-    }
-}
 
 impl CloudAction {
     /// The call, named as service then operation (`S3CreateBucket`): the first part of its id.

@@ -32,10 +32,8 @@ pub enum Guard<'a> {
     Configures,
 }
 
-/// One backend's calls.
+/// One backend's calls, as the plan, its events and the safety rules see them.
 pub trait CloudCall {
-    /// What the backend's cloud said (`storage::<backend>::facts::Facts`).
-    type Facts;
     /// The call, named as service then operation (`S3CreateBucket`): the first part of its id,
     /// independent of how [`CloudCall::describe`] words it.
     fn name(&self) -> &'static str;
@@ -51,10 +49,14 @@ pub trait CloudCall {
     fn guard(&self) -> Guard<'_>;
     /// What the storage is called in messages (`bucket`, `storage account`).
     fn what(&self) -> &'static str;
+}
+
+/// Whose storage a backend's call touches: what the Config records and what the cloud shows.
+pub trait Ownership {
+    /// What the backend's cloud said (`storage::<backend>::facts::Facts`).
+    type Facts;
     /// The storage's name `storage` records for this backend.
-    fn recorded(storage: &Storage) -> Option<&str>
-    where
-        Self: Sized;
+    fn recorded(storage: &Storage) -> Option<&str>;
     /// For a deletion: `Ok` when the call requires this cluster's mark and the cloud shows it
     /// on the storage; else the mark's name.
     fn marked(&self, facts: &Self::Facts, infra: &str) -> Result<(), &'static str>;

@@ -28,7 +28,7 @@ macro_rules! dispatch {
                 }
                 Ok(StorageKind::Pvc) => pvc::complete(config, observed, &status, &mut out),
                 $(Ok(StorageKind::$variant) => {
-                    <crate::storage::$module::Slice as Backend>::complete(config, observed, &status, &mut out)
+                    <crate::storage::slices::$variant as Backend>::complete(config, observed, &status, &mut out)
                 })*
                 Ok(StorageKind::IbmCos) => {
                     let message = "IBM Cloud Object Storage is not supported yet".to_owned();
@@ -49,7 +49,7 @@ macro_rules! dispatch {
                 return (Removal::Done, Vec::new());
             }
             match select(&applied) {
-                $(Ok(StorageKind::$variant) => <crate::storage::$module::Slice as Backend>::remove(observed, &applied),)*
+                $(Ok(StorageKind::$variant) => <crate::storage::slices::$variant as Backend>::remove(observed, &applied),)*
                 Ok(StorageKind::Pvc) => pvc::remove(observed, applied.pvc),
                 // Nothing outside the cluster to delete (an emptyDir goes with its pods; IBM COS is
                 // never created), or no single backend recorded.
@@ -75,7 +75,7 @@ macro_rules! dispatch {
                         ..Volume::default()
                     }))
                 }
-                $(StorageKind::$variant => <crate::storage::$module::Slice as Backend>::wiring(storage, observed),)*
+                $(StorageKind::$variant => <crate::storage::slices::$variant as Backend>::wiring(storage, observed),)*
                 StorageKind::IbmCos => Err("the IBMCOS storage driver is not supported yet".to_owned()),
             }
         }

@@ -58,8 +58,8 @@ impl fmt::Display for SelectError {
 }
 
 /// What a cloud backend provides the rest of the core: its reads, its completion (name,
-/// observe, adopt, create or report vanished storage), its removal and its pod wiring. Each
-/// backend's folder implements it on its `Slice`; `dispatch` and `read` call it for every
+/// observe, adopt, create or report vanished storage), its removal and its pod wiring. The
+/// list of backends implements it for each (`slices`); `dispatch` and `read` call it for every
 /// backend of the list (`storage::backends`).
 pub(crate) trait Backend {
     /// What the shell reads of the backend's cloud (`<backend>::read::Reads`).
@@ -72,6 +72,46 @@ pub(crate) trait Backend {
     fn remove(observed: &Inputs<'_>, applied: &Storage) -> (Removal, Vec<crate::conditions::Wanted>);
     /// What the backend adds to the registry pod.
     fn wiring(storage: &Storage, observed: &Inputs<'_>) -> Result<Wiring, String>;
+}
+
+/// Each backend of the list as a [`Backend`]: its folder's `read::reads`, `provision::complete`,
+/// `removal::remove` and `wiring`, which the compiler holds to these signatures.
+pub(crate) mod slices {
+    use super::Backend;
+    use crate::api::{Config, Storage};
+    use crate::inputs::Inputs;
+    use crate::storage::Wiring;
+    use crate::storage::completion::{Completion, Removal};
+
+    macro_rules! slices {
+        ($($(#[$doc:meta])* $variant:ident => $module:ident, $label:literal;)*) => {
+            $(
+                $(#[$doc])*
+                pub(crate) struct $variant;
+
+                impl Backend for $variant {
+                    type Reads = crate::storage::$module::read::Reads;
+
+                    fn reads(observed: &Inputs<'_>) -> Option<Self::Reads> {
+                        crate::storage::$module::read::reads(observed)
+                    }
+
+                    fn complete(config: &Config, observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
+                        crate::storage::$module::provision::complete(config, observed, applied, out)
+                    }
+
+                    fn remove(observed: &Inputs<'_>, applied: &Storage) -> (Removal, Vec<crate::conditions::Wanted>) {
+                        crate::storage::$module::removal::remove(observed, applied)
+                    }
+
+                    fn wiring(storage: &Storage, observed: &Inputs<'_>) -> Result<Wiring, String> {
+                        crate::storage::$module::wiring(storage, observed)
+                    }
+                }
+            )*
+        };
+    }
+    crate::cloud_backends!(slices);
 }
 
 /// The one configured backend (spec 30 §1.2).

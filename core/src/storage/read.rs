@@ -25,7 +25,7 @@ macro_rules! cloud_reads {
             let inputs = Inputs::decode(observed);
             CloudReads {
                 version: observed.operator.release_version.clone(),
-                $($module: <crate::storage::$module::Slice as Backend>::reads(&inputs),)*
+                $($module: <crate::storage::slices::$variant as Backend>::reads(&inputs),)*
             }
         }
     };

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::api::openshift::KeyValue;
 use crate::api::storage::Storage;
-use crate::storage::call::{Change, CloudCall, Guard};
+use crate::storage::call::{Change, CloudCall, Guard, Ownership};
 
 /// A call to Azure (Resource Manager and Blob storage).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -95,8 +95,6 @@ impl Call {
 }
 
 impl CloudCall for Call {
-    type Facts = super::facts::Facts;
-
     fn name(&self) -> &'static str {
         match self {
             Self::CreateStorageAccount { .. } => "AzureCreateStorageAccount",
@@ -179,6 +177,10 @@ impl CloudCall for Call {
     fn what(&self) -> &'static str {
         "storage account"
     }
+}
+
+impl Ownership for Call {
+    type Facts = super::facts::Facts;
 
     fn recorded(storage: &Storage) -> Option<&str> {
         storage.azure.as_ref().map(|a| a.account_name.as_str())

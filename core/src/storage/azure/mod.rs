@@ -8,9 +8,9 @@
 pub mod call;
 pub mod facts;
 pub mod private;
-mod provision;
+pub(crate) mod provision;
 pub mod read;
-mod removal;
+pub(crate) mod removal;
 
 pub use call::ownership_tag;
 use std::collections::BTreeMap;
@@ -19,7 +19,6 @@ use super::Wiring;
 use super::credentials::{self, Source};
 use super::envvar::{Setting, SettingValue};
 use crate::api::openshift::KeyValue;
-use crate::api::storage::Azure;
 use crate::inputs::Inputs;
 use crate::names::{NAMESPACE, USER_CREDENTIALS_SECRET};
 
@@ -188,7 +187,8 @@ fn stack_hub(observed: &Inputs<'_>) -> Result<Environment, String> {
 }
 
 /// The registry's env for Azure (spec 30 §6.5 order).
-pub(crate) fn wiring(spec: Option<&Azure>, observed: &Inputs<'_>) -> Result<Wiring, String> {
+pub(crate) fn wiring(storage: &crate::api::Storage, observed: &Inputs<'_>) -> Result<Wiring, String> {
+    let spec = storage.azure.as_ref();
     let azure = spec.cloned().unwrap_or_default();
     let c = credentials(observed)?;
     let Environment { storage_suffix: suffix, authority, .. } = environment(&azure.cloud_name, observed)?;
@@ -235,37 +235,6 @@ pub fn tags(observed: &Inputs<'_>) -> Vec<KeyValue> {
 /// Tags as a map (for the world model).
 pub fn tag_map(tags: &[KeyValue]) -> BTreeMap<String, String> {
     tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect()
-}
-
-/// Azure as a backend of the core (`storage::Backend`).
-pub(crate) struct Slice;
-
-impl super::Backend for Slice {
-    type Reads = read::Reads;
-
-    fn reads(observed: &Inputs<'_>) -> Option<read::Reads> {
-        read::reads(observed)
-    }
-
-    fn complete(
-        _config: &crate::api::Config,
-        observed: &Inputs<'_>,
-        applied: &crate::api::Storage,
-        out: &mut super::completion::Completion,
-    ) {
-        provision::complete(observed, applied, out)
-    }
-
-    fn remove(
-        observed: &Inputs<'_>,
-        applied: &crate::api::Storage,
-    ) -> (super::completion::Removal, Vec<crate::conditions::Wanted>) {
-        removal::remove(observed, &applied.azure.clone().unwrap_or_default())
-    }
-
-    fn wiring(storage: &crate::api::Storage, observed: &Inputs<'_>) -> Result<Wiring, String> {
-        wiring(storage.azure.as_ref(), observed)
-    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ pub(crate) fn push(out: &mut Completion, status: ConditionStatus, reason: &str, 
 }
 
 /// Completes Azure storage for a Managed pass.
-pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
+pub fn complete(_config: &crate::api::Config, observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
     let mut azure = out.spec.azure.clone().unwrap_or_default();
     let c = match credentials(observed) {
         Ok(c) => c,

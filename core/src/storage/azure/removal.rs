@@ -2,13 +2,13 @@
 
 use super::{credentials, ownership_tag};
 use crate::action::{Action, CloudAction};
-use crate::api::storage::Azure;
 use crate::conditions::Wanted;
 use crate::inputs::Inputs;
 use crate::storage::completion::{Removal, decide_removal};
 
 /// Removal of the applied Azure storage (the caller checked that storage is Managed).
-pub fn remove(observed: &Inputs<'_>, applied: &Azure) -> (Removal, Vec<Wanted>) {
+pub fn remove(observed: &Inputs<'_>, applied: &crate::api::Storage) -> (Removal, Vec<Wanted>) {
+    let applied = &applied.azure.clone().unwrap_or_default();
     if applied.account_name.is_empty() {
         return (Removal::Done, Vec::new());
     }

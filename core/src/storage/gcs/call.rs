@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::api::openshift::KeyValue;
 use crate::api::storage::Storage;
-use crate::storage::call::{Change, CloudCall, Guard};
+use crate::storage::call::{Change, CloudCall, Guard, Ownership};
 
 /// A call to GCS.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -55,8 +55,6 @@ impl Call {
 }
 
 impl CloudCall for Call {
-    type Facts = super::facts::Facts;
-
     fn name(&self) -> &'static str {
         match self {
             Self::CreateBucket { .. } => "GcsCreateBucket",
@@ -104,6 +102,10 @@ impl CloudCall for Call {
     fn what(&self) -> &'static str {
         "GCS bucket"
     }
+}
+
+impl Ownership for Call {
+    type Facts = super::facts::Facts;
 
     fn recorded(storage: &Storage) -> Option<&str> {
         storage.gcs.as_ref().map(|g| g.bucket.as_str())

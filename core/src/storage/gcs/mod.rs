@@ -7,9 +7,9 @@
 
 pub mod call;
 pub mod facts;
-mod provision;
+pub(crate) mod provision;
 pub mod read;
-mod removal;
+pub(crate) mod removal;
 
 pub use call::ownership_label;
 use std::collections::BTreeMap;
@@ -48,7 +48,8 @@ pub fn keyfile(observed: &Inputs<'_>) -> Result<String, String> {
 }
 
 /// The registry's env, keyfile volume and credentials for GCS.
-pub(crate) fn wiring(spec: Option<&Gcs>, observed: &Inputs<'_>) -> Result<Wiring, String> {
+pub(crate) fn wiring(storage: &crate::api::Storage, observed: &Inputs<'_>) -> Result<Wiring, String> {
+    let spec = storage.gcs.as_ref();
     let gcs = effective(&spec.cloned().unwrap_or_default(), observed.platform_status());
     let str = |s: &str| SettingValue::Str(s.to_owned());
     Ok(Wiring {
@@ -69,34 +70,4 @@ pub(crate) fn wiring(spec: Option<&Gcs>, observed: &Inputs<'_>) -> Result<Wiring
         }],
         volume_secrets: BTreeMap::from([(KEYFILE.to_owned(), keyfile(observed)?)]),
     })
-}
-/// GCS as a backend of the core (`storage::Backend`).
-pub(crate) struct Slice;
-
-impl super::Backend for Slice {
-    type Reads = read::Reads;
-
-    fn reads(observed: &Inputs<'_>) -> Option<read::Reads> {
-        read::reads(observed)
-    }
-
-    fn complete(
-        _config: &crate::api::Config,
-        observed: &Inputs<'_>,
-        applied: &crate::api::Storage,
-        out: &mut super::completion::Completion,
-    ) {
-        provision::complete(observed, applied, out)
-    }
-
-    fn remove(
-        observed: &Inputs<'_>,
-        applied: &crate::api::Storage,
-    ) -> (super::completion::Removal, Vec<crate::conditions::Wanted>) {
-        removal::remove(observed, &applied.gcs.clone().unwrap_or_default())
-    }
-
-    fn wiring(storage: &crate::api::Storage, observed: &Inputs<'_>) -> Result<Wiring, String> {
-        wiring(storage.gcs.as_ref(), observed)
-    }
 }

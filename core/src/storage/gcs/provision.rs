@@ -37,7 +37,7 @@ pub(crate) fn push(
 }
 
 /// Completes GCS storage for a Managed pass.
-pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
+pub fn complete(_config: &crate::api::Config, observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
     let mut gcs = effective(&out.spec.gcs.clone().unwrap_or_default(), observed.platform_status());
     if let Err(e) = keyfile(observed) {
         out.unknown(e);

@@ -2,13 +2,13 @@
 
 use super::ownership_label;
 use crate::action::{Action, CloudAction};
-use crate::api::storage::Gcs;
 use crate::conditions::Wanted;
 use crate::inputs::Inputs;
 use crate::storage::completion::{Removal, decide_removal};
 
 /// Removal of the applied GCS bucket (the caller checked that storage is Managed).
-pub fn remove(observed: &Inputs<'_>, applied: &Gcs) -> (Removal, Vec<Wanted>) {
+pub fn remove(observed: &Inputs<'_>, applied: &crate::api::Storage) -> (Removal, Vec<Wanted>) {
+    let applied = &applied.gcs.clone().unwrap_or_default();
     if applied.bucket.is_empty() {
         return (Removal::Done, Vec::new());
     }

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::api::openshift::KeyValue;
 use crate::api::storage::Storage;
-use crate::storage::call::{Change, CloudCall, Guard};
+use crate::storage::call::{Change, CloudCall, Guard, Ownership};
 
 /// Where an S3 call goes: the bucket, its region and (for S3-compatible services) the endpoint.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -87,8 +87,6 @@ impl Call {
 }
 
 impl CloudCall for Call {
-    type Facts = super::facts::Facts;
-
     fn name(&self) -> &'static str {
         match self {
             Self::CreateBucket { .. } => "S3CreateBucket",
@@ -156,6 +154,10 @@ impl CloudCall for Call {
     fn what(&self) -> &'static str {
         "bucket"
     }
+}
+
+impl Ownership for Call {
+    type Facts = super::facts::Facts;
 
     fn recorded(storage: &Storage) -> Option<&str> {
         storage.s3.as_ref().map(|s| s.bucket.as_str())

@@ -7,9 +7,9 @@
 
 pub mod call;
 pub mod facts;
-mod provision;
+pub(crate) mod provision;
 pub mod read;
-mod removal;
+pub(crate) mod removal;
 
 pub use call::ownership_tag;
 use std::collections::BTreeMap;
@@ -101,7 +101,8 @@ pub(crate) fn cloud_front_middleware(s3: &S3) -> Option<String> {
 }
 
 /// The registry's env, volumes and credentials for S3.
-pub(crate) fn wiring(spec: Option<&S3>, observed: &Inputs<'_>) -> Result<Wiring, String> {
+pub(crate) fn wiring(storage: &crate::api::Storage, observed: &Inputs<'_>) -> Result<Wiring, String> {
+    let spec = storage.s3.as_ref();
     let s3 = effective(&spec.cloned().unwrap_or_default(), observed.platform_status());
     let mut settings = Vec::new();
     let str = |s: &str| SettingValue::Str(s.to_owned());
@@ -162,37 +163,6 @@ pub(crate) fn target(s3: &S3, platform: Option<&PlatformStatus>) -> S3Target {
         region: s3.region.clone(),
         endpoint: cluster.map_or_else(|| s3.region_endpoint.clone(), |e| e.url.clone()),
         virtual_hosted_style: cluster.is_some() || s3.virtual_hosted_style,
-    }
-}
-
-/// S3 as a backend of the core (`storage::Backend`).
-pub(crate) struct Slice;
-
-impl super::Backend for Slice {
-    type Reads = read::Reads;
-
-    fn reads(observed: &Inputs<'_>) -> Option<read::Reads> {
-        read::reads(observed)
-    }
-
-    fn complete(
-        config: &crate::api::Config,
-        observed: &Inputs<'_>,
-        applied: &crate::api::Storage,
-        out: &mut super::completion::Completion,
-    ) {
-        provision::complete(config, observed, applied, out)
-    }
-
-    fn remove(
-        observed: &Inputs<'_>,
-        applied: &crate::api::Storage,
-    ) -> (super::completion::Removal, Vec<crate::conditions::Wanted>) {
-        removal::remove(observed, &applied.s3.clone().unwrap_or_default())
-    }
-
-    fn wiring(storage: &crate::api::Storage, observed: &Inputs<'_>) -> Result<Wiring, String> {
-        wiring(storage.s3.as_ref(), observed)
     }
 }
 

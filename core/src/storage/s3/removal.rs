@@ -2,14 +2,14 @@
 
 use super::{ownership_tag, target};
 use crate::action::{Action, CloudAction};
-use crate::api::storage::S3;
 use crate::conditions::Wanted;
 use crate::inputs::Inputs;
 use crate::storage::completion::{Removal, decide_removal};
 use crate::storage::s3::effective;
 
 /// Removal of the applied S3 bucket (the caller checked that storage is Managed).
-pub fn remove(observed: &Inputs<'_>, applied: &S3) -> (Removal, Vec<Wanted>) {
+pub fn remove(observed: &Inputs<'_>, applied: &crate::api::Storage) -> (Removal, Vec<Wanted>) {
+    let applied = &applied.s3.clone().unwrap_or_default();
     if applied.bucket.is_empty() {
         return (Removal::Done, Vec::new());
     }

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::api::openshift::KeyValue;
 use crate::api::storage::Storage;
-use crate::storage::call::{Change, CloudCall, Guard};
+use crate::storage::call::{Change, CloudCall, Guard, Ownership};
 
 /// A call to Swift.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -39,8 +39,6 @@ impl Call {
 }
 
 impl CloudCall for Call {
-    type Facts = super::facts::Facts;
-
     fn name(&self) -> &'static str {
         match self {
             Self::CreateContainer { .. } => "SwiftCreateContainer",
@@ -83,6 +81,10 @@ impl CloudCall for Call {
     fn what(&self) -> &'static str {
         "Swift container"
     }
+}
+
+impl Ownership for Call {
+    type Facts = super::facts::Facts;
 
     fn recorded(storage: &Storage) -> Option<&str> {
         storage.swift.as_ref().map(|s| s.container.as_str())

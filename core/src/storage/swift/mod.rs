@@ -7,9 +7,9 @@
 
 pub mod call;
 pub mod facts;
-mod provision;
+pub(crate) mod provision;
 pub mod read;
-mod removal;
+pub(crate) mod removal;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use serde_json::Value;
@@ -231,7 +231,8 @@ pub fn effective(spec: &Swift, c: &Credentials) -> Swift {
 }
 
 /// The registry's env for Swift (spec 30 §7.5 order); credentials are secret settings.
-pub(crate) fn wiring(spec: Option<&Swift>, observed: &Inputs<'_>) -> Result<Wiring, String> {
+pub(crate) fn wiring(storage: &crate::api::Storage, observed: &Inputs<'_>) -> Result<Wiring, String> {
+    let spec = storage.swift.as_ref();
     let c = credentials(observed)?;
     let swift = effective(&spec.cloned().unwrap_or_default(), &c);
     let version: i64 = swift.auth_version.parse().map_err(|e| format!("unable to parse authVersion: {e}"))?;
@@ -264,37 +265,6 @@ pub(crate) fn wiring(spec: Option<&Swift>, observed: &Inputs<'_>) -> Result<Wiri
         }
     }
     Ok(Wiring { settings, ..Wiring::default() })
-}
-
-/// Swift as a backend of the core (`storage::Backend`).
-pub(crate) struct Slice;
-
-impl super::Backend for Slice {
-    type Reads = read::Reads;
-
-    fn reads(observed: &Inputs<'_>) -> Option<read::Reads> {
-        read::reads(observed)
-    }
-
-    fn complete(
-        _config: &crate::api::Config,
-        observed: &Inputs<'_>,
-        applied: &crate::api::Storage,
-        out: &mut super::completion::Completion,
-    ) {
-        provision::complete(observed, applied, out)
-    }
-
-    fn remove(
-        observed: &Inputs<'_>,
-        applied: &crate::api::Storage,
-    ) -> (super::completion::Removal, Vec<crate::conditions::Wanted>) {
-        removal::remove(observed, &applied.swift.clone().unwrap_or_default())
-    }
-
-    fn wiring(storage: &crate::api::Storage, observed: &Inputs<'_>) -> Result<Wiring, String> {
-        wiring(storage.swift.as_ref(), observed)
-    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ pub(crate) fn push(out: &mut Completion, status: ConditionStatus, reason: &str, 
 }
 
 /// Completes Swift storage for a Managed pass.
-pub fn complete(observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
+pub fn complete(_config: &crate::api::Config, observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
     if let Err(e) = credentials(observed) {
         push(out, ConditionStatus::False, &e, e.clone());
         out.error = Some(e);

@@ -1,13 +1,13 @@
 //! Swift removal: delete the container only when its metadata names this cluster.
 
 use crate::action::{Action, CloudAction};
-use crate::api::storage::Swift;
 use crate::conditions::Wanted;
 use crate::inputs::Inputs;
 use crate::storage::completion::{Removal, decide_removal};
 
 /// Removal of the applied Swift container (the caller checked that storage is Managed).
-pub fn remove(observed: &Inputs<'_>, applied: &Swift) -> (Removal, Vec<Wanted>) {
+pub fn remove(observed: &Inputs<'_>, applied: &crate::api::Storage) -> (Removal, Vec<Wanted>) {
+    let applied = &applied.swift.clone().unwrap_or_default();
     if applied.container.is_empty() {
         return (Removal::Done, Vec::new());
     }
