@@ -406,3 +406,22 @@ fn the_pruner_retry_script_retries_five_times_and_keeps_the_last_exit_code() {
     assert_eq!(run(&["sh", "-c", &flaky]), (Some(0), 2));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Issue 26: the registry's objects are declared once (`objects::OWNED`): everything the
+/// controller builds (routes aside) is declared there, in the order it is applied, and the
+/// shell watches every declared kind in its namespace, so removal, apply and watches agree.
+#[test]
+fn every_object_the_registry_builds_is_declared_once_and_watched() {
+    let (observed, config) = converged();
+    let built: Vec<_> = objects(&observed, &config).into_iter().map(|d| d.key).filter(|k| k.kind != "Route").collect();
+    let declared: Vec<_> = image_registry_core::objects::OWNED.iter().map(|owned| (owned.key)()).collect();
+    assert_eq!(built, declared, "built in the declared order, nothing undeclared");
+    let watched: Vec<(String, String)> = image_registry_operator::observe::sources()
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.kind.kind.to_owned(), s.namespace.unwrap_or_default().to_owned()))
+        .collect();
+    for key in &declared {
+        assert!(watched.contains(&(key.kind.clone(), key.namespace.clone())), "{key} is not watched");
+    }
+}

@@ -22,6 +22,8 @@ pub struct Source {
     pub namespace: Option<&'static str>,
 }
 
+/// What is watched beside the registry's own objects (`objects::OWNED`, watched in their
+/// namespaces as declared there): the inputs, the routes, and the other controllers' objects.
 const WATCHED: &[(&str, &str, Option<&str>)] = &[
     ("imageregistry.operator.openshift.io", "Config", None),
     ("imageregistry.operator.openshift.io", "ImagePruner", None),
@@ -30,17 +32,9 @@ const WATCHED: &[(&str, &str, Option<&str>)] = &[
     ("config.openshift.io", "Image", None),
     ("config.openshift.io", "APIServer", None),
     ("config.openshift.io", "ClusterOperator", None),
-    ("rbac.authorization.k8s.io", "ClusterRole", None),
-    ("rbac.authorization.k8s.io", "ClusterRoleBinding", None),
-    ("apps", "Deployment", Some(NAMESPACE)),
     ("apps", "DaemonSet", Some(NAMESPACE)),
-    ("", "Service", Some(NAMESPACE)),
-    ("", "ServiceAccount", Some(NAMESPACE)),
-    ("", "Secret", Some(NAMESPACE)),
     ("", "ConfigMap", Some(NAMESPACE)),
     ("", "PersistentVolumeClaim", Some(NAMESPACE)),
-    ("policy", "PodDisruptionBudget", Some(NAMESPACE)),
-    ("networking.k8s.io", "NetworkPolicy", Some(NAMESPACE)),
     ("route.openshift.io", "Route", Some(NAMESPACE)),
     ("batch", "CronJob", Some(NAMESPACE)),
     ("batch", "Job", Some(NAMESPACE)),
@@ -48,10 +42,26 @@ const WATCHED: &[(&str, &str, Option<&str>)] = &[
     ("", "ConfigMap", Some("openshift-config-managed")),
 ];
 
-/// Every watched collection.
+/// Every watched collection: the registry's own objects' first, then [`WATCHED`], once each.
 pub fn sources() -> Result<Vec<Source>, String> {
-    WATCHED
-        .iter()
+    let mut collections: Vec<(String, String, Option<&'static str>)> = Vec::new();
+    for key in image_registry_core::objects::OWNED.iter().map(|owned| (owned.key)()) {
+        let namespace = match key.namespace.as_str() {
+            "" => None,
+            NAMESPACE => Some(NAMESPACE),
+            other => return Err(format!("{key} is owned in namespace {other}, which the operator does not watch")),
+        };
+        collections.push((key.group, key.kind, namespace));
+    }
+    collections
+        .extend(WATCHED.iter().map(|(group, kind, namespace)| ((*group).to_owned(), (*kind).to_owned(), *namespace)));
+    let mut seen: Vec<(String, String, Option<&'static str>)> = Vec::new();
+    for collection in collections {
+        if !seen.contains(&collection) {
+            seen.push(collection);
+        }
+    }
+    seen.iter()
         .map(|(group, kind, namespace)| Ok(Source { kind: kinds::find(group, kind)?, namespace: *namespace }))
         .collect()
 }

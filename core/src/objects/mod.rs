@@ -95,30 +95,81 @@ pub struct Context<'a> {
     pub also_planned: &'a [Desired],
 }
 
-/// The registry's objects in apply order. Generation stops at the first object that cannot be
-/// built (as the reference's apply loop stops at the first failure): the objects before it are
-/// returned with the error.
+/// One object the registry controller owns: where it lives and how it is built. The one
+/// declaration of the registry's objects: the apply order, removal's keys and the shell's
+/// watches are all read from [`OWNED`].
+pub struct Owned {
+    /// Its key.
+    pub key: fn() -> ObjectKey,
+    /// Builds it (`None`: not wanted this pass) from the context and the objects built before it.
+    build: fn(&Context<'_>, &[Desired]) -> Result<Option<Desired>, String>,
+}
+
+/// The registry's objects other than its routes (one per wanted route, [`routes::routes`]), in
+/// apply order (spec 20 §1.1).
+pub const OWNED: &[Owned] = {
+    use crate::names::REGISTRY_SERVICE_ACCOUNT;
+    use crate::names::{INSTALLATION_PULL_SECRETS, NAMESPACE, PRIVATE_CONFIGURATION_SECRET, REGISTRY_NAME};
+    use k8s_openapi::api::rbac::v1 as rbac_api;
+    use k8s_openapi::api::{apps::v1 as apps, core::v1 as core, networking::v1 as net, policy::v1 as policy};
+    &[
+        Owned {
+            key: || ObjectKey::of::<rbac_api::ClusterRole>("", rbac::CLUSTER_ROLE),
+            build: |_, _| rbac::registry_cluster_role().map(Some),
+        },
+        Owned {
+            key: || ObjectKey::of::<rbac_api::ClusterRoleBinding>("", rbac::CLUSTER_ROLE_BINDING),
+            build: |_, _| rbac::registry_cluster_role_binding().map(Some),
+        },
+        Owned {
+            key: || ObjectKey::of::<core::ServiceAccount>(NAMESPACE, REGISTRY_SERVICE_ACCOUNT),
+            build: |_, _| rbac::registry_service_account().map(Some),
+        },
+        Owned {
+            key: || ObjectKey::of::<core::Secret>(NAMESPACE, INSTALLATION_PULL_SECRETS),
+            build: |context, _| secrets::installation_pull_secrets(context.observed),
+        },
+        Owned {
+            key: || ObjectKey::of::<core::Secret>(NAMESPACE, PRIVATE_CONFIGURATION_SECRET),
+            build: |context, _| secrets::private_configuration(context.observed.memo, context.wiring).map(Some),
+        },
+        Owned {
+            key: || ObjectKey::of::<core::Service>(NAMESPACE, REGISTRY_NAME),
+            build: |_, _| network::service().map(Some),
+        },
+        Owned {
+            key: || ObjectKey::of::<apps::Deployment>(NAMESPACE, REGISTRY_NAME),
+            build: |context, built| {
+                let planned: Vec<&Desired> = context.also_planned.iter().chain(built).collect();
+                deployment::deployment(context, &planned).map(Some)
+            },
+        },
+        Owned {
+            key: || ObjectKey::of::<policy::PodDisruptionBudget>(NAMESPACE, REGISTRY_NAME),
+            build: |context, _| network::pod_disruption_budget(context.observed.memo, context.config).map(Some),
+        },
+        Owned {
+            key: || ObjectKey::of::<net::NetworkPolicy>(NAMESPACE, network::NETWORK_POLICY),
+            build: |_, _| network::network_policy().map(Some),
+        },
+    ]
+};
+
+/// The registry's objects in apply order ([`OWNED`], then the routes). Generation stops at the
+/// first object that cannot be built (as the reference's apply loop stops at the first failure):
+/// the objects before it are returned with the error.
 pub fn registry_objects(context: &Context<'_>) -> (Vec<Desired>, Option<String>) {
     let mut out: Vec<Desired> = Vec::new();
-    macro_rules! then {
-        ($built:expr) => {
-            match $built {
-                Ok(objects) => out.extend(objects),
-                Err(e) => return (out, Some(e)),
-            }
-        };
+    for owned in OWNED {
+        match (owned.build)(context, &out) {
+            Ok(built) => out.extend(built),
+            Err(e) => return (out, Some(e)),
+        }
     }
-    then!(rbac::registry_cluster_role().map(|d| vec![d]));
-    then!(rbac::registry_cluster_role_binding().map(|d| vec![d]));
-    then!(rbac::registry_service_account().map(|d| vec![d]));
-    then!(secrets::installation_pull_secrets(context.observed).map(|d| d.into_iter().collect::<Vec<_>>()));
-    then!(secrets::private_configuration(context.observed.memo, context.wiring).map(|d| vec![d]));
-    then!(network::service().map(|d| vec![d]));
-    let planned: Vec<&Desired> = context.also_planned.iter().chain(&out).collect();
-    then!(deployment::deployment(context, &planned).map(|d| vec![d]));
-    then!(network::pod_disruption_budget(context.observed.memo, context.config).map(|d| vec![d]));
-    then!(network::network_policy().map(|d| vec![d]));
-    then!(routes::routes(context.config, context.observed));
+    match routes::routes(context.config, context.observed) {
+        Ok(routes) => out.extend(routes),
+        Err(e) => return (out, Some(e)),
+    }
     (out, None)
 }
 

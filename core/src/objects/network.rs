@@ -117,6 +117,9 @@ fn namespace_peer(key: &str, value: &str) -> NetworkPolicyPeer {
     }
 }
 
+/// The registry's NetworkPolicy.
+pub const NETWORK_POLICY: &str = "image-registry-networkpolicy";
+
 /// NetworkPolicy `image-registry-networkpolicy`: TCP 5000 in from anywhere, all egress.
 pub fn network_policy() -> Result<Desired, String> {
     static BUILT: OnceLock<Result<Desired, String>> = OnceLock::new();
@@ -132,7 +135,7 @@ fn build_network_policy() -> Result<Desired, String> {
         ..namespace_peer("kubernetes.io/metadata.name", "openshift-kube-apiserver")
     };
     let policy = NetworkPolicy {
-        metadata: meta("image-registry-networkpolicy"),
+        metadata: meta(NETWORK_POLICY),
         spec: Some(NetworkPolicySpec {
             pod_selector: Some(registry_selector()),
             policy_types: Some(vec!["Ingress".to_owned(), "Egress".to_owned()]),

@@ -1,8 +1,6 @@
 //! Removed and finalization: delete every object the operator owns, remove the storage it
 //! manages, and release the Config's finalizer once everything is gone.
 
-use k8s_openapi::api::apps::v1::Deployment;
-
 use super::apply::{delete, owned_routes};
 use super::report::report;
 use super::{CONTROLLER, config_key};
@@ -11,7 +9,7 @@ use crate::api::openshift::Route;
 use crate::api::{Config, ImageRegistryStatus, ManagementState, Storage};
 use crate::conditions::Wanted;
 use crate::inputs::Inputs;
-use crate::names::{FINALIZER, NAMESPACE, REGISTRY_NAME};
+use crate::names::{FINALIZER, NAMESPACE};
 use crate::objects::{self, routes};
 use crate::observed::ObjectKey;
 use crate::plan::Plan;
@@ -20,18 +18,7 @@ use crate::storage::{self, completion};
 /// The keys of everything the operator owns for the registry, in apply order, plus every
 /// route carrying its ownership annotation.
 fn owned_keys(config: &Config, observed: &Inputs<'_>) -> Vec<ObjectKey> {
-    use k8s_openapi::api::{core::v1 as core, networking::v1 as net, policy::v1 as policy, rbac::v1 as rbac};
-    let mut keys = vec![
-        ObjectKey::of::<rbac::ClusterRole>("", objects::rbac::CLUSTER_ROLE),
-        ObjectKey::of::<rbac::ClusterRoleBinding>("", objects::rbac::CLUSTER_ROLE_BINDING),
-        ObjectKey::of::<core::ServiceAccount>(NAMESPACE, crate::names::REGISTRY_SERVICE_ACCOUNT),
-        ObjectKey::of::<core::Secret>(NAMESPACE, crate::names::INSTALLATION_PULL_SECRETS),
-        ObjectKey::of::<core::Secret>(NAMESPACE, crate::names::PRIVATE_CONFIGURATION_SECRET),
-        ObjectKey::of::<core::Service>(NAMESPACE, REGISTRY_NAME),
-        ObjectKey::of::<Deployment>(NAMESPACE, REGISTRY_NAME),
-        ObjectKey::of::<policy::PodDisruptionBudget>(NAMESPACE, REGISTRY_NAME),
-        ObjectKey::of::<net::NetworkPolicy>(NAMESPACE, "image-registry-networkpolicy"),
-    ];
+    let mut keys: Vec<ObjectKey> = objects::OWNED.iter().map(|owned| (owned.key)()).collect();
     for route in routes::wanted(config) {
         keys.push(ObjectKey::of::<Route>(NAMESPACE, &route.name));
     }
