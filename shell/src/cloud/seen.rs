@@ -1,6 +1,7 @@
 //! What a cloud client read, reused for a period (one resync; 20 minutes for Azure's account
-//! keys): the quiet-at-the-fixpoint rule the GCS, Swift and Azure clients share. An answer is kept only when it is worth reusing (a failed
-//! read never is), and forgotten as soon as the operator's own call changed what it describes.
+//! keys): the quiet-at-the-fixpoint rule every cloud client shares. An answer is kept only when
+//! it is worth reusing (a failed read never is), and forgotten as soon as the operator's own
+//! call changed what it describes.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

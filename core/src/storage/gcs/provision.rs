@@ -26,16 +26,6 @@ pub(crate) fn wanted_tags(observed: &Inputs<'_>) -> Vec<String> {
     tags.into_iter().map(|t| format!("{}/{}/{}", t.parent_id, t.key, t.value)).collect()
 }
 
-pub(crate) fn push(
-    out: &mut Completion,
-    type_: &str,
-    status: ConditionStatus,
-    reason: &str,
-    message: impl Into<String>,
-) {
-    out.set(type_, status, reason, message);
-}
-
 /// Completes GCS storage for a Managed pass.
 pub fn complete(_config: &crate::api::Config, observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
     let mut gcs = effective(&out.spec.gcs.clone().unwrap_or_default(), observed.platform_status());
@@ -61,20 +51,18 @@ pub fn complete(_config: &crate::api::Config, observed: &Inputs<'_>, applied: &S
         BucketState::Exists => {
             if out.spec.management_state.is_empty() {
                 out.spec.management_state = "Unmanaged".to_owned();
-                push(
-                    out,
+                out.set(
                     STORAGE_EXISTS,
                     ConditionStatus::True,
                     "GCS Bucket Exists",
                     "User supplied GCS bucket exists and is accessible",
                 );
             } else {
-                push(out, STORAGE_EXISTS, ConditionStatus::True, "GCS Bucket Exists", "");
+                out.set(STORAGE_EXISTS, ConditionStatus::True, "GCS Bucket Exists", "");
             }
             if out.spec.management_state == "Managed" {
                 if tags.is_empty() {
-                    push(
-                        out,
+                    out.set(
                         "StorageTagged",
                         ConditionStatus::False,
                         "SuccessTaggingBucket",
@@ -82,7 +70,7 @@ pub fn complete(_config: &crate::api::Config, observed: &Inputs<'_>, applied: &S
                     );
                 } else if missing_tags.is_empty() {
                     let message = format!("Successfully added user-defined tags to {} storage bucket", gcs.bucket);
-                    push(out, "StorageTagged", ConditionStatus::True, "SuccessTaggingBucket", message);
+                    out.set("StorageTagged", ConditionStatus::True, "SuccessTaggingBucket", message);
                 } else {
                     let bind = CloudAction::Gcs(super::call::Call::BindTags {
                         bucket: gcs.bucket.clone(),
@@ -92,11 +80,10 @@ pub fn complete(_config: &crate::api::Config, observed: &Inputs<'_>, applied: &S
                 }
                 if facts.labels.contains_key(&ownership_label(&infra).key) {
                     let message = format!("Successfully added user-defined labels to {} storage bucket", gcs.bucket);
-                    push(out, "StorageLabeled", ConditionStatus::True, "Bucket Labeled Successfully", message);
+                    out.set("StorageLabeled", ConditionStatus::True, "Bucket Labeled Successfully", message);
                 }
                 if !gcs.key_id.is_empty() {
-                    push(
-                        out,
+                    out.set(
                         "StorageEncrypted",
                         ConditionStatus::True,
                         "Encryption Successful",
@@ -111,8 +98,7 @@ pub fn complete(_config: &crate::api::Config, observed: &Inputs<'_>, applied: &S
             out.vanished("GCS bucket", &gcs.bucket, "GCS Bucket Missing");
         }
         BucketState::Missing => {
-            push(
-                out,
+            out.set(
                 STORAGE_EXISTS,
                 ConditionStatus::False,
                 "Bucket does not exist",
@@ -137,7 +123,7 @@ pub fn complete(_config: &crate::api::Config, observed: &Inputs<'_>, applied: &S
             out.spec.gcs = Some(gcs);
         }
         BucketState::Forbidden | BucketState::Unknown => {
-            push(out, STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", facts.message.clone());
+            out.set(STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", facts.message.clone());
             out.error = Some(facts.message.clone());
         }
     }

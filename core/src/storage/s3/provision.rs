@@ -55,16 +55,6 @@ pub(crate) fn failed(observed: &Inputs<'_>, call: &CloudAction) -> Option<(Error
     })
 }
 
-pub(crate) fn condition(
-    out: &mut Completion,
-    type_: &str,
-    status: ConditionStatus,
-    reason: &str,
-    message: impl Into<String>,
-) {
-    out.set(type_, status, reason, message);
-}
-
 /// Completes S3 storage for a Managed pass.
 pub fn complete(config: &Config, observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
     let spec = out.spec.s3.clone().unwrap_or_default();
@@ -94,8 +84,7 @@ pub fn complete(config: &Config, observed: &Inputs<'_>, applied: &Storage, out: 
         BucketState::Exists => {
             if out.spec.management_state.is_empty() {
                 out.spec.management_state = "Unmanaged".to_owned();
-                condition(
-                    out,
+                out.set(
                     STORAGE_EXISTS,
                     ConditionStatus::True,
                     "S3 Bucket Exists",
@@ -111,7 +100,7 @@ pub fn complete(config: &Config, observed: &Inputs<'_>, applied: &Storage, out: 
                 } else {
                     ("S3 Bucket Exists", "")
                 };
-                condition(out, STORAGE_EXISTS, ConditionStatus::True, reason, message);
+                out.set(STORAGE_EXISTS, ConditionStatus::True, reason, message);
             }
             if out.spec.management_state == "Managed" {
                 configure(observed, &infra, &mut s3, facts, out);
@@ -127,7 +116,7 @@ pub fn complete(config: &Config, observed: &Inputs<'_>, applied: &Storage, out: 
                 || failed(observed, &create).is_some_and(|(class, _)| class == ErrorClass::AlreadyExists) =>
         {
             let message = format!("The bucket {} exists, but is owned by another account", s3.bucket);
-            condition(out, STORAGE_EXISTS, ConditionStatus::False, "Unable to Access Bucket", message);
+            out.set(STORAGE_EXISTS, ConditionStatus::False, "Unable to Access Bucket", message);
             out.permanent = Some((
                 "StorageNotAccessible".to_owned(),
                 format!("bucket {} exists but is owned by another account", s3.bucket),
@@ -144,7 +133,7 @@ pub fn complete(config: &Config, observed: &Inputs<'_>, applied: &Storage, out: 
                 None if facts.message.is_empty() => format!("The S3 bucket {} does not exist yet", s3.bucket),
                 None => facts.message.clone(),
             };
-            condition(out, STORAGE_EXISTS, ConditionStatus::False, reason, message);
+            out.set(STORAGE_EXISTS, ConditionStatus::False, reason, message);
             if out.spec.management_state.is_empty() {
                 out.spec.management_state = "Managed".to_owned();
             }
@@ -155,7 +144,7 @@ pub fn complete(config: &Config, observed: &Inputs<'_>, applied: &Storage, out: 
             out.spec.s3 = Some(s3);
         }
         BucketState::Unknown => {
-            condition(out, STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", facts.message.clone());
+            out.set(STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", facts.message.clone());
             out.error = Some(facts.message.clone());
         }
     }
@@ -167,10 +156,10 @@ pub(crate) fn configure(observed: &Inputs<'_>, infra: &str, s3: &mut S3, facts: 
     let t = target(s3, observed.platform_status());
     let step = |out: &mut Completion, done: bool, call: CloudAction, type_: &str, ok: (&str, String), why: &str| {
         if done {
-            condition(out, type_, ConditionStatus::True, ok.0, ok.1);
+            out.set(type_, ConditionStatus::True, ok.0, ok.1);
         } else {
             if let Some((class, message)) = failed(observed, &call) {
-                condition(out, type_, ConditionStatus::False, &format!("{class:?}"), message);
+                out.set(type_, ConditionStatus::False, &format!("{class:?}"), message);
             }
             out.actions.push((Action::Cloud(call), why.to_owned()));
         }

@@ -18,7 +18,7 @@ pub mod permissions;
 use futures::future::BoxFuture;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_s3::config::SharedHttpClient;
 use image_registry_core::observed::BucketState;
@@ -29,6 +29,7 @@ use image_registry_core::storage::s3::read::{BucketRead, Credentials, Reads, Tru
 
 use super::CloudError;
 use super::calls::CallCounter;
+use super::seen::Seen;
 use crate::locks::lock;
 
 /// The S3 half of the operator's clouds.
@@ -41,15 +42,8 @@ pub struct S3Cloud {
 #[derive(Default)]
 struct State {
     session: Option<Arc<Session>>,
-    /// Bucket → the read that produced the facts, the session it used, when, and the facts.
-    seen: HashMap<String, Seen>,
-}
-
-struct Seen {
-    read: BucketRead,
-    session: u64,
-    at: Instant,
-    facts: S3Bucket,
+    /// Bucket → the read that produced the facts, the session it used, and the facts.
+    seen: Seen<(BucketRead, u64, S3Bucket)>,
 }
 
 /// Credentials and trust as of the last observation, with the clients built from them.
@@ -100,12 +94,8 @@ impl S3Cloud {
                 Err(message) => S3Bucket { state: BucketState::Unknown, message, ..S3Bucket::default() },
             };
             let mut state = lock(&self.state);
-            if seen.state == BucketState::Unknown {
-                state.seen.remove(bucket);
-            } else {
-                let entry = Seen { read: read.clone(), session: session.id, at: Instant::now(), facts: seen.clone() };
-                state.seen.insert(bucket.clone(), entry);
-            }
+            let reusable = seen.state != BucketState::Unknown;
+            state.seen.record(bucket, (read.clone(), session.id, seen.clone()), reusable);
             facts.insert(bucket.clone(), seen);
         }
         facts
@@ -113,9 +103,8 @@ impl S3Cloud {
 
     fn cached(&self, read: &BucketRead, session: u64) -> Option<S3Bucket> {
         let state = lock(&self.state);
-        let seen = state.seen.get(&read.target.bucket)?;
-        let fresh = seen.read == *read && seen.session == session && seen.at.elapsed() < self.resync;
-        fresh.then(|| seen.facts.clone())
+        let (seen_read, seen_session, facts) = state.seen.fresh(&read.target.bucket, self.resync)?;
+        (seen_read == *read && seen_session == session).then_some(facts)
     }
 
     /// The session for this pass's credentials and trust: the last one when they are unchanged.
@@ -150,7 +139,7 @@ impl S3Cloud {
             CloudError::new(ErrorClass::Unavailable, "no S3 credentials have been read yet; the next pass reads them")
         })?;
         // Whatever happens, the next pass reads this bucket again.
-        lock(&self.state).seen.remove(&s3.target().bucket);
+        lock(&self.state).seen.forget(&s3.target().bucket);
         let client = session.client(s3.target()).map_err(|m| CloudError::new(ErrorClass::Invalid, m))?;
         let calls = &self.calls;
         match s3 {
