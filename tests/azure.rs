@@ -80,7 +80,7 @@ async fn containers_are_managed_with_an_entra_token() {
     let http = image_registry_operator::cloud::http::client(roots, "Azure").unwrap();
     let blobs = |calls: &CallCounter| {
         let credential = image_registry_operator::cloud::azure::identity::credential(
-            &app_credentials(stand::arm::CLIENT_SECRET),
+            &app_credentials(stand::arm_double::CLIENT_SECRET),
             &endpoint,
             arm_http.clone(),
         )
@@ -111,8 +111,8 @@ async fn containers_are_managed_with_an_entra_token() {
 
 /// The ARM double behind TLS (the SDK sends tokens over HTTPS only), a client trusting its CA,
 /// and credentials for its app.
-async fn arm_stand() -> (stand::arm::Arm, String, reqwest::Client) {
-    let (arm, base) = stand::arm::start().await;
+async fn arm_stand() -> (stand::arm_double::Arm, String, reqwest::Client) {
+    let (arm, base) = stand::arm_double::start().await;
     let (ca, tls) = stand::tls_for_localhost();
     let front = stand::recorder(&arm.endpoint, Some(tls)).await;
     *base.lock().unwrap() = front.endpoint.clone();
@@ -123,9 +123,9 @@ async fn arm_stand() -> (stand::arm::Arm, String, reqwest::Client) {
 
 fn app_credentials(secret: &str) -> image_registry_core::storage::azure::Credentials {
     image_registry_core::storage::azure::Credentials {
-        subscription_id: stand::arm::SUBSCRIPTION.into(),
-        tenant_id: stand::arm::TENANT.into(),
-        client_id: stand::arm::CLIENT_ID.into(),
+        subscription_id: stand::arm_double::SUBSCRIPTION.into(),
+        tenant_id: stand::arm_double::TENANT.into(),
+        client_id: stand::arm_double::CLIENT_ID.into(),
         client_secret: secret.into(),
         resource_group: "cluster-rg".into(),
         region: "eastus".into(),
@@ -148,7 +148,7 @@ fn arm_client_as(
     Arm::new(
         endpoint,
         "https://management.azure.com/",
-        stand::arm::SUBSCRIPTION,
+        stand::arm_double::SUBSCRIPTION,
         credential,
         http.clone(),
         calls.clone(),
@@ -159,7 +159,7 @@ fn arm_client_as(
 async fn storage_accounts_are_created_tagged_keyed_and_deleted_through_arm() {
     let (arm, endpoint, http) = arm_stand().await;
     let calls = CallCounter::default();
-    let client = arm_client(&endpoint, &http, stand::arm::CLIENT_SECRET, &calls);
+    let client = arm_client(&endpoint, &http, stand::arm_double::CLIENT_SECRET, &calls);
     assert_eq!(client.get_account("cluster-rg", "registryacct").await.unwrap(), None);
     let tags = std::collections::BTreeMap::from([("kubernetes.io_cluster.c1".to_owned(), "owned".to_owned())]);
     client.create_account("cluster-rg", "registryacct", "eastus", &tags).await.unwrap();
@@ -171,7 +171,10 @@ async fn storage_accounts_are_created_tagged_keyed_and_deleted_through_arm() {
     assert_eq!(created["properties"]["supportsHttpsTrafficOnly"], true);
     assert_eq!(created["properties"]["allowBlobPublicAccess"], false);
     assert_eq!(created["properties"]["minimumTlsVersion"], "TLS1_2");
-    assert_eq!(client.primary_key("cluster-rg", "registryacct").await.unwrap().as_deref(), Some(stand::arm::KEY));
+    assert_eq!(
+        client.primary_key("cluster-rg", "registryacct").await.unwrap().as_deref(),
+        Some(stand::arm_double::KEY)
+    );
     assert_eq!(found.allow_shared_key_access, None, "Azure's default: allowed");
     client.disallow_shared_key("cluster-rg", "registryacct").await.unwrap();
     let updated = client.get_account("cluster-rg", "registryacct").await.unwrap().expect("still there");
@@ -191,11 +194,11 @@ async fn storage_accounts_are_created_tagged_keyed_and_deleted_through_arm() {
 #[tokio::test]
 async fn stack_hub_accounts_use_its_api_profile() {
     let (arm, endpoint, http) = arm_stand().await;
-    let client = arm_client(&endpoint, &http, stand::arm::CLIENT_SECRET, &CallCounter::default()).on_stack_hub();
+    let client = arm_client(&endpoint, &http, stand::arm_double::CLIENT_SECRET, &CallCounter::default()).on_stack_hub();
     let tags = std::collections::BTreeMap::from([("kubernetes.io_cluster.c1".to_owned(), "owned".to_owned())]);
     client.create_account("cluster-rg", "stackacct", "local", &tags).await.unwrap();
     assert!(client.get_account("cluster-rg", "stackacct").await.unwrap().is_some());
-    assert_eq!(client.primary_key("cluster-rg", "stackacct").await.unwrap().as_deref(), Some(stand::arm::KEY));
+    assert_eq!(client.primary_key("cluster-rg", "stackacct").await.unwrap().as_deref(), Some(stand::arm_double::KEY));
     client.delete_account("cluster-rg", "stackacct").await.unwrap();
     let model = arm.model.lock().unwrap();
     assert_eq!(model.storage_api_versions, std::collections::BTreeSet::from(["2019-06-01".to_owned()]));
@@ -211,12 +214,18 @@ async fn private_endpoints_are_made_and_removed_through_arm() {
     use image_registry_operator::cloud::azure::network::Private;
     let (arm, endpoint, http) = arm_stand().await;
     let calls = CallCounter::default();
-    let client = arm_client(&endpoint, &http, stand::arm::CLIENT_SECRET, &calls);
+    let client = arm_client(&endpoint, &http, stand::arm_double::CLIENT_SECRET, &calls);
     {
         let mut model = arm.model.lock().unwrap();
-        stand::arm::add_vnet(&mut model, "net-rg", "vnet-a", &[("kubernetes.io_cluster.c1", "owned")], &["s1", "s2"]);
-        stand::arm::add_vnet(&mut model, "net-rg", "vnet-b", &[], &[]);
-        stand::arm::add_vnet(&mut model, "net-rg", "vnet-c", &[], &["s3"]);
+        stand::arm_double::add_vnet(
+            &mut model,
+            "net-rg",
+            "vnet-a",
+            &[("kubernetes.io_cluster.c1", "owned")],
+            &["s1", "s2"],
+        );
+        stand::arm_double::add_vnet(&mut model, "net-rg", "vnet-b", &[], &[]);
+        stand::arm_double::add_vnet(&mut model, "net-rg", "vnet-c", &[], &["s3"]);
         model.vnets_per_page = 2;
     }
     let vnets = client.list_vnets("net-rg").await.unwrap();
@@ -260,7 +269,7 @@ async fn private_endpoints_are_made_and_removed_through_arm() {
 async fn arm_throttling_waits_for_retry_after_and_errors_keep_their_code() {
     let (arm, endpoint, http) = arm_stand().await;
     let calls = CallCounter::default();
-    let client = arm_client(&endpoint, &http, stand::arm::CLIENT_SECRET, &calls);
+    let client = arm_client(&endpoint, &http, stand::arm_double::CLIENT_SECRET, &calls);
     assert_eq!(client.get_account("cluster-rg", "warmup").await.unwrap(), None);
     arm.model.lock().unwrap().throttle = 2;
     let started = std::time::Instant::now();
@@ -283,7 +292,7 @@ async fn arm_throttling_waits_for_retry_after_and_errors_keep_their_code() {
 async fn workload_identity_exchanges_the_projected_token() {
     let (arm, endpoint, http) = arm_stand().await;
     let file = std::env::temp_dir().join(format!("{}.token", stand::unique("federated")));
-    std::fs::write(&file, stand::arm::FEDERATED_TOKEN).unwrap();
+    std::fs::write(&file, stand::arm_double::FEDERATED_TOKEN).unwrap();
     let federated = image_registry_core::storage::azure::Credentials {
         client_secret: String::new(),
         federated_token_file: file.display().to_string(),
@@ -304,7 +313,7 @@ async fn workload_identity_exchanges_the_projected_token() {
 
 #[tokio::test]
 async fn the_arm_double_answers_as_arm_does() {
-    use stand::arm::{CLIENT_ID, CLIENT_SECRET, Model, SUBSCRIPTION, TENANT, handle};
+    use stand::arm_double::{CLIENT_ID, CLIENT_SECRET, Model, SUBSCRIPTION, TENANT, handle};
     let mut model = Model::default();
     let token_path = format!("/{TENANT}/oauth2/v2.0/token");
     let form = format!("client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}&grant_type=client_credentials&scope=x");

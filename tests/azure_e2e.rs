@@ -21,18 +21,18 @@ use image_registry_operator::cloud::calls::CallCounter;
 use kube::api::{Patch, PatchParams};
 use serde_json::{Value, json};
 use shipped::{Stand, available, shipped, wait_for};
-use stand::arm::{CLIENT_ID, CLIENT_SECRET, KEY, SUBSCRIPTION, TENANT};
+use stand::arm_double::{CLIENT_ID, CLIENT_SECRET, KEY, SUBSCRIPTION, TENANT};
 
 /// The ARM double behind TLS and its CA written to a file, given to the operator as the
 /// cluster's CA bundle (`--cluster-ca-bundle`, beside the system roots).
 struct Arm {
-    double: stand::arm::Arm,
+    double: stand::arm_double::Arm,
     front: stand::Recorder,
     ca_file: std::path::PathBuf,
 }
 
 async fn arm() -> Arm {
-    let (double, base) = stand::arm::start().await;
+    let (double, base) = stand::arm_double::start().await;
     let (ca, tls) = stand::tls_for_localhost();
     let front = stand::recorder(&double.endpoint, Some(tls)).await;
     *base.lock().unwrap() = front.endpoint.clone();
@@ -184,14 +184,14 @@ async fn internal_network_access_makes_the_account_private_and_removed_takes_the
     {
         let mut model = arm.double.model.lock().unwrap();
         let tag = format!("kubernetes.io_cluster.{}", stand.infra);
-        stand::arm::add_vnet(
+        stand::arm_double::add_vnet(
             &mut model,
             "cluster-rg",
             "someone-elses-vnet",
             &[("kubernetes.io_cluster.other", "owned")],
             &["x"],
         );
-        stand::arm::add_vnet(
+        stand::arm_double::add_vnet(
             &mut model,
             "cluster-rg",
             "cluster-vnet",

@@ -166,7 +166,7 @@ async fn keyfiles_the_operator_cannot_use_are_named_and_nothing_is_called() {
 /// operation done on its first poll, 429 when throttling.
 #[test]
 fn the_resource_manager_double_pages_conflicts_and_finishes_operations() {
-    use stand::resource_manager::{Model, handle};
+    use stand::resource_manager_double::{Model, handle};
     let mut model = Model::default();
     let parent = "//storage.googleapis.com/projects/_/buckets/b";
     let bind = |model: &mut Model, value: &str| {
@@ -197,7 +197,7 @@ fn the_resource_manager_double_pages_conflicts_and_finishes_operations() {
 #[tokio::test]
 async fn resource_tags_are_listed_only_when_asked_and_missing_ones_are_bound() {
     let Some(endpoint) = stand::gcs_emulator() else { return };
-    let double = stand::resource_manager::start().await;
+    let double = stand::resource_manager_double::start().await;
     let calls = CallCounter::default();
     let gcs = GcsCloud::new(Endpoint::Emulator(endpoint.clone()), Duration::from_secs(600), calls.clone())
         .with_tags_endpoint(&double.endpoint);

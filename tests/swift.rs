@@ -17,7 +17,7 @@ use image_registry_core::storage::swift::read::Login;
 use image_registry_operator::cloud::calls::{CallCounter, CallLabels};
 use image_registry_operator::cloud::swift::SwiftCloud;
 use serde_json::{Value, json};
-use stand::keystone::{self, Keystone};
+use stand::keystone_double::{self as keystone, Keystone};
 
 const INFRA: &str = "mycluster-s8w1f";
 

@@ -16,7 +16,7 @@ use fake_apiserver::FakeApiServer;
 use kube::api::{Patch, PatchParams};
 use serde_json::{Value, json};
 use shipped::{Stand, available, shipped, wait_for};
-use stand::keystone::{self, PROJECT_ID};
+use stand::keystone_double::{self as keystone, PROJECT_ID};
 
 /// A fresh OpenStack cluster whose `clouds.yaml` logs in at `auth_url`.
 async fn stand(auth_url: &str) -> Stand {

@@ -5,9 +5,9 @@
 //! key each request was signed with.
 #![allow(dead_code)]
 
-pub mod arm;
-pub mod keystone;
-pub mod resource_manager;
+pub mod arm_double;
+pub mod keystone_double;
+pub mod resource_manager_double;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
