@@ -407,9 +407,11 @@ fn the_pruner_retry_script_retries_five_times_and_keeps_the_last_exit_code() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// Issue 26: the registry's objects are declared once (`objects::OWNED`): everything the
-/// controller builds (routes aside) is declared there, in the order it is applied, and the
-/// shell watches every declared kind in its namespace, so removal, apply and watches agree.
+/// Issue 26: the registry's objects are declared once (`objects::OWNED`; apply, removal and the
+/// watches all read it). What this adds to that construction: in a converged cluster every
+/// declared builder does build its object (none silently returns nothing), nothing but routes is
+/// built beside them, and each declared kind resolves to a collection the shell can watch in its
+/// namespace (an owned object elsewhere, or of a kind the API table lacks, fails here).
 #[test]
 fn every_object_the_registry_builds_is_declared_once_and_watched() {
     let (observed, config) = converged();

@@ -244,7 +244,7 @@ pub struct OperatorEnv {
 /// backend's facts type in its folder (`storage::<backend>::facts`), made from the list of
 /// backends (`cloud_backends!`).
 macro_rules! cloud_facts {
-    ($($(#[$doc:meta])* $variant:ident => $module:ident, $label:literal;)*) => {
+    ($($(#[$doc:meta])* $variant:ident => $module:ident;)*) => {
         /// What the clouds said, by backend.
         #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
         #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -1,6 +1,5 @@
 //! Cloud storage calls in the plan: the plan's call type ([`CloudAction`], one variant per
-//! backend, each backend's calls in its own folder) and the services, made from the list of
-//! backends (`storage::backends`). Everything else about a call it asks the backend's calls
+//! backend, each backend's calls in its own folder), made from the list of backends (`storage::backends`). Everything else about a call it asks the backend's calls
 //! through `storage::call::CloudCall`, so this file names no backend.
 
 use serde::Serialize;
@@ -9,9 +8,9 @@ use crate::api::storage::Storage;
 use crate::observed::CloudFacts;
 use crate::storage::call::{Change, CloudCall, Guard, Ownership};
 
-/// The plan's call type and the services, from the list of backends (`storage::backends`).
+/// The plan's call type, from the list of backends (`storage::backends`).
 macro_rules! cloud_action {
-    ($($(#[$doc:meta])* $variant:ident => $module:ident, $label:literal;)*) => {
+    ($($(#[$doc:meta])* $variant:ident => $module:ident;)*) => {
         /// A call to a cloud storage service: one variant per backend.
         #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
         #[serde(untagged)]
@@ -19,32 +18,7 @@ macro_rules! cloud_action {
             $($(#[$doc])* $variant(crate::storage::$module::call::Call),)*
         }
 
-        /// The cloud service a call goes to.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Service {
-            $($(#[$doc])* $variant,)*
-        }
-
-        impl Service {
-            /// Every service, in order.
-            pub const ALL: &'static [Service] = &[$(Service::$variant,)*];
-
-            /// Its lowercase name, as metrics label it.
-            pub fn name(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $label,)*
-                }
-            }
-        }
-
         impl CloudAction {
-            /// The service the call goes to.
-            pub fn service(&self) -> Service {
-                match self {
-                    $(Self::$variant(_) => Service::$variant,)*
-                }
-            }
-
             /// The backend's call.
             fn inner(&self) -> &dyn CloudCall {
                 match self {
@@ -67,13 +41,6 @@ macro_rules! cloud_action {
             }
         }
 
-        $(
-            impl From<crate::storage::$module::call::Call> for CloudAction {
-                fn from(call: crate::storage::$module::call::Call) -> Self {
-                    Self::$variant(call)
-                }
-            }
-        )*
     };
 }
 

@@ -12,7 +12,7 @@ use crate::observed::ObjectKey;
 mod cloud;
 
 pub use crate::storage::call::Change;
-pub use cloud::{CloudAction, Service};
+pub use cloud::CloudAction;
 
 /// What `<redacted>` secrets are printed as.
 pub const REDACTED: &str = "<redacted>";

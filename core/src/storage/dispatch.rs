@@ -12,7 +12,7 @@ use crate::storage::completion::{Completion, Removal};
 use crate::storage::{Backend, STORAGE_VOLUME, SelectError, Wiring, filesystem, pvc, select};
 
 macro_rules! dispatch {
-    ($($(#[$doc:meta])* $variant:ident => $module:ident, $label:literal;)*) => {
+    ($($(#[$doc:meta])* $variant:ident => $module:ident;)*) => {
         /// Completes the storage `config.spec.storage` selects (which must name exactly one backend).
         pub fn complete(config: &Config, observed: &Inputs<'_>) -> Completion {
             let spec = &config.spec.storage;

@@ -84,7 +84,7 @@ pub(crate) mod slices {
     use crate::storage::completion::{Completion, Removal};
 
     macro_rules! slices {
-        ($($(#[$doc:meta])* $variant:ident => $module:ident, $label:literal;)*) => {
+        ($($(#[$doc:meta])* $variant:ident => $module:ident;)*) => {
             $(
                 $(#[$doc])*
                 pub(crate) struct $variant;

@@ -11,7 +11,7 @@ use crate::observed::Observed;
 use crate::storage::Backend;
 
 macro_rules! cloud_reads {
-    ($($(#[$doc:meta])* $variant:ident => $module:ident, $label:literal;)*) => {
+    ($($(#[$doc:meta])* $variant:ident => $module:ident;)*) => {
         /// What the shell reads of each cloud for one pass (`None`: nothing there).
         #[derive(Clone, Debug, Default, PartialEq, Eq)]
         pub struct CloudReads {

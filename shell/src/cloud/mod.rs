@@ -56,7 +56,7 @@ pub trait Backend: Send + Sync + Sized {
 }
 
 macro_rules! clouds {
-    ($($(#[$doc:meta])* $variant:ident => $module:ident, $label:literal;)*) => {
+    ($($(#[$doc:meta])* $variant:ident => $module:ident;)*) => {
         /// The shipped operator's clouds: one client per backend of the core's list.
         pub struct Clouds {
             $($module: $module::Client,)*
