@@ -9,6 +9,11 @@
 //! is named in Progressing at once and in Degraded after the documented inertia, and once the
 //! rule is back the operator recovers within half a minute. `node-ca-sync` runs from the same
 //! image against a mounted CA folder.
+//!
+//! The pod's clock runs [`SPEED`] times faster than the test's (libfaketime, preloaded from the
+//! host: `FAKETIME_LIBRARY`, which `scripts/test` installs): the operator's five minutes of
+//! inertia, its lease, backoff and requeue timers all pass on its own clock as they would in a
+//! cluster, while the test waits half a minute. The binary is the shipped one, unchanged.
 
 use crate::cluster;
 use crate::shipped;
@@ -26,6 +31,14 @@ use shipped::{available, condition};
 
 const OPERATOR_SA: &str = "cluster-image-registry-operator";
 const OPERATOR_USER: &str = "system:serviceaccount:openshift-image-registry:cluster-image-registry-operator";
+
+/// How much faster the operator's clock runs than the test's.
+const SPEED: u32 = 10;
+
+/// The host's libfaketime, mounted into the pod and preloaded with `FAKETIME="+0 x{SPEED}"`.
+fn faketime() -> Option<PathBuf> {
+    stand::emulator("FAKETIME_LIBRARY", "libfaketime").map(PathBuf::from)
+}
 
 /// The image and the buildah store it is in, or `None` (with a notice) when the test command
 /// did not build it; when it asked for its stand, a missing one is a failure.
@@ -213,6 +226,7 @@ async fn set_role_rules(fake: &FakeApiServer, without: Option<&str>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_image_runs_in_cluster_under_the_release_rbac_and_names_a_forbidden_write() {
     let Some((image, store)) = image() else { return };
+    let Some(faketime) = faketime() else { return };
     // The cluster: the release's manifests as the cluster-version operator applies them, a
     // bare-metal cluster, and the user's Config with emptyDir storage (no cloud needed).
     let fake = FakeApiServer::default();
@@ -238,9 +252,11 @@ async fn the_image_runs_in_cluster_under_the_release_rbac_and_names_a_forbidden_
         ("IMAGE", "quay.io/openshift/origin-docker-registry:4.20".to_owned()),
         ("IMAGE_PRUNER", "quay.io/openshift/origin-cli:4.20".to_owned()),
         ("OPERATOR_IMAGE", image.clone()),
+        ("LD_PRELOAD", "/usr/lib/faketime.so".to_owned()),
+        ("FAKETIME", format!("+0 x{SPEED}")),
     ];
     pod.start(
-        &[(&secrets, "/var/run/secrets/kubernetes.io/serviceaccount", "ro")],
+        &[(&secrets, "/var/run/secrets/kubernetes.io/serviceaccount", "ro"), (&faketime, "/usr/lib/faketime.so", "ro")],
         &env,
         &["/usr/bin/cluster-image-registry-operator", "run", "--in-cluster", "--metrics-address", "none"],
     );
@@ -264,18 +280,19 @@ async fn the_image_runs_in_cluster_under_the_release_rbac_and_names_a_forbidden_
     })
     .await;
     eprintln!("Progressing named the refusal {took:?} after it began");
-    let took = wait_for("Degraded to name the forbidden write", &pod, Duration::from_secs(360), || {
+    // Times on the operator's clock are the test's times SPEED.
+    let took = wait_for("Degraded to name the forbidden write", &pod, Duration::from_secs(360) / SPEED, || {
         condition_says(&fake, "Config", "Degraded", "True", forbidden)
     })
     .await;
-    let degraded_after = refused_at.elapsed();
-    eprintln!("Degraded {degraded_after:?} after the first refusal (inertia 300 s)");
-    assert!(took >= Duration::from_secs(290), "Degraded before the inertia: {took:?}");
+    let degraded_after = refused_at.elapsed() * SPEED;
+    eprintln!("Degraded {:?} after the first refusal on the operator's clock (inertia 300 s)", took * SPEED);
+    assert!(took * SPEED >= Duration::from_secs(290), "Degraded before the inertia: {:?}", took * SPEED);
     assert!(condition_says(&fake, "ClusterOperator", "Degraded", "True", "networkpolicies"));
     // No hot loop while refused: a few attempts a minute once the backoff has grown.
     let attempts = refused(&fake).len();
     let per_minute = attempts as f64 * 60.0 / degraded_after.as_secs_f64();
-    eprintln!("{attempts} refused requests in {degraded_after:?} ({per_minute:.1} a minute)");
+    eprintln!("{attempts} refused requests in {degraded_after:?} on its clock ({per_minute:.1} a minute)");
     assert!(attempts <= 30, "{attempts} refused requests: {:?}", refused(&fake));
 
     // The rule back: picked up without any event the operator watches, within half a minute.
@@ -286,8 +303,10 @@ async fn the_image_runs_in_cluster_under_the_release_rbac_and_names_a_forbidden_
             && available(&fake)
     })
     .await;
-    eprintln!("recovered {recovered:?} after the rule came back");
-    assert!(recovered <= Duration::from_secs(35), "recovery took {recovered:?}");
+    eprintln!("recovered {:?} after the rule came back, on the operator's clock", recovered * SPEED);
+    // Its 30-s backoff cap on its clock, plus the pass itself, whose requests take real time.
+    let limit = Duration::from_secs(30) / SPEED + Duration::from_secs(2);
+    assert!(recovered <= limit, "recovery took {recovered:?} (limit {limit:?})");
 
     // Stopped as the kubelet stops it: SIGTERM, the lease released, exit 0.
     let status = pod.terminate(Duration::from_secs(20)).await;
