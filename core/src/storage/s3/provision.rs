@@ -11,6 +11,7 @@ use crate::observed::BucketState;
 use crate::outcome::{ErrorClass, OutcomeResult};
 use crate::storage::completion::{Completion, STORAGE_EXISTS};
 use crate::storage::naming;
+use crate::storage::provision::{self, Provision, Step};
 use crate::storage::s3::facts::S3Bucket;
 use crate::storage::s3::{credentials_file, effective};
 
@@ -57,96 +58,134 @@ pub(crate) fn failed(observed: &Inputs<'_>, call: &CloudAction) -> Option<(Error
 
 /// Completes S3 storage for a Managed pass.
 pub fn complete(config: &Config, observed: &Inputs<'_>, applied: &Storage, out: &mut Completion) {
-    let spec = out.spec.s3.clone().unwrap_or_default();
-    let mut s3 = effective(&spec, observed.platform_status());
-    if let Err(e) = credentials_file(observed) {
-        out.unknown(e);
-        return;
+    provision::run(&Bucket, config, observed, applied, out);
+}
+
+/// The registry's S3 bucket in the shared flow.
+struct Bucket;
+
+impl Bucket {
+    fn create_call(s3: &S3, observed: &Inputs<'_>) -> CloudAction {
+        CloudAction::S3(super::call::Call::CreateBucket { target: target(s3, observed.platform_status()) })
     }
-    let infra = observed.infrastructure_name().to_owned();
-    if s3.bucket.is_empty() {
-        // Persist the name first; the bucket is created once the name reads back. The operator
-        // names it, so the operator creates and manages it (spec 30 §4.8).
-        let Some(cluster_id) = out.cluster_id(observed) else { return };
-        s3.bucket = naming::deterministic(cluster_id, &[&s3.region]);
-        out.spec.s3 = Some(s3);
-        out.generated_name();
-        return;
+}
+
+impl Provision for Bucket {
+    type Spec = S3;
+    type Facts = S3Bucket;
+    const WHAT: &'static str = "S3 bucket";
+    const VANISHED: &'static str = "S3 Bucket Missing";
+
+    fn resolve(&self, _config: &Config, observed: &Inputs<'_>, out: &mut Completion) -> Option<S3> {
+        let s3 = effective(&out.spec.s3.clone().unwrap_or_default(), observed.platform_status());
+        if let Err(e) = credentials_file(observed) {
+            out.unknown(e);
+            return None;
+        }
+        Some(s3)
     }
-    let Some(facts) = observed.cloud.s3.get(&s3.bucket) else {
-        out.error = Some(format!("S3 bucket {} has not been observed", s3.bucket));
-        return;
-    };
-    let previous = config.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
-    let exists_condition = conditions::find(previous, STORAGE_EXISTS);
-    let create = CloudAction::S3(super::call::Call::CreateBucket { target: target(&s3, observed.platform_status()) });
-    match facts.state {
-        BucketState::Exists => {
-            if out.spec.management_state.is_empty() {
-                out.spec.management_state = "Unmanaged".to_owned();
-                out.set(
-                    STORAGE_EXISTS,
-                    ConditionStatus::True,
-                    "S3 Bucket Exists",
-                    "User supplied S3 bucket exists and is accessible",
-                );
+
+    fn key(spec: &S3) -> &str {
+        &spec.bucket
+    }
+
+    fn name(&self, spec: &mut S3, cluster_id: &str, _observed: &Inputs<'_>) {
+        spec.bucket = naming::deterministic(cluster_id, &[&spec.region]);
+    }
+
+    fn facts(&self, spec: &S3, observed: &Inputs<'_>) -> Option<S3Bucket> {
+        observed.cloud.s3.get(&spec.bucket).cloned()
+    }
+
+    fn step(&self, s3: &S3, facts: &S3Bucket, config: &Config, observed: &Inputs<'_>, out: &mut Completion) -> Step {
+        let create = Self::create_call(s3, observed);
+        match facts.state {
+            BucketState::Exists => Step::Adopt,
+            BucketState::Missing => Step::Missing,
+            BucketState::Forbidden => {
+                let previous = config.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
+                let refused_before =
+                    conditions::find(previous, STORAGE_EXISTS).is_some_and(|c| c.reason == "Unable to Access Bucket");
+                let taken = failed(observed, &create).is_some_and(|(class, _)| class == ErrorClass::AlreadyExists);
+                if !(refused_before || taken) {
+                    return Step::Create;
+                }
+                let message = format!("The bucket {} exists, but is owned by another account", s3.bucket);
+                out.set(STORAGE_EXISTS, ConditionStatus::False, "Unable to Access Bucket", message);
+                out.permanent = Some((
+                    "StorageNotAccessible".to_owned(),
+                    format!("bucket {} exists but is owned by another account", s3.bucket),
+                ));
+                Step::Done
+            }
+            BucketState::Unknown => Step::Unreachable(facts.message.clone()),
+        }
+    }
+
+    fn recorded(spec: &S3, applied: &Storage) -> bool {
+        applied.s3.as_ref().is_some_and(|a| a.bucket == spec.bucket)
+    }
+
+    fn adopt(
+        &self,
+        s3: &mut S3,
+        facts: &S3Bucket,
+        user_supplied: bool,
+        _config: &Config,
+        observed: &Inputs<'_>,
+        out: &mut Completion,
+    ) -> bool {
+        if user_supplied {
+            out.set(
+                STORAGE_EXISTS,
+                ConditionStatus::True,
+                "S3 Bucket Exists",
+                "User supplied S3 bucket exists and is accessible",
+            );
+        } else {
+            // Re-checked every pass, as the reference's StorageExists: the creation is
+            // reported once, on the pass that observes the bucket it created.
+            let create = Self::create_call(s3, observed);
+            let id = Action::Cloud(create.clone()).id();
+            let created = failed(observed, &create).is_none() && observed.outcomes.iter().any(|o| o.action_id == id);
+            let (reason, message) = if created {
+                ("Creation Successful", "S3 bucket was successfully created")
             } else {
-                // Re-checked every pass, as the reference's StorageExists: the creation is
-                // reported once, on the pass that observes the bucket it created.
-                let created = failed(observed, &create).is_none()
-                    && observed.outcomes.iter().any(|o| o.action_id == Action::Cloud(create.clone()).id());
-                let (reason, message) = if created {
-                    ("Creation Successful", "S3 bucket was successfully created")
-                } else {
-                    ("S3 Bucket Exists", "")
-                };
-                out.set(STORAGE_EXISTS, ConditionStatus::True, reason, message);
-            }
-            if out.spec.management_state == "Managed" {
-                configure(observed, &infra, &mut s3, facts, out);
-            }
-            out.status = Some(Storage { s3: Some(s3.clone()), ..Storage::default() });
-            out.spec.s3 = Some(s3);
-        }
-        BucketState::Missing if applied.s3.as_ref().is_some_and(|a| a.bucket == s3.bucket) => {
-            out.vanished("S3 bucket", &s3.bucket, "S3 Bucket Missing");
-        }
-        BucketState::Forbidden
-            if exists_condition.is_some_and(|c| c.reason == "Unable to Access Bucket")
-                || failed(observed, &create).is_some_and(|(class, _)| class == ErrorClass::AlreadyExists) =>
-        {
-            let message = format!("The bucket {} exists, but is owned by another account", s3.bucket);
-            out.set(STORAGE_EXISTS, ConditionStatus::False, "Unable to Access Bucket", message);
-            out.permanent = Some((
-                "StorageNotAccessible".to_owned(),
-                format!("bucket {} exists but is owned by another account", s3.bucket),
-            ));
-        }
-        BucketState::Missing | BucketState::Forbidden => {
-            let reason = match (facts.code.as_str(), facts.state) {
-                ("", BucketState::Missing) => "NoSuchBucket",
-                ("", _) => "Forbidden",
-                (code, _) => code,
+                ("S3 Bucket Exists", "")
             };
-            let message = match failed(observed, &create) {
-                Some((_, message)) => message,
-                None if facts.message.is_empty() => format!("The S3 bucket {} does not exist yet", s3.bucket),
-                None => facts.message.clone(),
-            };
-            out.set(STORAGE_EXISTS, ConditionStatus::False, reason, message);
-            if out.spec.management_state.is_empty() {
-                out.spec.management_state = "Managed".to_owned();
-            }
-            out.actions.push((Action::Cloud(create), format!("the registry's S3 bucket {} does not exist", s3.bucket)));
-            if out.spec.management_state == "Managed" {
-                configure(observed, &infra, &mut s3, &S3Bucket::default(), out);
-            }
-            out.spec.s3 = Some(s3);
+            out.set(STORAGE_EXISTS, ConditionStatus::True, reason, message);
         }
-        BucketState::Unknown => {
-            out.set(STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", facts.message.clone());
-            out.error = Some(facts.message.clone());
+        if out.spec.management_state == "Managed" {
+            configure(observed, observed.infrastructure_name(), s3, facts, out);
         }
+        true
+    }
+
+    fn create(&self, s3: &mut S3, facts: &S3Bucket, observed: &Inputs<'_>, out: &mut Completion) {
+        let create = Self::create_call(s3, observed);
+        let reason = match (facts.code.as_str(), facts.state) {
+            ("", BucketState::Missing) => "NoSuchBucket",
+            ("", _) => "Forbidden",
+            (code, _) => code,
+        };
+        let message = match failed(observed, &create) {
+            Some((_, message)) => message,
+            None if facts.message.is_empty() => format!("The S3 bucket {} does not exist yet", s3.bucket),
+            None => facts.message.clone(),
+        };
+        out.set(STORAGE_EXISTS, ConditionStatus::False, reason, message);
+        out.actions.push((Action::Cloud(create), format!("the registry's S3 bucket {} does not exist", s3.bucket)));
+        if out.spec.management_state == "Managed" {
+            configure(observed, observed.infrastructure_name(), s3, &S3Bucket::default(), out);
+        }
+    }
+
+    fn unreachable(&self, message: &str, out: &mut Completion) {
+        out.set(STORAGE_EXISTS, ConditionStatus::Unknown, "Unknown Error Occurred", message);
+    }
+
+    fn place(spec: S3, storage: &mut Storage) {
+        storage.s3 = Some(spec);
     }
 }
 
