@@ -289,6 +289,7 @@ fn the_aws_credentials_request_grants_exactly_what_the_s3_calls_and_the_registry
         region: "us-east-1".into(),
         endpoint: String::new(),
         virtual_hosted_style: false,
+        dual_stack: true,
     };
     let tag = KeyValue { key: "k".into(), value: "v".into() };
     let every = [

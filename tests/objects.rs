@@ -3,10 +3,8 @@
 use image_registry_core::api::Config;
 use image_registry_core::api::storage::{CloudFront, EmptyDir, S3};
 use image_registry_core::api::{GoDuration, Storage};
-use image_registry_core::inputs::Inputs;
-use image_registry_core::objects::{Context, Desired, registry_objects};
 use image_registry_core::observed::Observed;
-use image_registry_core::storage;
+use image_registry_core::{Desired, desired};
 use image_registry_tests::{fixtures_dir, load};
 use serde_json::{Value, json};
 
@@ -17,9 +15,7 @@ fn converged() -> (Observed, Config) {
 }
 
 fn objects(observed: &Observed, config: &Config) -> Vec<Desired> {
-    let observed = &Inputs::decode(observed);
-    let wiring = storage::wiring(config, observed).unwrap();
-    let (objects, error) = registry_objects(&Context { config, observed, wiring: &wiring, also_planned: &[] });
+    let (objects, error) = desired(observed, config).unwrap();
     assert_eq!(error, None);
     objects
 }
@@ -333,10 +329,7 @@ fn override_annotations_come_and_go() {
     assert!(without["spec"]["template"]["metadata"]["annotations"].get("a").is_none());
     let (observed, mut config) = converged();
     config.spec.unsupported_config_overrides = Some(json!({"deployment": {"annotations": "not a map"}}));
-    let observed = Inputs::decode(&observed);
-    let wiring = storage::wiring(&config, &observed).unwrap();
-    let (built, error) =
-        registry_objects(&Context { config: &config, observed: &observed, wiring: &wiring, also_planned: &[] });
+    let (built, error) = desired(&observed, &config).unwrap();
     assert!(error.unwrap().contains("invalid unsupportedConfigOverrides"));
     assert!(built.iter().all(|d| d.key.kind != "Deployment"), "nothing after the failing object");
 }
@@ -382,7 +375,18 @@ fn service_and_network_policy() {
 /// exit code is the script's; one that recovers stops retrying.
 #[test]
 fn the_pruner_retry_script_retries_five_times_and_keeps_the_last_exit_code() {
-    use image_registry_core::controllers::pruner::cronjob::RETRY_SCRIPT;
+    // The script the converged cluster's pruner runs: that fixture is at the fixpoint (its plan
+    // writes nothing), so this is the CronJob the core builds.
+    let cronjob = image_registry_tests::fixture("aws-converged")
+        .objects
+        .iter()
+        .find(|(key, _)| key.kind == "CronJob")
+        .map(|(_, object)| object.clone())
+        .unwrap();
+    let args = &cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"];
+    assert_eq!(args[0], "-c", "{args}");
+    let script = args[1].as_str().unwrap().to_owned();
+    let retry_script = script.as_str();
     let dir = std::env::temp_dir().join(format!("retry-script-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let stub = dir.join("sleep");
@@ -391,7 +395,7 @@ fn the_pruner_retry_script_retries_five_times_and_keeps_the_last_exit_code() {
     let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default());
     let run = |command: &[&str]| {
         let out = std::process::Command::new("/bin/sh")
-            .args(["-c", RETRY_SCRIPT, "arg0"])
+            .args(["-c", retry_script, "arg0"])
             .args(command)
             .env("PATH", &path)
             .output()
@@ -416,7 +420,7 @@ fn the_pruner_retry_script_retries_five_times_and_keeps_the_last_exit_code() {
 fn every_object_the_registry_builds_is_declared_once_and_watched() {
     let (observed, config) = converged();
     let built: Vec<_> = objects(&observed, &config).into_iter().map(|d| d.key).filter(|k| k.kind != "Route").collect();
-    let declared: Vec<_> = image_registry_core::objects::OWNED.iter().map(|owned| (owned.key)()).collect();
+    let declared: Vec<_> = image_registry_core::OWNED.iter().map(|owned| (owned.key)()).collect();
     assert_eq!(built, declared, "built in the declared order, nothing undeclared");
     let watched: Vec<(String, String)> = image_registry_operator::observe::sources()
         .unwrap()

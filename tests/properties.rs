@@ -315,6 +315,7 @@ fn a_broken_safety_rule_is_caught() {
         region: "us-east-1".into(),
         endpoint: String::new(),
         virtual_hosted_style: false,
+        dual_stack: true,
     };
     let tag = KeyValue { key: "kubernetes.io/cluster/mycluster-x7k2p".into(), value: "owned".into() };
     let mut plan = reconcile(&observed);

@@ -63,7 +63,13 @@ fn config(endpoint: &str, bucket: &str, region: &str, state: &str, trusted_ca: &
 }
 
 fn target(endpoint: &str, bucket: &str, region: &str) -> S3Target {
-    S3Target { bucket: bucket.into(), region: region.into(), endpoint: endpoint.into(), virtual_hosted_style: false }
+    S3Target {
+        bucket: bucket.into(),
+        region: region.into(),
+        endpoint: endpoint.into(),
+        virtual_hosted_style: false,
+        dual_stack: false,
+    }
 }
 
 fn cloud() -> (S3Cloud, CallCounter) {

@@ -34,7 +34,15 @@ fn secret_values() -> Vec<String> {
                 values.push(secret.to_owned());
             }
         }
-        values.push(image_registry_core::seed::http_secret(&observed.seed));
+        // What the plan generates: the registry's httpSecret, persisted in the Config.
+        for step in reconcile(&observed).steps {
+            if let image_registry_core::Action::Kube(action) = &step.action
+                && let Some(secret) = action.payload().and_then(|p| p.expose().pointer("/spec/httpSecret"))
+                && let Some(secret) = secret.as_str()
+            {
+                values.push(secret.to_owned());
+            }
+        }
     }
     values.retain(|v| v.len() >= 8);
     values.sort();

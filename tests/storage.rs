@@ -347,7 +347,6 @@ fn azure_workload_identity_refuses_shared_keys_on_the_operators_account_only() {
 /// each a clear Degraded answer with nothing created.
 #[test]
 fn azure_stack_hub_takes_its_endpoints_from_the_cloud_provider_config() {
-    use image_registry_core::storage::azure::environment;
     let stack = |endpoints: Option<&str>| {
         let mut observed = image_registry_tests::fixture("storage/azure/converged");
         image_registry_tests::edit_config(&mut observed, |config| {
@@ -368,8 +367,8 @@ fn azure_stack_hub_takes_its_endpoints_from_the_cloud_provider_config() {
         "tokenAudience": "https://management.azurestackci.onmicrosoft.com/0a1b2c3d"}"#;
 
     let observed = stack(Some(endpoints));
-    let inputs = image_registry_core::inputs::Inputs::decode(&observed);
-    let env = environment("AzureStackCloud", &inputs).unwrap();
+    // The endpoints the shell's client is handed, read from that ConfigMap.
+    let env = image_registry_core::reads(&observed).azure.unwrap().environment.unwrap();
     assert!(env.stack_hub);
     assert_eq!(env.storage_suffix, "local.azurestack.external");
     assert_eq!(env.token_audience, "https://management.azurestackci.onmicrosoft.com/0a1b2c3d");

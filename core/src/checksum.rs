@@ -4,13 +4,6 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// JSON text with object keys in sorted order and no whitespace.
-pub fn canonical_json(value: &Value) -> String {
-    let mut out = Vec::new();
-    write(value, &mut out, Strings::Serde);
-    String::from_utf8(out).unwrap_or_default()
-}
-
 /// How strings are escaped: as serde_json writes them, or as Go's `encoding/json` does.
 #[derive(Clone, Copy)]
 enum Strings {
@@ -188,6 +181,13 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// The text [`checksum`] digests: object keys in sorted order, no whitespace.
+    fn canonical_json(value: &Value) -> String {
+        let mut out = Vec::new();
+        write(value, &mut out, Strings::Serde);
+        String::from_utf8(out).unwrap()
+    }
 
     #[test]
     fn key_order_does_not_matter_and_content_does() {

@@ -45,7 +45,7 @@ const WATCHED: &[(&str, &str, Option<&str>)] = &[
 /// Every watched collection: the registry's own objects' first, then [`WATCHED`], once each.
 pub fn sources() -> Result<Vec<Source>, String> {
     let mut collections: Vec<(String, String, Option<&'static str>)> = Vec::new();
-    for key in image_registry_core::objects::OWNED.iter().map(|owned| (owned.key)()) {
+    for key in image_registry_core::OWNED.iter().map(|owned| (owned.key)()) {
         let namespace = match key.namespace.as_str() {
             "" => None,
             NAMESPACE => Some(NAMESPACE),

@@ -116,7 +116,17 @@ fn no_secret_reaches_any_output() {
         &std::fs::read_to_string(root().join("fixtures/aws-fresh.yaml")).unwrap(),
     )
     .unwrap();
-    let secret = image_registry_core::seed::http_secret(&fixture.observed.seed);
+    let plan = image_registry_core::reconcile(&fixture.observed);
+    let secret = plan
+        .steps
+        .iter()
+        .find_map(|step| match &step.action {
+            image_registry_core::Action::Kube(action) => {
+                action.payload()?.expose().pointer("/spec/httpSecret")?.as_str().map(str::to_owned)
+            }
+            image_registry_core::Action::Cloud(_) => None,
+        })
+        .expect("a fresh cluster's plan generates the httpSecret");
     for format in ["text", "yaml", "json"] {
         let out = run(&["plan", "--observed", "fixtures/aws-fresh.yaml", "--output", format]);
         assert!(!stdout(&out).contains(&secret), "{format} output leaks the httpSecret");

@@ -205,6 +205,15 @@ impl KubeAction {
         }
     }
 
+    /// What the action sends, when it sends an object or a patch.
+    pub fn payload(&self) -> Option<&Payload> {
+        match self {
+            Self::Create { object, .. } | Self::Apply { object, .. } | Self::ApplyStatus { object, .. } => Some(object),
+            Self::Patch { patch, .. } => Some(patch),
+            Self::AddFinalizer { .. } | Self::RemoveFinalizer { .. } | Self::Delete { .. } => None,
+        }
+    }
+
     fn verb(&self) -> &'static str {
         match self {
             Self::Create { .. } => "create",

@@ -173,6 +173,16 @@ pub fn registry_objects(context: &Context<'_>) -> (Vec<Desired>, Option<String>)
     (out, None)
 }
 
+/// The registry's objects for `config` in a snapshot, as a pass builds them (without the
+/// objects other controllers plan in the same pass): a presenter for tools and tests that look
+/// at one object without planning. `Err` when the storage cannot be wired; otherwise the
+/// objects up to the first that cannot be built, and that one's error.
+pub fn desired(observed: &crate::Observed, config: &Config) -> Result<(Vec<Desired>, Option<String>), String> {
+    let inputs = Inputs::decode(observed);
+    let wiring = crate::storage::wiring(config, &inputs)?;
+    Ok(registry_objects(&Context { config, observed: &inputs, wiring: &wiring, also_planned: &[] }))
+}
+
 /// A string leaf anywhere inside `value` equal to one of `needles`.
 fn contains_any(value: &Value, needles: &[&str]) -> bool {
     match value {

@@ -7,19 +7,20 @@
 pub mod azure;
 pub mod backends;
 pub mod call;
-pub mod completion;
-pub mod credentials;
+pub(crate) mod completion;
+pub(crate) mod credentials;
 mod dispatch;
-pub mod envvar;
+pub(crate) mod envvar;
 pub mod facts;
 pub mod gcs;
-pub mod naming;
-pub mod pvc;
+pub(crate) mod naming;
+mod provision;
+pub(crate) mod pvc;
 pub mod read;
 pub mod s3;
 pub mod swift;
 
-pub use dispatch::{complete, remove, wiring};
+pub(crate) use dispatch::{complete, remove, wiring};
 
 use std::collections::BTreeMap;
 use std::fmt;

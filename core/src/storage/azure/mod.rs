@@ -7,7 +7,7 @@
 
 pub mod call;
 pub mod facts;
-pub mod private;
+pub(crate) mod private;
 pub(crate) mod provision;
 pub mod read;
 pub(crate) mod removal;
@@ -62,7 +62,7 @@ impl std::fmt::Debug for Credentials {
 }
 
 /// Credentials from the user secret (an account key) or the minted ones.
-pub fn credentials(observed: &Inputs<'_>) -> Result<Credentials, String> {
+pub(crate) fn credentials(observed: &Inputs<'_>) -> Result<Credentials, String> {
     match credentials::source(observed)? {
         Source::User(user) => {
             let key = user.require(ACCOUNT_KEY)?;
@@ -122,7 +122,7 @@ const STACK_ENDPOINTS: (&str, &str, &str) = ("openshift-config", "cloud-provider
 
 /// The environment of a cloud name (case-insensitive; empty is public); Azure Stack Hub's
 /// comes from its endpoints document.
-pub fn environment(cloud: &str, observed: &Inputs<'_>) -> Result<Environment, String> {
+pub(crate) fn environment(cloud: &str, observed: &Inputs<'_>) -> Result<Environment, String> {
     let env = |storage_suffix: &str, authority: &str, resource_manager: &str| {
         Ok(Environment {
             storage_suffix: storage_suffix.to_owned(),
@@ -221,7 +221,7 @@ pub(crate) fn wiring(storage: &crate::api::Storage, observed: &Inputs<'_>) -> Re
 
 /// The tags the operator's Azure resources carry: this cluster's ownership tag, then the
 /// cluster's resource tags (the user's win on a clash).
-pub fn tags(observed: &Inputs<'_>) -> Vec<KeyValue> {
+pub(crate) fn tags(observed: &Inputs<'_>) -> Vec<KeyValue> {
     let mut tags = vec![ownership_tag(observed.infrastructure_name())];
     let user =
         observed.platform_status().and_then(|p| p.azure.as_ref()).map(|a| a.resource_tags.clone()).unwrap_or_default();

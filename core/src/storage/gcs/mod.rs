@@ -28,7 +28,7 @@ pub(crate) const KEYFILE: &str = "REGISTRY_STORAGE_GCS_KEYFILE";
 
 /// `spec.storage.gcs` with the platform defaults: an empty region takes the cluster's region
 /// and project (the project is replaced even when set, as in the reference).
-pub fn effective(spec: &Gcs, platform: Option<&PlatformStatus>) -> Gcs {
+pub(crate) fn effective(spec: &Gcs, platform: Option<&PlatformStatus>) -> Gcs {
     let mut gcs = spec.clone();
     if gcs.region.is_empty()
         && let Some(gcp) = platform.and_then(|p| p.gcp.as_ref())
@@ -40,7 +40,7 @@ pub fn effective(spec: &Gcs, platform: Option<&PlatformStatus>) -> Gcs {
 }
 
 /// The service-account key JSON.
-pub fn keyfile(observed: &Inputs<'_>) -> Result<String, String> {
+pub(crate) fn keyfile(observed: &Inputs<'_>) -> Result<String, String> {
     match credentials::source(observed)? {
         Source::User(user) => user.require(KEYFILE),
         Source::Installer(minted) => minted.require("service_account.json"),

@@ -13,8 +13,8 @@ use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use crate::names::{NAMESPACE, OWNERSHIP_ANNOTATION};
 use crate::observed::ObjectKey;
 
-pub use provision::complete;
-pub use removal::remove;
+pub(crate) use provision::complete;
+pub(crate) use removal::remove;
 
 pub(crate) fn claim_key(claim: &str) -> ObjectKey {
     ObjectKey::of::<PersistentVolumeClaim>(NAMESPACE, claim)

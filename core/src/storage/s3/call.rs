@@ -19,6 +19,10 @@ pub struct S3Target {
     pub endpoint: String,
     /// Virtual-hosted-style addressing with a custom endpoint (else path style).
     pub virtual_hosted_style: bool,
+    /// AWS's dual-stack endpoint (without a custom endpoint), as the registry uses it. An
+    /// address detail, left out of the plan's text.
+    #[serde(skip)]
+    pub dual_stack: bool,
 }
 
 /// A call to S3.

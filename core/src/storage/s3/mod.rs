@@ -26,12 +26,12 @@ use crate::names::PRIVATE_CONFIGURATION_SECRET;
 use crate::storage::s3::call::S3Target;
 
 /// Where the registry reads its S3 credentials file.
-pub const CREDENTIALS_PATH: &str = "/var/run/secrets/cloud/credentials";
+pub(crate) const CREDENTIALS_PATH: &str = "/var/run/secrets/cloud/credentials";
 
 /// `spec.storage.s3` with the cluster defaults filled in: when both `region` and
 /// `regionEndpoint` are empty, both come from the AWS platform status, and a custom endpoint
 /// turns on virtual-hosted style.
-pub fn effective(spec: &S3, platform: Option<&PlatformStatus>) -> S3 {
+pub(crate) fn effective(spec: &S3, platform: Option<&PlatformStatus>) -> S3 {
     let mut s3 = spec.clone();
     let aws = platform.filter(|p| p.type_ == "AWS").and_then(|p| p.aws.as_ref());
     if s3.region.is_empty()
@@ -48,7 +48,7 @@ pub fn effective(spec: &S3, platform: Option<&PlatformStatus>) -> S3 {
 }
 
 /// Whether the registry should use S3's dual-stack endpoints.
-pub fn use_dual_stack(s3: &S3) -> bool {
+pub(crate) fn use_dual_stack(s3: &S3) -> bool {
     if !s3.region_endpoint.is_empty() {
         return true;
     }
@@ -71,7 +71,7 @@ pub(crate) fn is_iso_region(region: &str) -> bool {
 }
 
 /// The shared credentials file the registry (and the operator's own client) use.
-pub fn credentials_file(observed: &Inputs<'_>) -> Result<String, String> {
+pub(crate) fn credentials_file(observed: &Inputs<'_>) -> Result<String, String> {
     match credentials::source(observed)? {
         Source::User(user) => Ok(credentials::static_credentials_file(
             &user.require("REGISTRY_STORAGE_S3_ACCESSKEY")?,
@@ -163,6 +163,7 @@ pub(crate) fn target(s3: &S3, platform: Option<&PlatformStatus>) -> S3Target {
         region: s3.region.clone(),
         endpoint: cluster.map_or_else(|| s3.region_endpoint.clone(), |e| e.url.clone()),
         virtual_hosted_style: cluster.is_some() || s3.virtual_hosted_style,
+        dual_stack: use_dual_stack(s3),
     }
 }
 

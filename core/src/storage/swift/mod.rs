@@ -81,7 +81,7 @@ pub(crate) fn text(value: &Value, pointer: &str) -> String {
 }
 
 /// Credentials from the user secret (any of three credential kinds) or from `clouds.yaml`.
-pub fn credentials(observed: &Inputs<'_>) -> Result<Credentials, String> {
+pub(crate) fn credentials(observed: &Inputs<'_>) -> Result<Credentials, String> {
     match credentials::source(observed)? {
         Source::User(user) => {
             let get = |k: &str| user.get(&format!("REGISTRY_STORAGE_SWIFT_{k}")).map(Option::unwrap_or_default);
@@ -150,7 +150,7 @@ pub fn credentials(observed: &Inputs<'_>) -> Result<Credentials, String> {
 /// Normalises a Keystone URL: scheme added and lowercased, host checked and lowercased,
 /// default port dropped, `.`/`..` and duplicate slashes resolved; a bare path gets
 /// `v<authVersion>`; any other path must start with `/v1`, `/v2` or `/v3`.
-pub fn normalize_auth_url(url: &str, auth_version: &str) -> Result<String, String> {
+pub(crate) fn normalize_auth_url(url: &str, auth_version: &str) -> Result<String, String> {
     let with_scheme = if url.contains("://") { url.to_owned() } else { format!("http://{url}") };
     let (scheme, rest) = with_scheme.split_once("://").ok_or_else(|| format!("invalid auth URL {url:?}"))?;
     let scheme = scheme.to_lowercase();
@@ -202,7 +202,7 @@ pub fn normalize_auth_url(url: &str, auth_version: &str) -> Result<String, Strin
 /// The CA bundle Keystone and Swift are trusted with (spec 30 §7.3): `cacert` of the minted
 /// credentials (read even when the user's secret gives the credentials), else
 /// `ca-bundle.pem` of `openshift-config/cloud-provider-config`; empty values count as absent.
-pub fn ca_bundle(observed: &Inputs<'_>) -> Result<Option<String>, String> {
+pub(crate) fn ca_bundle(observed: &Inputs<'_>) -> Result<Option<String>, String> {
     let secret = observed.objects.get::<Secret>(NAMESPACE, INSTALLER_CREDENTIALS_SECRET).map_err(|e| e.to_string())?;
     let cacert = secret
         .and_then(|s| s.data?.get("cacert").map(|b| String::from_utf8_lossy(&b.0).into_owned()))
@@ -216,7 +216,7 @@ pub fn ca_bundle(observed: &Inputs<'_>) -> Result<Option<String>, String> {
 }
 
 /// `spec.storage.swift` with credential defaults for the identity fields.
-pub fn effective(spec: &Swift, c: &Credentials) -> Swift {
+pub(crate) fn effective(spec: &Swift, c: &Credentials) -> Swift {
     let or = |own: &str, default: &str| if own.is_empty() { default.to_owned() } else { own.to_owned() };
     Swift {
         auth_url: or(&spec.auth_url, &c.auth_url),

@@ -18,10 +18,8 @@ use aws_sdk_s3::config::{
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_http_client::{Builder, Connector};
-use image_registry_core::api::storage::S3;
 use image_registry_core::storage::s3::call::S3Target;
 use image_registry_core::storage::s3::read::{Credentials, Trust};
-use image_registry_core::storage::s3::use_dual_stack;
 
 /// The region S3 signs with when a custom endpoint names none (what S3-compatible stores expect).
 const DEFAULT_SIGNING_REGION: &str = "us-east-1";
@@ -77,7 +75,6 @@ pub fn client(
         .build();
     let app = AppName::new(format!("cluster-image-registry-operator-{}", sanitize(version)))
         .map_err(|e| format!("user agent: {e}"))?;
-    let spec = S3 { region: target.region.clone(), region_endpoint: target.endpoint.clone(), ..S3::default() };
     let mut config = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(region)
@@ -97,7 +94,7 @@ pub fn client(
         .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
         .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
     if target.endpoint.is_empty() {
-        config = config.use_dual_stack(use_dual_stack(&spec));
+        config = config.use_dual_stack(target.dual_stack);
     } else {
         config = config.endpoint_url(target.endpoint.clone()).force_path_style(!target.virtual_hosted_style);
     }
@@ -159,6 +156,8 @@ mod tests {
             region: region.into(),
             endpoint: endpoint.into(),
             virtual_hosted_style,
+            // As the core decides it: AWS's own endpoints, but the isolated partitions'.
+            dual_stack: endpoint.is_empty() && !region.contains("-iso"),
         }
     }
 
