@@ -162,6 +162,10 @@ fn hide_values(observed: &mut Observed) {
             account.primary_key = hide(&account.primary_key);
         }
     }
+    for hmac in observed.cloud.ibmcos.keys.values_mut().filter_map(|k| k.hmac.as_mut()) {
+        hmac.access_key_id = hide(&hmac.access_key_id);
+        hmac.secret_access_key = hide(&hmac.secret_access_key);
+    }
     for key in &keys {
         if key.kind == "Secret" && key.group.is_empty() {
             continue;

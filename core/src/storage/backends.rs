@@ -16,6 +16,8 @@ macro_rules! cloud_backends {
             Azure => azure;
             /// OpenStack Swift.
             Swift => swift;
+            /// IBM Cloud Object Storage (IBM Cloud and Power VS).
+            IbmCos => ibmcos;
         }
     };
 }

@@ -30,11 +30,6 @@ macro_rules! dispatch {
                 $(Ok(StorageKind::$variant) => {
                     <crate::storage::slices::$variant as Backend>::complete(config, observed, &status, &mut out)
                 })*
-                Ok(StorageKind::IbmCos) => {
-                    let message = "IBM Cloud Object Storage is not supported yet".to_owned();
-                    out.condition(ConditionStatus::Unknown, "Not Supported", message.clone());
-                    out.permanent = Some(("StorageNotSupported".to_owned(), message));
-                }
                 Err(e) => out.error = Some(e.to_string()),
             }
             out
@@ -51,9 +46,9 @@ macro_rules! dispatch {
             match select(&applied) {
                 $(Ok(StorageKind::$variant) => <crate::storage::slices::$variant as Backend>::remove(observed, &applied),)*
                 Ok(StorageKind::Pvc) => pvc::remove(observed, applied.pvc),
-                // Nothing outside the cluster to delete (an emptyDir goes with its pods; IBM COS is
-                // never created), or no single backend recorded.
-                Ok(StorageKind::EmptyDir | StorageKind::IbmCos)
+                // Nothing outside the cluster to delete (an emptyDir goes with its pods), or no
+                // single backend recorded.
+                Ok(StorageKind::EmptyDir)
                 | Err(SelectError::NotConfigured | SelectError::Several(_)) => (Removal::Done, Vec::new()),
             }
         }
@@ -76,7 +71,6 @@ macro_rules! dispatch {
                     }))
                 }
                 $(StorageKind::$variant => <crate::storage::slices::$variant as Backend>::wiring(storage, observed),)*
-                StorageKind::IbmCos => Err("the IBMCOS storage driver is not supported yet".to_owned()),
             }
         }
     };

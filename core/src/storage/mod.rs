@@ -13,6 +13,7 @@ mod dispatch;
 pub(crate) mod envvar;
 pub mod facts;
 pub mod gcs;
+pub mod ibmcos;
 pub(crate) mod naming;
 mod provision;
 pub(crate) mod pvc;

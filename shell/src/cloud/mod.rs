@@ -8,6 +8,7 @@ pub mod calls;
 pub mod error;
 pub mod gcs;
 pub mod http;
+pub mod ibmcos;
 pub mod s3;
 pub mod seen;
 pub mod swift;

@@ -10,7 +10,7 @@ use image_registry_core::storage::azure::facts::AzureAccount;
 use image_registry_core::storage::gcs::facts::GcsBucket;
 use image_registry_core::storage::s3::facts::S3Bucket;
 use image_registry_core::storage::swift::facts::SwiftContainer;
-use image_registry_core::storage::{azure, gcs, s3, swift};
+use image_registry_core::storage::{azure, gcs, ibmcos, s3, swift};
 
 impl World {
     /// Makes sure every bucket named in the Config's spec or status has an observed answer
@@ -42,6 +42,28 @@ pub fn name(cloud: &mut CloudFacts, reads: &CloudReads) {
     }
     for container in reads.swift.iter().flat_map(|r| &r.containers) {
         cloud.swift.containers.entry(container.clone()).or_default();
+    }
+    if let Some(reads) = &reads.ibmcos {
+        // The modelled account holds every instance and key it has; a CRN it never made is
+        // missing, as the Resource Controller answers 404.
+        use image_registry_core::storage::ibmcos::read::Lookup;
+        if let Lookup::Crn(crn) = &reads.instance {
+            cloud
+                .ibmcos
+                .instances
+                .entry(crn.clone())
+                .or_insert_with(|| ibmcos::facts::Instance { state: "missing".into(), ..Default::default() });
+        }
+        if let Some(Lookup::Crn(crn)) = &reads.key {
+            cloud
+                .ibmcos
+                .keys
+                .entry(crn.clone())
+                .or_insert_with(|| ibmcos::facts::Key { state: "missing".into(), ..Default::default() });
+        }
+        for target in &reads.buckets {
+            cloud.ibmcos.buckets.entry(target.bucket.clone()).or_default();
+        }
     }
 }
 
@@ -174,6 +196,51 @@ pub fn carry_out(cloud: &mut CloudFacts, call: &CloudAction) -> Result<(), Failu
                 }
                 _ => return fail(ErrorClass::Forbidden, format!("refusing to delete {container}")),
             }
+        }
+        CloudAction::IbmCos(call) => return ibm(&mut cloud.ibmcos, call),
+    }
+    Ok(())
+}
+
+/// IBM Cloud as the world models it: an instance is active and a key has its HMAC pair as
+/// soon as they are made (the test double, `tests/stand/ibm_double.rs`, models provisioning).
+fn ibm(cloud: &mut ibmcos::facts::Facts, call: &ibmcos::call::Call) -> Result<(), Failure> {
+    use ibmcos::call::Call;
+    use ibmcos::facts::{Hmac, Instance, Key};
+    match call {
+        Call::CreateServiceInstance { name, resource_group_id, .. } => {
+            let crn = format!("crn:v1:bluemix:public:cloud-object-storage:global:a/world:{name}::");
+            let instance =
+                Instance { name: name.clone(), state: "active".into(), resource_group_id: resource_group_id.clone() };
+            cloud.instances.insert(crn, instance);
+        }
+        Call::CreateResourceKey { name, instance_crn } => {
+            if cloud.instances.get(instance_crn).is_none_or(|i| i.state != "active") {
+                return fail(ErrorClass::NotFound, format!("no active instance {instance_crn}"));
+            }
+            let guid = instance_crn.trim_end_matches("::").rsplit(':').next().unwrap_or_default();
+            let crn = format!("crn:v1:bluemix:public:cloud-object-storage:global:a/world:{guid}:resource-key:{name}");
+            let key = Key {
+                name: name.clone(),
+                state: "active".into(),
+                source_crn: instance_crn.clone(),
+                role: ibmcos::WRITER.into(),
+                hmac: Some(Hmac {
+                    access_key_id: format!("{name}-access"),
+                    secret_access_key: format!("{name}-secret"),
+                }),
+            };
+            cloud.keys.insert(crn, key);
+        }
+        Call::CreateBucket { target } => {
+            let entry = cloud.buckets.entry(target.bucket.clone()).or_default();
+            entry.state = BucketState::Exists;
+        }
+        Call::DeleteBucket { target, instance_crn, instance_name } => {
+            if cloud.instances.get(instance_crn).is_none_or(|i| i.name != *instance_name) {
+                return fail(ErrorClass::Forbidden, format!("refusing to delete {}", target.bucket));
+            }
+            cloud.buckets.remove(&target.bucket);
         }
     }
     Ok(())

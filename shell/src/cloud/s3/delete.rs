@@ -45,6 +45,12 @@ pub async fn delete(
             ),
         ));
     }
+    empty_and_delete(client, bucket, calls).await
+}
+
+/// Deletes every object version, delete marker and incomplete upload, then the bucket; a
+/// bucket already gone is success. The caller has checked that it may.
+pub(crate) async fn empty_and_delete(client: &Client, bucket: &str, calls: &CallCounter) -> Result<(), CloudError> {
     match remove_versions(client, bucket, calls).await {
         Err(e) if gone(&e.0) => return Ok(()),
         Err(e) => return Err(e.1),

@@ -8,11 +8,12 @@
 //! with the loop's backoff). A changed credentials secret or CA bundle builds new clients on
 //! the next pass, without a restart.
 
-mod client;
-mod delete;
+// The bucket half of IBM COS (`cloud::ibmcos`) goes through these too.
+pub(crate) mod client;
+pub(crate) mod delete;
 mod errors;
-mod execute;
-mod observe;
+pub(crate) mod execute;
+pub(crate) mod observe;
 pub mod permissions;
 
 use futures::future::BoxFuture;
