@@ -13,6 +13,7 @@ mod e2e;
 mod flap;
 mod gcs;
 mod gcs_e2e;
+mod ibmcos;
 mod incluster;
 mod lifecycle;
 mod manifests;

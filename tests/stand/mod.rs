@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod arm_double;
+pub mod ibm_double;
 pub mod keystone_double;
 pub mod resource_manager_double;
 
