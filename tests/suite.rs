@@ -14,6 +14,7 @@ mod flap;
 mod gcs;
 mod gcs_e2e;
 mod ibmcos;
+mod ibmcos_e2e;
 mod incluster;
 mod lifecycle;
 mod manifests;

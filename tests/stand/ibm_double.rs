@@ -16,8 +16,8 @@ use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-/// The account's API key.
-pub const API_KEY: &str = "stand-ibmcloud-api-key-0001";
+/// The account's API key: the one the IBM Cloud and Power VS fixtures hold.
+pub const API_KEY: &str = "fixture-ibmcloud-api-key-0001";
 /// The account.
 pub const ACCOUNT: &str = "a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5";
 /// The resource group's name, as the Infrastructure names it.
