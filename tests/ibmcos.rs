@@ -126,6 +126,24 @@ fn cluster(double: &str, moto: &str, ibmcos: Value, status: Value) -> Observed {
     observed
 }
 
+/// Every call counted is one the permissions table knows, so the CredentialsRequests derived
+/// from it cover what the client really calls.
+fn assert_permitted(calls: &CallCounter) {
+    use image_registry_operator::cloud::ibmcos::permissions::CALLS;
+    let mut registry = prometheus_client::registry::Registry::default();
+    registry.register("calls", "", calls.family());
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    let called: Vec<&str> = text.split("call=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+    assert!(called.contains(&"CreateResourceKey") && called.contains(&"DeleteBucket"), "{called:?}");
+    for call in called {
+        assert!(
+            CALLS.iter().any(|(known, _)| *known == call),
+            "{call} is called but has no IAM roles in permissions.rs"
+        );
+    }
+}
+
 async fn observe(cloud: &IbmCosCloud, observed: &Observed) -> Facts {
     let reads = image_registry_core::reads(observed).ibmcos.expect("the Config has ibmcos storage");
     cloud.observe(&reads, "4.20.0").await
@@ -136,7 +154,8 @@ async fn instance_key_and_bucket_are_found_created_read_once_per_resync_and_the_
     let Some(moto) = stand::moto() else { return };
     let double = ibm::start(1).await;
     let s3 = stand::s3(&moto, "us-east-1");
-    let cloud = IbmCosCloud::new(Duration::from_secs(600), CallCounter::default());
+    let calls = CallCounter::default();
+    let cloud = IbmCosCloud::new(Duration::from_secs(600), calls.clone());
     let name = format!("{INFRA}-image-registry");
 
     // Nothing yet: the group is found, no instance of the name.
@@ -201,6 +220,7 @@ async fn instance_key_and_bucket_are_found_created_read_once_per_resync_and_the_
     assert!(s3.head_bucket().bucket(&bucket).send().await.is_err(), "the bucket is gone");
     cloud.execute(&delete).await.unwrap();
     assert!(double.model.lock().unwrap().instances.contains_key(&crn), "the instance stays");
+    assert_permitted(&calls);
 }
 
 #[tokio::test]

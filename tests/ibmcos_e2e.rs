@@ -56,7 +56,11 @@ async fn fresh_cluster_flow(fixture: &str, platform: &str, location: &str) {
     let s3 = stand::s3(&moto, "us-east-1");
     let located = s3.get_bucket_location().bucket(&bucket).send().await.unwrap();
     assert_eq!(located.location_constraint().map(|c| c.as_str().to_owned()), Some(format!("{location}-smart")));
-    let created = proxy.log().iter().filter(|l| l.method == "PUT" && l.target.trim_end_matches('/') == format!("/{bucket}")).count();
+    let created = proxy
+        .log()
+        .iter()
+        .filter(|l| l.method == "PUT" && l.target.trim_end_matches('/') == format!("/{bucket}"))
+        .count();
     assert_eq!(created, 1, "one bucket created: {:?}", proxy.log());
 
     // A quiet minute: nothing written anywhere; COS and the Resource Controller read at most
@@ -66,13 +70,30 @@ async fn fresh_cluster_flow(fixture: &str, platform: &str, location: &str) {
     let idle = shipped::quiet_minute(&stand.fake, &proxy, budget).await;
     let after = double.model.lock().unwrap().log.clone();
     let resource_calls: Vec<&String> = after[before.len()..].iter().collect();
-    assert!(resource_calls.iter().all(|l| l.starts_with("GET ")), "IBM Cloud written to at the fixpoint: {resource_calls:?}");
-    assert!(resource_calls.len() <= 2 * budget + 1, "{} IBM Cloud reads in a quiet minute: {resource_calls:?}", resource_calls.len());
-    println!("{platform}: {} COS and {} IBM Cloud requests in 60 s idle (resync {RESYNC} s)", idle.len(), resource_calls.len());
+    assert!(
+        resource_calls.iter().all(|l| l.starts_with("GET ")),
+        "IBM Cloud written to at the fixpoint: {resource_calls:?}"
+    );
+    assert!(
+        resource_calls.len() <= 2 * budget + 1,
+        "{} IBM Cloud reads in a quiet minute: {resource_calls:?}",
+        resource_calls.len()
+    );
+    println!(
+        "{platform}: {} COS and {} IBM Cloud requests in 60 s idle (resync {RESYNC} s)",
+        idle.len(),
+        resource_calls.len()
+    );
 
     // Images in the bucket, then Removed: the bucket is emptied and deleted, the instance and
     // its key stay.
-    s3.put_object().bucket(&bucket).key("docker/registry/v2/blobs/a").body(b"layer".to_vec().into()).send().await.unwrap();
+    s3.put_object()
+        .bucket(&bucket)
+        .key("docker/registry/v2/blobs/a")
+        .body(b"layer".to_vec().into())
+        .send()
+        .await
+        .unwrap();
     set_management_state(&stand.fake, "Removed").await;
     wait_for("the bucket to be deleted", &operator, Duration::from_secs(90), async || {
         s3.head_bucket().bucket(&bucket).send().await.is_err()

@@ -404,6 +404,36 @@ fn the_azure_credentials_request_grants_exactly_what_the_azure_calls_and_the_reg
     assert_eq!(granted(&manifest, "dataPermissions"), data, "data: granted (left) vs needed (right)");
 }
 
+/// IBM Cloud's and Power VS's requests grant exactly the roles the IBM Cloud calls need, in the
+/// reference's two policies (the COS service; resource groups); every call the client made
+/// against the double is in the table (tests/ibmcos.rs).
+#[test]
+fn the_ibm_credentials_requests_grant_exactly_what_the_ibm_cloud_calls_need() {
+    use image_registry_operator::cloud::ibmcos::permissions::{CALLS, COS, RESOURCE_GROUP};
+    for (cloud, kind, name) in [
+        ("ibmcos", "IBMCloudProviderSpec", "openshift-image-registry-ibmcos"),
+        ("powervs", "IBMCloudPowerVSProviderSpec", "openshift-image-registry-ibmcos-powervs"),
+    ] {
+        let manifest = credentials_request(cloud, kind);
+        assert_eq!(manifest["metadata"]["name"], name);
+        let mut granted: BTreeSet<(String, String)> = BTreeSet::new();
+        for policy in manifest["spec"]["providerSpec"]["policies"].as_array().unwrap() {
+            let attribute = &policy["attributes"][0];
+            let scope = format!("{}={}", attribute["name"].as_str().unwrap(), attribute["value"].as_str().unwrap());
+            assert!([COS, RESOURCE_GROUP].contains(&scope.as_str()), "{scope}");
+            for role in policy["roles"].as_array().unwrap() {
+                granted.insert((scope.clone(), role.as_str().unwrap().to_owned()));
+            }
+        }
+        let needed: BTreeSet<(String, String)> = CALLS
+            .iter()
+            .flat_map(|(_, needs)| needs.iter())
+            .map(|(scope, role)| ((*scope).to_owned(), (*role).to_owned()))
+            .collect();
+        assert_eq!(granted, needed, "{cloud}: granted (left) vs needed (right)");
+    }
+}
+
 /// Profiles, as the `include.release.openshift.io/<profile>` annotations name them.
 const HS: &str = "hypershift";
 const IBM: &str = "ibm-cloud-managed";
@@ -454,13 +484,9 @@ const REFERENCE_SET: &[(&str, &str, &str, &[&str], &str)] = &[
 ];
 
 /// What the reference ships and this project does not, each listed in docs/differences.md
-/// (difference 58): IBM COS's permissions come with its backend; the TLS-profile ConfigMap feeds
-/// a `--config` file this operator does not read (its TLS settings are flags).
-const NOT_SHIPPED: &[(&str, &str)] = &[
-    ("CredentialsRequest", "openshift-image-registry-ibmcos"),
-    ("CredentialsRequest", "openshift-image-registry-ibmcos-powervs"),
-    ("ConfigMap", "image-registry-operator-config"),
-];
+/// (difference 58): the TLS-profile ConfigMap feeds a `--config` file this operator does not
+/// read (its TLS settings are flags).
+const NOT_SHIPPED: &[(&str, &str)] = &[("ConfigMap", "image-registry-operator-config")];
 
 type Shipped = (String, String, String, BTreeSet<String>, String);
 

@@ -9,6 +9,7 @@
 //! call; an instance still provisioning, or a failed read, is read again on the next pass.
 
 pub mod api;
+pub mod permissions;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
