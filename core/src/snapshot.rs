@@ -157,15 +157,12 @@ fn hide_values(observed: &mut Observed) {
         }
         observed.objects.insert_at(key.clone(), object);
     }
-    for account in observed.cloud.azure.accounts.values_mut() {
-        if !account.primary_key.is_empty() {
-            account.primary_key = hide(&account.primary_key);
-        }
+    macro_rules! hide_cloud_secrets {
+        ($($(#[$doc:meta])* $variant:ident => $module:ident;)*) => {
+            $(crate::storage::facts::Secrets::hide_secrets(&mut observed.cloud.$module, &mut hide);)*
+        };
     }
-    for hmac in observed.cloud.ibmcos.keys.values_mut().filter_map(|k| k.hmac.as_mut()) {
-        hmac.access_key_id = hide(&hmac.access_key_id);
-        hmac.secret_access_key = hide(&hmac.secret_access_key);
-    }
+    crate::cloud_backends!(hide_cloud_secrets);
     for key in &keys {
         if key.kind == "Secret" && key.group.is_empty() {
             continue;

@@ -105,7 +105,7 @@ pub struct Owned {
     build: fn(&Context<'_>, &[Desired]) -> Result<Option<Desired>, String>,
 }
 
-/// The registry's objects other than its routes (one per wanted route, [`routes::routes`]), in
+/// The registry's objects other than its routes (one per wanted route, built after these), in
 /// apply order (spec 20 §1.1).
 pub const OWNED: &[Owned] = {
     use crate::names::REGISTRY_SERVICE_ACCOUNT;

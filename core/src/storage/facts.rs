@@ -18,6 +18,14 @@ pub enum BucketState {
     Unknown,
 }
 
+/// Facts that may hold secret values a cloud handed out (an account key, an HMAC pair): a
+/// snapshot replaces each with the placeholder `hide` gives. Every backend's `Facts` implements
+/// it, so the snapshot names no backend.
+pub trait Secrets {
+    /// Replaces every secret value with `hide(value)`.
+    fn hide_secrets(&mut self, _hide: &mut dyn FnMut(&str) -> String) {}
+}
+
 /// Whether a backend's facts hold nothing (left out of a snapshot's text).
 pub fn is_empty<T: Default + PartialEq>(facts: &T) -> bool {
     *facts == T::default()

@@ -4,7 +4,6 @@
 // A new action or storage kind must be decided on wherever these enums are matched.
 #![deny(clippy::wildcard_enum_match_arm)]
 
-pub mod azure;
 pub mod backends;
 pub mod call;
 pub(crate) mod completion;
@@ -12,14 +11,18 @@ pub(crate) mod credentials;
 mod dispatch;
 pub(crate) mod envvar;
 pub mod facts;
-pub mod gcs;
-pub mod ibmcos;
 pub(crate) mod naming;
 mod provision;
 pub(crate) mod pvc;
 pub mod read;
-pub mod s3;
-pub mod swift;
+
+/// One folder per backend of the list (`storage/<module>/`).
+macro_rules! backend_modules {
+    ($($(#[$doc:meta])* $variant:ident => $module:ident;)*) => {
+        $($(#[$doc])* pub mod $module;)*
+    };
+}
+crate::cloud_backends!(backend_modules);
 
 pub(crate) use dispatch::{complete, remove, wiring};
 

@@ -3,18 +3,21 @@
 //! ([`s3`]), GCS through its JSON API ([`gcs`]), Swift through Keystone and its object-store
 //! API ([`swift`]), Azure through the Resource Manager and the blob service ([`azure`]).
 
-pub mod azure;
 pub mod calls;
 pub mod error;
-pub mod gcs;
 pub mod http;
-pub mod ibmcos;
-pub mod s3;
 pub mod seen;
-pub mod swift;
 pub mod trust;
 
 use std::time::Duration;
+
+/// One folder per backend of the core's list (`cloud/<module>/`).
+macro_rules! backend_modules {
+    ($($(#[$doc:meta])* $variant:ident => $module:ident;)*) => {
+        $($(#[$doc])* pub mod $module;)*
+    };
+}
+image_registry_core::cloud_backends!(backend_modules);
 
 #[cfg(feature = "fake-cloud")]
 use crate::locks::lock;

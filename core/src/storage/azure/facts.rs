@@ -61,3 +61,11 @@ pub struct AzureVnet {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subnets: Vec<String>,
 }
+
+impl crate::storage::facts::Secrets for Facts {
+    fn hide_secrets(&mut self, hide: &mut dyn FnMut(&str) -> String) {
+        for account in self.accounts.values_mut().filter(|a| !a.primary_key.is_empty()) {
+            account.primary_key = hide(&account.primary_key);
+        }
+    }
+}

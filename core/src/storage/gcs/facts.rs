@@ -9,6 +9,8 @@ use crate::storage::facts::BucketState;
 /// GCS's facts: the buckets read, by name.
 pub type Facts = BTreeMap<String, GcsBucket>;
 
+impl crate::storage::facts::Secrets for Facts {}
+
 /// A GCS bucket as the shell observed it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

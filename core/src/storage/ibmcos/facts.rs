@@ -87,3 +87,12 @@ pub struct CosBucket {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
 }
+
+impl crate::storage::facts::Secrets for Facts {
+    fn hide_secrets(&mut self, hide: &mut dyn FnMut(&str) -> String) {
+        for hmac in self.keys.values_mut().filter_map(|k| k.hmac.as_mut()) {
+            hmac.access_key_id = hide(&hmac.access_key_id);
+            hmac.secret_access_key = hide(&hmac.secret_access_key);
+        }
+    }
+}

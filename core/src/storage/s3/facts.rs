@@ -7,6 +7,8 @@ use crate::storage::facts::BucketState;
 /// S3's facts: the buckets read, by name.
 pub type Facts = std::collections::BTreeMap<String, S3Bucket>;
 
+impl crate::storage::facts::Secrets for Facts {}
+
 /// An S3 bucket as the shell observed it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -50,3 +50,5 @@ pub struct SwiftContainer {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
 }
+
+impl crate::storage::facts::Secrets for Facts {}
