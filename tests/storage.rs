@@ -34,7 +34,7 @@ fn config_status(plan: &Plan) -> serde_json::Value {
 
 #[test]
 fn converged_backends_plan_nothing() {
-    for backend in ["s3", "gcs", "azure", "swift", "pvc", "emptydir"] {
+    for backend in ["s3", "gcs", "azure", "swift", "ibmcos", "pvc", "emptydir"] {
         let plan = plan(&format!("{backend}/converged"));
         assert_eq!(
             plan.exit_code(),
@@ -61,6 +61,8 @@ fn fresh_backends_plan_the_spec_cloud_calls_in_order() {
         ("gcs", &["gcsCreateBucket"]),
         ("azure", &["azureCreateStorageAccount", "azureCreateContainer"]),
         ("swift", &["swiftCreateContainer"]),
+        // The instance first; its CRN is recorded before its key and the bucket follow.
+        ("ibmcos", &["ibmcosCreateServiceInstance"]),
         ("pvc", &[]),
         ("emptydir", &[]),
     ];
@@ -175,9 +177,10 @@ fn storage_the_operator_created_is_managed_however_the_config_started() {
                 | CloudAction::Azure(azure::call::Call::CreateStorageAccount { .. })
                 | CloudAction::Azure(azure::call::Call::CreateContainer { .. })
                 | CloudAction::Swift(swift::call::Call::CreateContainer { .. })
+                | CloudAction::IbmCos(image_registry_core::storage::ibmcos::call::Call::CreateBucket { .. })
         )
     };
-    for backend in ["s3", "gcs", "azure", "swift"] {
+    for backend in ["s3", "gcs", "azure", "swift", "ibmcos"] {
         let base = fixture(&format!("storage/{backend}/fresh"));
         let mut empty_names = base.clone();
         edit_config(&mut empty_names, |c: &mut Config| {
@@ -195,6 +198,9 @@ fn storage_the_operator_created_is_managed_however_the_config_started() {
             }
             if let Some(swift) = &mut storage.swift {
                 swift.container.clear();
+            }
+            if let Some(cos) = &mut storage.ibmcos {
+                cos.bucket.clear();
             }
         });
         let mut bootstrapped = base.clone();
@@ -225,6 +231,7 @@ fn storage_exists_settles_on_the_references_reason() {
         ("gcs", "GCS Bucket Exists"),
         ("azure", "ContainerExists"),
         ("swift", "Swift container Exists"),
+        ("ibmcos", "IBM COS Bucket Exists"),
     ] {
         let report = simulate(fixture(&format!("storage/{backend}/fresh")), 12, vec![]);
         let config: image_registry_core::api::Config =
@@ -526,4 +533,140 @@ fn s3_calls_go_to_the_clusters_endpoint_when_the_config_names_only_its_region() 
         assert_eq!(call["target"]["endpoint"], "https://s3.internal.example.com", "{call}");
         assert_eq!(call["target"]["virtualHostedStyle"], true, "{call}");
     }
+}
+
+/// IBM COS (spec 30 §8, §9.7): the registry's env against COS; the management state as the
+/// reference sets it; a provisioning instance waits; an instance that is gone is found or made
+/// again, unless the bucket the registry used was in it; a key that is not valid is named.
+#[test]
+fn ibm_cos_follows_the_references_decisions_and_never_recreates_lost_data_silently() {
+    use image_registry_core::api::Config;
+    use image_registry_core::observed::BucketState;
+    use image_registry_core::storage::ibmcos::facts::{CosBucket, Instance};
+    use image_registry_tests::edit_config;
+
+    // The registry's S3 driver against COS, with the key's HMAC pair (spec 30 §9.7).
+    let fresh = fixture("storage/ibmcos/converged");
+    let (objects, error) =
+        image_registry_core::desired(&fresh, &fresh.objects.get::<Config>("", "cluster").unwrap().unwrap()).unwrap();
+    assert_eq!(error, None);
+    let deployment = objects.iter().find(|d| d.key.kind == "Deployment").unwrap();
+    let env = deployment.object["spec"]["template"]["spec"]["containers"][0]["env"].as_array().unwrap();
+    let value = |name: &str| env.iter().find(|e| e["name"] == name).map(|e| e["value"].clone());
+    assert_eq!(value("REGISTRY_STORAGE"), Some("s3".into()));
+    assert_eq!(value("REGISTRY_STORAGE_S3_REGION"), Some("us-south".into()));
+    assert_eq!(
+        value("REGISTRY_STORAGE_S3_REGIONENDPOINT"),
+        Some("s3.us-south.cloud-object-storage.appdomain.cloud".into())
+    );
+    assert_eq!(value("REGISTRY_STORAGE_S3_ENCRYPT"), Some("false".into()));
+    assert_eq!(value("REGISTRY_STORAGE_S3_FORCEPATHSTYLE"), Some("true".into()));
+    assert_eq!(value("REGISTRY_STORAGE_S3_USEDUALSTACK"), Some("false".into()));
+    let secret = objects
+        .iter()
+        .find(|d| d.key.kind == "Secret" && d.key.name == "image-registry-private-configuration")
+        .unwrap();
+    assert!(secret.object["data"]["credentials"].is_string(), "the HMAC pair as the credentials file");
+
+    let converged = fixture("storage/ibmcos/converged");
+    let instance_crn = converged.cloud.ibmcos.instances.keys().next().unwrap().clone();
+    let status_of = |observed: &image_registry_core::Observed| config_status(&reconcile(observed)).to_string();
+
+    // A user's bucket in an active instance is adopted Unmanaged; one that does not exist is
+    // created and Managed.
+    for (exists, state) in [(true, "Unmanaged"), (false, "Managed")] {
+        let mut users = converged.clone();
+        edit_config(&mut users, |c| {
+            c.spec.storage.management_state.clear();
+            if let Some(cos) = c.spec.storage.ibmcos.as_mut() {
+                cos.bucket = "users-bucket".into();
+            }
+            c.status = None;
+        });
+        let bucket = CosBucket {
+            state: if exists { BucketState::Exists } else { BucketState::Missing },
+            ..CosBucket::default()
+        };
+        users.cloud.ibmcos.buckets.insert("users-bucket".into(), bucket);
+        let plan = reconcile(&users);
+        let patch = plan.steps.iter().find_map(|s| match &s.action {
+            Action::Kube(KubeAction::Patch { key, patch, .. }) if key.kind == "Config" => Some(patch.expose().clone()),
+            _ => None,
+        });
+        let written = patch.map(|p| p["spec"]["storage"]["managementState"].clone()).unwrap_or_default();
+        assert_eq!(written, state, "bucket exists: {exists}");
+        assert_eq!(cloud_calls(&plan), if exists { vec![] } else { vec!["ibmcosCreateBucket".to_owned()] });
+    }
+
+    // Provisioning: a named wait, retried.
+    let mut provisioning = converged.clone();
+    provisioning.cloud.ibmcos.instances.insert(
+        instance_crn.clone(),
+        Instance { state: "provisioning".into(), ..converged.cloud.ibmcos.instances[&instance_crn].clone() },
+    );
+    let plan = reconcile(&provisioning);
+    assert!(
+        plan.errors.iter().any(|e| e.message.contains("waiting for IBM COS service instance to finish provisioning")),
+        "{:?}",
+        plan.errors
+    );
+    assert!(status_of(&provisioning).contains("IBM COS Instance Provisioning"));
+
+    // Gone while the bucket the registry used was in it: reported, nothing made.
+    let mut gone = converged.clone();
+    gone.cloud
+        .ibmcos
+        .instances
+        .insert(instance_crn.clone(), Instance { state: "removed".into(), ..Instance::default() });
+    let plan = reconcile(&gone);
+    assert!(cloud_calls(&plan).is_empty(), "{:?}", cloud_calls(&plan));
+    let status = status_of(&gone);
+    assert!(status.contains("IBM COS Instance Gone") && status.contains("StorageMissing"), "{status}");
+
+    // Gone before any bucket was recorded: forgotten, then found or made again (Managed).
+    let mut early = gone.clone();
+    edit_config(&mut early, |c| {
+        if let Some(cos) = c.status.as_mut().and_then(|s| s.storage.ibmcos.as_mut()) {
+            cos.bucket.clear();
+        }
+    });
+    let report = image_registry_world::run::simulate(early, 12, vec![]);
+    assert_eq!(report.ending, image_registry_world::run::Ending::Converged, "{}", report.summary());
+    let config: Config = report.world.observed.objects.get("", "cluster").unwrap().unwrap();
+    let cos = config.spec.storage.ibmcos.unwrap();
+    assert_eq!(config.spec.storage.management_state, "Managed");
+    assert_eq!(cos.service_instance_crn, instance_crn, "the world makes the same name's instance again");
+    assert!(report.passes.iter().any(|p| cloud_calls(&p.plan).contains(&"ibmcosCreateServiceInstance".to_owned())));
+
+    // A key of another instance is named with the field, never used.
+    let mut foreign = converged.clone();
+    for key in foreign.cloud.ibmcos.keys.values_mut() {
+        key.source_crn = "crn:v1:bluemix:public:cloud-object-storage:global:a/other:x::".into();
+    }
+    let status = status_of(&foreign);
+    assert!(
+        status.contains("IBM COS Resource Key Invalid") && status.contains("spec.storage.ibmcos.resourceKeyCRN"),
+        "{status}"
+    );
+
+    // An unknown Power VS region is named.
+    let mut mars = fixture("powervs-fresh");
+    let mut infra = mars
+        .objects
+        .raw(&image_registry_core::ObjectKey::of::<image_registry_core::api::openshift::Infrastructure>("", "cluster"))
+        .unwrap()
+        .clone();
+    infra["status"]["platformStatus"]["powervs"]["region"] = "mars".into();
+    mars.objects.insert(infra).unwrap();
+    let report = image_registry_world::run::simulate(mars, 4, vec![]);
+    let errors: Vec<String> =
+        report.passes.iter().flat_map(|p| p.plan.errors.iter().map(|e| e.message.clone())).collect();
+    let status = report
+        .world
+        .observed
+        .objects
+        .raw(&image_registry_core::ObjectKey::of::<Config>("", "cluster"))
+        .map(|c| c["status"].to_string());
+    let said = format!("{errors:?} {}", status.unwrap_or_default());
+    assert!(said.contains("COS region corresponding to a PowerVS region mars not found"), "{said}");
 }

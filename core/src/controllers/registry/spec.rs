@@ -68,6 +68,10 @@ pub fn field_errors(config: &Config) -> Vec<FieldError> {
     if let Some(swift) = storage.swift.as_ref().filter(|s| named(&s.container)) {
         errors.check("spec.storage.swift.container", names::swift_container(&swift.container));
     }
+    // COS names buckets by S3's rules.
+    if let Some(cos) = storage.ibmcos.as_ref().filter(|c| named(&c.bucket)) {
+        errors.check("spec.storage.ibmcos.bucket", names::s3_bucket(&cos.bucket));
+    }
     errors.into_vec()
 }
 

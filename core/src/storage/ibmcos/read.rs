@@ -61,7 +61,9 @@ pub(crate) fn reads(observed: &Inputs<'_>) -> Option<Reads> {
     };
     let mut buckets: Vec<CosTarget> = Vec::new();
     if key.is_some() {
-        for bucket in [&cos.bucket, &status.bucket].into_iter().filter(|b| !b.is_empty()) {
+        // A spec bucket COS would refuse is never read (the pass reports it); the status's always is.
+        let readable = Some(&cos.bucket).filter(|b| crate::validation::storage::s3_bucket(b).is_ok());
+        for bucket in [readable, Some(&status.bucket)].into_iter().flatten().filter(|b| !b.is_empty()) {
             if !buckets.iter().any(|b| b.bucket == *bucket) {
                 let location = if *bucket == status.bucket && !status.location.is_empty() {
                     status.location.clone()
