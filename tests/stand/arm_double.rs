@@ -11,11 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use http_body_util::Full;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 /// The tenant, app and secret the double accepts.
 pub const TENANT: &str = "00000000-0000-0000-0000-0000000000aa";
@@ -387,47 +384,19 @@ pub fn add_vnet(model: &mut Model, group: &str, name: &str, tags: &[(&str, &str)
 /// Starts the double on 127.0.0.1; `base` (set once the TLS front is known) is the URL clients
 /// use for operation URLs.
 pub async fn start() -> (Arm, Arc<Mutex<String>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, endpoint) = super::bind(0).await;
     let model = Arc::new(Mutex::new(Model::default()));
     let base = Arc::new(Mutex::new(endpoint.clone()));
     let (shared, shared_base) = (model.clone(), base.clone());
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
-            let (model, base) = (shared.clone(), shared_base.clone());
-            tokio::spawn(async move {
-                let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                    let (model, base) = (model.clone(), base.clone());
-                    async move {
-                        let method = request.method().to_string();
-                        let path = request.uri().path().to_owned();
-                        let query = request.uri().query().unwrap_or_default().to_owned();
-                        let api_version = query
-                            .split('&')
-                            .find_map(|p| p.strip_prefix("api-version="))
-                            .unwrap_or_default()
-                            .to_owned();
-                        let authorization = request
-                            .headers()
-                            .get("authorization")
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default()
-                            .to_owned();
-                        let bytes = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                        let base = base.lock().unwrap().clone();
-                        let mut model = model.lock().unwrap();
-                        if path.contains("/Microsoft.Storage/storageAccounts/") {
-                            model.storage_api_versions.insert(api_version);
-                        }
-                        let response = handle_query(&mut model, &base, &method, &path, &query, &authorization, &bytes);
-                        Ok::<_, std::convert::Infallible>(response)
-                    }
-                });
-                let _ =
-                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-            });
+    super::serve(listener, move |r| {
+        let api_version =
+            r.query.split('&').find_map(|p| p.strip_prefix("api-version=")).unwrap_or_default().to_owned();
+        let base = shared_base.lock().unwrap().clone();
+        let mut model = shared.lock().unwrap();
+        if r.path.contains("/Microsoft.Storage/storageAccounts/") {
+            model.storage_api_versions.insert(api_version);
         }
+        handle_query(&mut model, &base, &r.method, &r.path, &r.query, &r.authorization, &r.body)
     });
     (Arm { endpoint, model }, base)
 }

@@ -9,12 +9,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use http_body_util::Full;
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 /// The account's API key: the one the IBM Cloud and Power VS fixtures hold.
 pub const API_KEY: &str = "fixture-ibmcloud-api-key-0001";
@@ -304,39 +301,12 @@ pub fn handle(
 /// Starts the double on 127.0.0.1; new instances are `provisioning` for `provisioning_reads`
 /// reads.
 pub async fn start(provisioning_reads: u32) -> IbmCloud {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, endpoint) = super::bind(0).await;
     let model = Arc::new(Mutex::new(Model { provisioning_reads, ..Model::default() }));
     let shared = model.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
-            let model = shared.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                    let model = model.clone();
-                    async move {
-                        let method = request.method().to_string();
-                        let path = request.uri().path().to_owned();
-                        let raw_query = request.uri().query().unwrap_or_default().to_owned();
-                        let authorization =
-                            request.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
-                        let bytes = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                        let response = handle(
-                            &mut model.lock().unwrap(),
-                            &method,
-                            &path,
-                            &raw_query,
-                            authorization.as_deref(),
-                            &bytes,
-                        );
-                        Ok::<_, std::convert::Infallible>(response)
-                    }
-                });
-                let _ =
-                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-            });
-        }
+    super::serve(listener, move |r| {
+        let authorization = Some(r.authorization.as_str()).filter(|a| !a.is_empty());
+        handle(&mut shared.lock().unwrap(), &r.method, &r.path, &r.query, authorization, &r.body)
     });
     IbmCloud { endpoint, model }
 }

@@ -8,11 +8,8 @@
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use http_body_util::Full;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 /// The project the user works in.
 pub const PROJECT_ID: &str = "0a1b2c3d4e5f";
@@ -172,30 +169,12 @@ pub async fn start(swift: Option<&str>) -> Keystone {
 
 /// The same on `port` (0: any free one).
 pub async fn start_on(port: u16, swift: Option<&str>) -> Keystone {
-    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, endpoint) = super::bind(port).await;
     let model = Arc::new(Mutex::new(Model { swift: swift.map(str::to_owned), ..Model::default() }));
     let (shared, keystone) = (model.clone(), endpoint.clone());
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
-            let (model, keystone) = (shared.clone(), keystone.clone());
-            tokio::spawn(async move {
-                let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                    let (model, keystone) = (model.clone(), keystone.clone());
-                    async move {
-                        let method = request.method().to_string();
-                        let path = request.uri().path().to_owned();
-                        let bytes = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                        let response = handle(&mut model.lock().unwrap(), &keystone, &method, &path, &body);
-                        Ok::<_, std::convert::Infallible>(response)
-                    }
-                });
-                let _ =
-                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-            });
-        }
+    super::serve(listener, move |r| {
+        let body: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+        handle(&mut shared.lock().unwrap(), &keystone, &r.method, &r.path, &body)
     });
     Keystone { endpoint, model }
 }

@@ -22,6 +22,62 @@ use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
+/// One request as a test double sees it, read whole.
+pub struct DoubleRequest {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The path, still percent-encoded.
+    pub path: String,
+    /// The query, without `?`.
+    pub query: String,
+    /// The `Authorization` header (empty when absent).
+    pub authorization: String,
+    /// The body.
+    pub body: Bytes,
+}
+
+/// Binds 127.0.0.1:`port` (0: any free one): the listener and its `http://` endpoint.
+pub async fn bind(port: u16) -> (TcpListener, String) {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    (listener, endpoint)
+}
+
+/// Serves a test double over HTTP/1 on `listener` until the test ends: each request, read
+/// whole, is answered by `answer` (which locks the double's model).
+pub fn serve(
+    listener: TcpListener,
+    answer: impl Fn(DoubleRequest) -> http::Response<Full<Bytes>> + Send + Sync + 'static,
+) {
+    let answer = Arc::new(answer);
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                    let answer = answer.clone();
+                    async move {
+                        let (parts, body) = request.into_parts();
+                        let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        let header = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
+                        let request = DoubleRequest {
+                            method: parts.method.to_string(),
+                            path: parts.uri.path().to_owned(),
+                            query: parts.uri.query().unwrap_or_default().to_owned(),
+                            authorization: header.unwrap_or_default().to_owned(),
+                            body,
+                        };
+                        Ok::<_, std::convert::Infallible>(answer(request))
+                    }
+                });
+                let _ =
+                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            });
+        }
+    });
+}
+
 /// The endpoint the test command exported in `var`, or `None` (with a notice naming `what`)
 /// when it did not start emulators; when it asked for them
 /// (`IMAGE_REGISTRY_EMULATORS=required`), a missing one is a failure.

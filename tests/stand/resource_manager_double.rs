@@ -7,11 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use http_body_util::Full;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 /// What the double holds.
 #[derive(Default)]
@@ -100,29 +97,13 @@ pub fn handle(model: &mut Model, method: &str, target: &str, body: &Value) -> ht
 
 /// Starts the double on 127.0.0.1.
 pub async fn start() -> ResourceManager {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, endpoint) = super::bind(0).await;
     let model = Arc::new(Mutex::new(Model::default()));
     let shared = model.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
-            let model = shared.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                    let model = model.clone();
-                    async move {
-                        let method = request.method().to_string();
-                        let target = request.uri().path_and_query().map_or("/".to_owned(), |p| p.to_string());
-                        let bytes = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                        Ok::<_, std::convert::Infallible>(handle(&mut model.lock().unwrap(), &method, &target, &body))
-                    }
-                });
-                let _ =
-                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-            });
-        }
+    super::serve(listener, move |r| {
+        let target = if r.query.is_empty() { r.path.clone() } else { format!("{}?{}", r.path, r.query) };
+        let body: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+        handle(&mut shared.lock().unwrap(), &r.method, &target, &body)
     });
     ResourceManager { endpoint, model }
 }
