@@ -511,16 +511,19 @@ async fn a_write_that_keeps_failing_reaches_the_conditions() {
         message("ClusterOperator").1.contains("injected fault: 403")
     })
     .await;
-    // Every failed attempt is a Warning about the Service, folded into one Event's series.
-    let failed: Vec<Value> = stand
-        .fake
-        .with_store(|s| s.dump())
-        .into_iter()
-        .filter(|o| o["apiVersion"] == "events.k8s.io/v1" && o["reason"] == "ServiceUpdateFailed")
-        .collect();
+    // Every failed attempt is a Warning about the Service, folded into one Event's series
+    // (waited for: the second attempt comes after the operator's backoff).
+    let failed = || -> Vec<Value> {
+        let events = stand.fake.with_store(|s| s.dump()).into_iter();
+        events.filter(|o| o["apiVersion"] == "events.k8s.io/v1" && o["reason"] == "ServiceUpdateFailed").collect()
+    };
+    wait_for("a second failed attempt in the Event's series", Duration::from_secs(30), || {
+        failed().first().is_some_and(|e| e["series"]["count"].as_i64().is_some_and(|n| n >= 2))
+    })
+    .await;
+    let failed = failed();
     assert_eq!(failed.len(), 1, "{failed:#?}");
     assert_eq!(failed[0]["type"], "Warning");
-    assert!(failed[0]["series"]["count"].as_i64().is_some_and(|n| n >= 2), "{:#}", failed[0]);
     stand.fake.clear_faults();
     wait_for("the revert once the server accepts it", Duration::from_secs(30), || {
         object(&stand.fake, "Service", "image-registry").unwrap()["spec"]["ports"]
