@@ -649,6 +649,21 @@ fn ibm_cos_follows_the_references_decisions_and_never_recreates_lost_data_silent
         "{status}"
     );
 
+    // A platform without a resource group names the field.
+    let mut groupless = fixture("ibmcloud-fresh");
+    let key = image_registry_core::ObjectKey::of::<image_registry_core::api::openshift::Infrastructure>("", "cluster");
+    let mut infra = groupless.objects.raw(&key).unwrap().clone();
+    infra["status"]["platformStatus"]["ibmcloud"]["resourceGroupName"] = "".into();
+    groupless.objects.insert(infra).unwrap();
+    let report = image_registry_world::run::simulate(groupless, 4, vec![]);
+    let errors: Vec<String> =
+        report.passes.iter().flat_map(|p| p.plan.errors.iter().map(|e| e.message.clone())).collect();
+    assert!(
+        errors.iter().any(|e| e.contains("status.platformStatus.ibmcloud.resourceGroupName is empty")),
+        "{errors:?}"
+    );
+    assert!(report.passes.iter().all(|p| cloud_calls(&p.plan).is_empty()), "nothing is created without a group");
+
     // An unknown Power VS region is named.
     let mut mars = fixture("powervs-fresh");
     let mut infra = mars

@@ -99,6 +99,14 @@ fn instance(cos: &mut IbmCos, applied: &Storage, observed: &Inputs<'_>, out: &mu
         record(cos, applied, out);
         return false;
     }
+    if cos.resource_group_name.is_empty() {
+        let field = match observed.platform_status().map(|p| p.type_.as_str()) {
+            Some("PowerVS") => "status.platformStatus.powervs.resourceGroup",
+            _ => "status.platformStatus.ibmcloud.resourceGroupName",
+        };
+        out.unknown(format!("infrastructures.config.openshift.io/cluster: {field} is empty: no resource group to find or create the IBM COS service instance in"));
+        return false;
+    }
     let Some(group) = facts.groups.get(&cos.resource_group_name) else {
         out.unknown(format!("resource group \"{}\" not found", cos.resource_group_name));
         return false;
