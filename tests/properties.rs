@@ -117,6 +117,50 @@ proptest! {
         prop_assert_eq!(safety::check(&observed, &plan), Ok(()));
     }
 
+    /// The same for IBM COS, whose mark is the service instance the operator named for this
+    /// cluster: a bucket in an instance of another name, or one the Config does not record, is
+    /// never deleted, and the instance and its key never are.
+    #[test]
+    fn ibm_cos_storage_safety(
+        state in prop_oneof![Just("Managed"), Just("Unmanaged"), Just("Removed"), Just("Force")],
+        storage_state in prop_oneof![Just("Managed"), Just("Unmanaged"), Just("")],
+        deleting in any::<bool>(),
+        bucket_state in prop_oneof![Just(BucketState::Exists), Just(BucketState::Missing), Just(BucketState::Forbidden), Just(BucketState::Unknown)],
+        keep_mark in any::<bool>(),
+        other_bucket in any::<bool>(),
+    ) {
+        let mut observed = fixture("storage/ibmcos/converged");
+        let now = observed.now;
+        edit_config(&mut observed, |c| {
+            c.spec.management_state = state.into();
+            c.spec.storage.management_state = storage_state.into();
+            if deleting {
+                c.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now));
+            }
+            if other_bucket {
+                c.spec.storage.ibmcos.as_mut().unwrap().bucket = "someone-elses-bucket".into();
+            }
+        });
+        for facts in observed.cloud.ibmcos.buckets.values_mut() {
+            facts.state = bucket_state;
+        }
+        if !keep_mark {
+            for instance in observed.cloud.ibmcos.instances.values_mut() {
+                instance.name = "a-users-instance".into();
+            }
+        }
+        let plan = reconcile(&observed);
+        prop_assert_eq!(safety::check(&observed, &plan), Ok(()));
+        for step in &plan.steps {
+            if let image_registry_core::Action::Cloud(call) = &step.action {
+                let json = serde_json::to_value(call).unwrap();
+                if json["call"] == "ibmcosDeleteBucket" {
+                    prop_assert!(keep_mark && (state == "Removed" || deleting) && storage_state == "Managed", "{}", step.reason);
+                }
+            }
+        }
+    }
+
     /// Whatever transient faults the cluster throws, every fixture still reaches its fixpoint,
     /// within 5 + 2 × (faults) working passes, never breaking the safety rules and never
     /// creating a second bucket.
