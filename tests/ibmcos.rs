@@ -215,6 +215,14 @@ async fn instance_key_and_bucket_are_found_created_read_once_per_resync_and_the_
 
     // Removal: emptied (objects and all) and deleted.
     s3.put_object().bucket(&bucket).key("docker/registry/v2/blob").body(b"data".to_vec().into()).send().await.unwrap();
+    let foreign = Call::DeleteBucket {
+        target: target.clone(),
+        instance_crn: crn.clone(),
+        instance_name: "another-cluster-image-registry".into(),
+    };
+    let refused = cloud.execute(&foreign).await.unwrap_err();
+    assert!(refused.message.contains("refusing to delete"), "{refused:?}");
+    assert!(s3.head_bucket().bucket(&bucket).send().await.is_ok(), "a bucket outside the named instance stays");
     let delete = Call::DeleteBucket { target, instance_crn: crn.clone(), instance_name: name.clone() };
     cloud.execute(&delete).await.unwrap();
     assert!(s3.head_bucket().bucket(&bucket).send().await.is_err(), "the bucket is gone");

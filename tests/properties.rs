@@ -4,7 +4,7 @@
 
 use image_registry_core::action::{Action, CloudAction};
 use image_registry_core::api::openshift::KeyValue;
-use image_registry_core::observed::{BucketState, ObjectKey};
+use image_registry_core::observed::{BucketState, ObjectKey, Observed};
 use image_registry_core::outcome::ErrorClass;
 use image_registry_core::render::{self, Format};
 use image_registry_core::storage::s3;
@@ -58,6 +58,35 @@ fn replace_somewhere(target: &mut Value, steps: &[usize], with: Value) {
     *target = with;
 }
 
+/// A converged cluster at a point of its lifecycle: the Config's and the storage's management
+/// states, maybe being deleted, maybe naming a bucket the cluster does not own.
+fn at_lifecycle(
+    mut observed: Observed,
+    state: &str,
+    storage_state: &str,
+    deleting: bool,
+    other_bucket: bool,
+) -> Observed {
+    let now = observed.now;
+    edit_config(&mut observed, |c| {
+        c.spec.management_state = state.into();
+        c.spec.storage.management_state = storage_state.into();
+        if deleting {
+            c.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now));
+        }
+        if other_bucket {
+            let storage = &mut c.spec.storage;
+            if let Some(s3) = storage.s3.as_mut() {
+                s3.bucket = "someone-elses-bucket".into();
+            }
+            if let Some(cos) = storage.ibmcos.as_mut() {
+                cos.bucket = "someone-elses-bucket".into();
+            }
+        }
+    });
+    observed
+}
+
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
 }
@@ -95,18 +124,7 @@ proptest! {
         keep_tag in any::<bool>(),
         other_bucket in any::<bool>(),
     ) {
-        let mut observed = fixture("aws-converged");
-        let now = observed.now;
-        edit_config(&mut observed, |c| {
-            c.spec.management_state = state.into();
-            c.spec.storage.management_state = storage_state.into();
-            if deleting {
-                c.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now));
-            }
-            if other_bucket {
-                c.spec.storage.s3.as_mut().unwrap().bucket = "someone-elses-bucket".into();
-            }
-        });
+        let mut observed = at_lifecycle(fixture("aws-converged"), state, storage_state, deleting, other_bucket);
         for facts in observed.cloud.s3.values_mut() {
             facts.state = bucket_state;
             if !keep_tag {
@@ -129,18 +147,7 @@ proptest! {
         keep_mark in any::<bool>(),
         other_bucket in any::<bool>(),
     ) {
-        let mut observed = fixture("storage/ibmcos/converged");
-        let now = observed.now;
-        edit_config(&mut observed, |c| {
-            c.spec.management_state = state.into();
-            c.spec.storage.management_state = storage_state.into();
-            if deleting {
-                c.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now));
-            }
-            if other_bucket {
-                c.spec.storage.ibmcos.as_mut().unwrap().bucket = "someone-elses-bucket".into();
-            }
-        });
+        let mut observed = at_lifecycle(fixture("storage/ibmcos/converged"), state, storage_state, deleting, other_bucket);
         for facts in observed.cloud.ibmcos.buckets.values_mut() {
             facts.state = bucket_state;
         }

@@ -237,6 +237,7 @@ fn ibm(cloud: &mut ibmcos::facts::Facts, call: &ibmcos::call::Call) -> Result<()
             entry.state = BucketState::Exists;
         }
         Call::DeleteBucket { target, instance_crn, instance_name } => {
+            // The shell reads the instance again and refuses (cloud/ibmcos): COS itself would not.
             if cloud.instances.get(instance_crn).is_none_or(|i| i.name != *instance_name) {
                 return fail(ErrorClass::Forbidden, format!("refusing to delete {}", target.bucket));
             }

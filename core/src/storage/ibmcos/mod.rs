@@ -145,8 +145,7 @@ pub(crate) fn wiring(storage: &crate::api::Storage, observed: &Inputs<'_>) -> Re
         read_only: Some(true),
         ..VolumeMount::default()
     }];
-    let file = credentials::static_credentials_file(&hmac.access_key_id, &hmac.secret_access_key);
-    let volume_secrets = BTreeMap::from([("credentials".to_owned(), file)]);
+    let volume_secrets = BTreeMap::from([("credentials".to_owned(), read::credentials_file(&hmac).0)]);
     Ok(Wiring { settings, volumes, mounts, volume_secrets })
 }
 

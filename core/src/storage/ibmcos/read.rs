@@ -26,6 +26,12 @@ pub struct Reads {
     pub trust: Result<Trust, String>,
 }
 
+/// The credentials file an HMAC pair signs S3 calls with, for the operator's bucket client (the
+/// registry's is the same file, in `image-registry-private-configuration`).
+pub fn credentials_file(hmac: &crate::storage::ibmcos::facts::Hmac) -> SecretText {
+    SecretText(crate::storage::credentials::static_credentials_file(&hmac.access_key_id, &hmac.secret_access_key))
+}
+
 /// How to find an instance or a key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Lookup {

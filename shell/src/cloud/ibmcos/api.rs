@@ -88,6 +88,11 @@ impl Api {
         Self { http, endpoints, api_key, token: tokio::sync::Mutex::new(None) }
     }
 
+    /// `path` at the Resource Controller.
+    fn controller(&self, path: &str) -> String {
+        format!("{}{path}", self.endpoints.resource_controller.trim_end_matches('/'))
+    }
+
     /// A bearer token: the last one while it has more than a minute left, else a new one.
     async fn token(&self, calls: &CallCounter) -> Result<String, CloudError> {
         let mut cached = self.token.lock().await;
@@ -188,12 +193,8 @@ impl Api {
 
     /// The instance with this CRN (`missing` when the Resource Controller does not know it).
     pub async fn instance(&self, calls: &CallCounter, crn: &str) -> Result<Instance, CloudError> {
-        let url = format!(
-            "{}/v2/resource_instances/{}",
-            self.endpoints.resource_controller.trim_end_matches('/'),
-            encode(crn)
-        );
-        let found: Option<RcInstance> = self.get(calls, "GetResourceInstance", &url).await?;
+        let found: Option<RcInstance> =
+            self.get(calls, "GetResourceInstance", &self.controller(&format!("/v2/resource_instances/{}", encode(crn)))).await?;
         Ok(found.map_or_else(|| Instance { state: "missing".into(), ..Instance::default() }, |i| instance(&i)))
     }
 
@@ -217,9 +218,8 @@ impl Api {
 
     /// The key with this CRN, its HMAC pair included (`missing` when unknown).
     pub async fn key(&self, calls: &CallCounter, crn: &str) -> Result<Key, CloudError> {
-        let url =
-            format!("{}/v2/resource_keys/{}", self.endpoints.resource_controller.trim_end_matches('/'), encode(crn));
-        let found: Option<RcKey> = self.get(calls, "GetResourceKey", &url).await?;
+        let found: Option<RcKey> =
+            self.get(calls, "GetResourceKey", &self.controller(&format!("/v2/resource_keys/{}", encode(crn)))).await?;
         Ok(found.map_or_else(|| Key { state: "missing".into(), ..Key::default() }, |k| key(&k)))
     }
 
@@ -270,8 +270,7 @@ impl Api {
 
     async fn post(&self, calls: &CallCounter, call: &str, path: &str, body: &Value) -> Result<(), CloudError> {
         let token = self.token(calls).await?;
-        let url = format!("{}{path}", self.endpoints.resource_controller.trim_end_matches('/'));
-        let answer = self.http.post(&url).bearer_auth(token).json(body).send().await;
+        let answer = self.http.post(self.controller(path)).bearer_auth(token).json(body).send().await;
         match self.answer::<Value>(calls, call, answer).await? {
             Some(_) => Ok(()),
             None => Err(CloudError::new(image_registry_core::ErrorClass::NotFound, format!("{call}: HTTP 404"))),

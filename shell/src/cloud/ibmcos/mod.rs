@@ -128,7 +128,19 @@ impl IbmCosCloud {
                 let client = session.bucket_client(target)?;
                 super::s3::execute::create(&client, &s3_target(target, true), calls).await
             }
-            Call::DeleteBucket { target, .. } => {
+            Call::DeleteBucket { target, instance_crn, instance_name } => {
+                // The mark is read again right before, as every backend's delete does: only a
+                // bucket of the instance named for this cluster goes.
+                let instance = session.api.instance(calls, instance_crn).await?;
+                if instance.name != *instance_name {
+                    return Err(CloudError::new(
+                        ErrorClass::Invalid,
+                        format!(
+                            "refusing to delete IBM COS bucket {}: its service instance is not {instance_name}, so this cluster did not create it",
+                            target.bucket
+                        ),
+                    ));
+                }
                 let client = session.bucket_client(target)?;
                 super::s3::delete::empty_and_delete(&client, &target.bucket, calls).await
             }
@@ -155,10 +167,7 @@ impl Session {
         let hmac = lock(&self.hmac).clone().ok_or_else(|| {
             CloudError::new(ErrorClass::Unavailable, "no HMAC key has been read yet; the next pass reads it")
         })?;
-        let file = Credentials(format!(
-            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-            hmac.access_key_id, hmac.secret_access_key
-        ));
+        let file = image_registry_core::storage::ibmcos::read::credentials_file(&hmac);
         super::s3::client::client(&s3_target(target, true), &file, self.s3_http.clone(), &self.version)
             .map_err(|m| CloudError::new(ErrorClass::Invalid, m))
     }
